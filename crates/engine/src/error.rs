@@ -1,0 +1,58 @@
+use std::path::PathBuf;
+
+/// Every way the engine can fail, worded for the person who has to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("model file not found: {}. Pass a path to a .gguf file, or install the default model with `scripts/fetch-default-model.sh`", path.display())]
+    ModelNotFound { path: PathBuf },
+
+    #[error("no model found: the default model is not installed. Run `scripts/fetch-default-model.sh`, set ATELIER_MODEL, or pass --model PATH (looked in: {searched})")]
+    NoDefaultModel { searched: String },
+
+    #[error("{} is not a GGUF model file (it starts with {found:?}, not \"GGUF\"). Atelier loads GGUF files, e.g. from llama.cpp or Hugging Face", path.display())]
+    NotGguf { path: PathBuf, found: String },
+
+    #[error("{} is truncated or corrupt: {detail}. Download or copy the file again", path.display())]
+    Corrupt { path: PathBuf, detail: String },
+
+    #[error("{} uses the architecture `{arch}`, which Atelier cannot run yet (supported: {supported})", path.display())]
+    UnsupportedArchitecture { path: PathBuf, arch: String, supported: String },
+
+    #[error("{} stores tensor `{tensor}` as {dtype}, which Atelier cannot run yet", path.display())]
+    UnsupportedTensorType { path: PathBuf, tensor: String, dtype: String },
+
+    #[error("{} lacks the metadata key `{key}`; the GGUF was written by a converter Atelier does not understand", path.display())]
+    MissingMetadata { path: PathBuf, key: String },
+
+    #[error("{} lacks the tensor `{name}`", path.display())]
+    MissingTensor { path: PathBuf, name: String },
+
+    #[error("not enough memory to load this model: it needs about {needed_mib} MiB but only {available_mib} MiB are available. Close other programs or choose a smaller (more quantised) model")]
+    InsufficientMemory { needed_mib: u64, available_mib: u64 },
+
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+
+    #[error("chat template: {0}")]
+    Template(String),
+
+    #[error("the prompt is {prompt_tokens} tokens but the context holds {context_length}; shorten the prompt or raise the context length")]
+    ContextOverflow { prompt_tokens: usize, context_length: usize },
+
+    #[error("the prompt is empty")]
+    EmptyPrompt,
+
+    #[error("device: {0}")]
+    Device(String),
+
+    #[error("invalid sampling setting: {0}")]
+    InvalidSampling(String),
+
+    #[error("could not read {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+
+    #[error("inference failed: {0}")]
+    Candle(#[from] candle_core::Error),
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;

@@ -1,0 +1,23 @@
+//! Atelier's on-device inference engine: GGUF models on candle, with the tokenizer and chat template
+//! rebuilt from the file's own metadata, sampling, streaming, cancellation and timings.
+
+pub mod chat;
+pub mod default_model;
+pub mod device;
+pub mod error;
+pub mod gguf;
+pub mod gguf_writer;
+pub mod model;
+pub mod sampling;
+pub mod synthetic;
+pub mod tokenizer;
+pub mod transformer;
+
+pub use chat::{ChatFormat, ChatMessage, ChatTemplate, Role};
+pub use default_model::{find_default_model, DEFAULT_MODEL_FILE};
+pub use device::DeviceChoice;
+pub use error::{EngineError, Result};
+pub use gguf::{GgufFile, ModelInfo};
+pub use model::{CancelToken, GenerateRequest, Generation, LoadOptions, Model, Prompt, StopReason, Timings};
+pub use sampling::SamplingParams;
+pub use tokenizer::{Tokenizer, TokenizerKind};

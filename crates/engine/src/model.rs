@@ -1,0 +1,465 @@
+//! A loaded model: weights, tokenizer and chat template together, and generation with streaming,
+//! stop conditions, cancellation and timings.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use candle_core::DType;
+use serde::{Deserialize, Serialize};
+
+use crate::chat::{ChatMessage, ChatTemplate};
+use crate::device::{describe, DeviceChoice};
+use crate::error::{EngineError, Result};
+use crate::gguf::{GgufFile, ModelInfo};
+use crate::sampling::{Sampler, SamplingParams};
+use crate::tokenizer::Tokenizer;
+use crate::transformer::{Transformer, TransformerConfig};
+
+/// The context used when the caller does not choose one: the model's own, capped to keep the cache small.
+pub const DEFAULT_CONTEXT_CAP: usize = 4096;
+
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    pub device: DeviceChoice,
+    /// Positions the key/value cache holds; defaults to the model's context, capped at [`DEFAULT_CONTEXT_CAP`].
+    pub context_length: Option<usize>,
+    /// Refuse models needing more bytes than this; defaults to the memory the OS reports available.
+    pub memory_budget: Option<u64>,
+}
+
+/// A shareable flag that stops a generation at the next token.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Prompt {
+    /// A conversation, rendered with the model's chat template.
+    Chat(Vec<ChatMessage>),
+    /// Text given to the model as is (completion).
+    Raw(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerateRequest {
+    pub prompt: Prompt,
+    pub max_tokens: usize,
+    #[serde(default)]
+    pub sampling: SamplingParams,
+    /// Generation ends before any of these strings; they are not part of the text.
+    #[serde(default)]
+    pub stop: Vec<String>,
+}
+
+impl GenerateRequest {
+    pub fn chat(user_message: impl Into<String>) -> Self {
+        Self {
+            prompt: Prompt::Chat(vec![ChatMessage::user(user_message)]),
+            max_tokens: 256,
+            sampling: SamplingParams::default(),
+            stop: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// The model ended its turn.
+    EndOfTurn,
+    StopString,
+    MaxTokens,
+    /// The context is full.
+    ContextFull,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Prompt tokens actually computed (the rest came from the cache).
+    pub prompt_tokens_processed: usize,
+    pub prompt_ms: f64,
+    pub prompt_tokens_per_second: f64,
+    pub time_to_first_token_ms: f64,
+    pub decode_ms: f64,
+    pub decode_tokens_per_second: f64,
+    pub total_ms: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generation {
+    pub text: String,
+    pub prompt_tokens: usize,
+    pub completion_tokens: usize,
+    pub stop_reason: StopReason,
+    pub timings: Timings,
+}
+
+pub struct Model {
+    info: ModelInfo,
+    tokenizer: Tokenizer,
+    template: ChatTemplate,
+    transformer: Transformer,
+    device_name: String,
+    load_duration: Duration,
+    /// Tokens whose keys/values sit in the cache, so a continued conversation skips them.
+    cached_tokens: Vec<u32>,
+}
+
+impl Model {
+    pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Self> {
+        let started = Instant::now();
+        let mut gguf = GgufFile::open(path)?;
+        let config = TransformerConfig::from_gguf(&gguf)?;
+        let tokenizer = Tokenizer::from_gguf(&gguf)?;
+        let token_text = |id: Option<u32>| id.and_then(|id| tokenizer.id_to_token(id)).unwrap_or_default();
+        let template = ChatTemplate::new(
+            gguf.opt_string("tokenizer.chat_template"),
+            token_text(tokenizer.bos_id()),
+            token_text(tokenizer.eos_id()),
+            |t| tokenizer.token_to_id(t).is_some(),
+        )?;
+        let context_length = options
+            .context_length
+            .unwrap_or_else(|| config.train_context.min(DEFAULT_CONTEXT_CAP))
+            .max(16);
+        let device = options.device.resolve()?;
+        if device.is_cpu() {
+            let needed = gguf.tensor_bytes() + config.kv_cache_bytes(context_length) + WORKING_MEMORY;
+            check_memory(needed, options.memory_budget.or_else(available_memory))?;
+        }
+        let info = gguf.info()?;
+        let transformer = Transformer::load(&mut gguf, config, context_length, &device)?;
+        Ok(Self {
+            info,
+            tokenizer,
+            template,
+            transformer,
+            device_name: describe(&device),
+            load_duration: started.elapsed(),
+            cached_tokens: Vec::new(),
+        })
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    pub fn config(&self) -> &TransformerConfig {
+        self.transformer.config()
+    }
+
+    pub fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
+    }
+
+    pub fn chat_template(&self) -> &ChatTemplate {
+        &self.template
+    }
+
+    pub fn device_name(&self) -> &str {
+        &self.device_name
+    }
+
+    pub fn context_length(&self) -> usize {
+        self.transformer.context_length()
+    }
+
+    pub fn load_duration(&self) -> Duration {
+        self.load_duration
+    }
+
+    /// The prompt's token ids as the model will see them.
+    pub fn prompt_tokens(&self, prompt: &Prompt) -> Result<Vec<u32>> {
+        let text = match prompt {
+            Prompt::Chat(messages) => self.template.render(messages)?,
+            Prompt::Raw(text) => text.clone(),
+        };
+        if text.is_empty() {
+            return Err(EngineError::EmptyPrompt);
+        }
+        self.tokenizer.encode(&text, true)
+    }
+
+    /// Logits at every position of `tokens`, computed from an empty cache (for reference checks).
+    pub fn logits(&mut self, tokens: &[u32]) -> Result<Vec<Vec<f32>>> {
+        self.transformer.clear_cache();
+        self.cached_tokens.clear();
+        let logits = self.transformer.forward(tokens, 0, true)?;
+        self.transformer.clear_cache();
+        Ok(logits.to_dtype(DType::F32)?.to_vec2()?)
+    }
+
+    /// Generates a reply, calling `on_text` with each new piece of text as soon as it is complete UTF-8.
+    pub fn generate(
+        &mut self,
+        request: &GenerateRequest,
+        cancel: &CancelToken,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Generation> {
+        let result = self.generate_inner(request, cancel, on_text);
+        if result.is_err() {
+            // The cache may hold a half-written step; start clean next time.
+            self.cached_tokens.clear();
+        }
+        result
+    }
+
+    fn generate_inner(
+        &mut self,
+        request: &GenerateRequest,
+        cancel: &CancelToken,
+        on_text: &mut dyn FnMut(&str),
+    ) -> Result<Generation> {
+        let started = Instant::now();
+        let mut sampler = Sampler::new(request.sampling.clone())?;
+        let prompt = self.prompt_tokens(&request.prompt)?;
+        let context = self.context_length();
+        if prompt.len() >= context {
+            return Err(EngineError::ContextOverflow { prompt_tokens: prompt.len(), context_length: context });
+        }
+        let max_tokens = request.max_tokens.min(context - prompt.len());
+        let mut stop_filter = StopFilter::new(&request.stop);
+        let mut stream = self.tokenizer.decode_stream();
+        let stop_ids = self.tokenizer.stop_ids().to_vec();
+
+        // Reuse the cached prefix; at least one prompt token must run to produce logits.
+        let reused = common_prefix(&self.cached_tokens, &prompt).min(prompt.len() - 1);
+        self.cached_tokens.truncate(reused);
+        let mut logits = self.transformer.forward(&prompt[reused..], reused, false)?;
+        self.cached_tokens.extend_from_slice(&prompt[reused..]);
+        let prompt_elapsed = started.elapsed();
+
+        let mut history = prompt.clone();
+        let mut completion_tokens = 0usize;
+        let mut first_token_at = None;
+        let mut stop_reason = if max_tokens == 0 { StopReason::MaxTokens } else { StopReason::ContextFull };
+        while completion_tokens < max_tokens {
+            if cancel.is_cancelled() {
+                stop_reason = StopReason::Cancelled;
+                break;
+            }
+            let mut values: Vec<f32> = logits.to_dtype(DType::F32)?.to_vec1()?;
+            let next = sampler.sample(&mut values, &history);
+            first_token_at.get_or_insert_with(|| started.elapsed());
+            if stop_ids.contains(&next) {
+                stop_reason = StopReason::EndOfTurn;
+                break;
+            }
+            history.push(next);
+            completion_tokens += 1;
+            if let Some(piece) = stream.step(next)? {
+                let (ready, hit) = stop_filter.push(&piece);
+                if !ready.is_empty() {
+                    on_text(&ready);
+                }
+                if hit {
+                    stop_reason = StopReason::StopString;
+                    break;
+                }
+            }
+            if completion_tokens == max_tokens {
+                stop_reason = if max_tokens == request.max_tokens { StopReason::MaxTokens } else { StopReason::ContextFull };
+                break;
+            }
+            logits = self.transformer.forward(&[next], history.len() - 1, false)?;
+            self.cached_tokens.push(next);
+        }
+        let rest = stop_filter.finish();
+        if !rest.is_empty() {
+            on_text(&rest);
+        }
+
+        let total = started.elapsed();
+        let ttft = first_token_at.unwrap_or(total);
+        let decode = total.saturating_sub(ttft);
+        let processed = prompt.len() - reused;
+        let per_second = |n: usize, d: Duration| if d.as_secs_f64() > 0.0 { n as f64 / d.as_secs_f64() } else { 0.0 };
+        Ok(Generation {
+            text: stop_filter.text,
+            prompt_tokens: prompt.len(),
+            completion_tokens,
+            stop_reason,
+            timings: Timings {
+                prompt_tokens_processed: processed,
+                prompt_ms: ms(prompt_elapsed),
+                prompt_tokens_per_second: per_second(processed, prompt_elapsed),
+                time_to_first_token_ms: ms(ttft),
+                decode_ms: ms(decode),
+                decode_tokens_per_second: per_second(completion_tokens.saturating_sub(1), decode),
+                total_ms: ms(total),
+            },
+        })
+    }
+}
+
+/// Scratch space beyond weights and cache (activations, logits), for the memory check.
+const WORKING_MEMORY: u64 = 64 << 20;
+
+fn check_memory(needed: u64, available: Option<u64>) -> Result<()> {
+    match available {
+        Some(available) if needed > available => {
+            Err(EngineError::InsufficientMemory { needed_mib: needed >> 20, available_mib: available >> 20 })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Memory the OS could give us now (Linux `MemAvailable`); `None` where unknown.
+pub fn available_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn common_prefix(a: &[u32], b: &[u32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// Holds back text that might be the start of a stop string, and cuts the text at the first one.
+struct StopFilter<'a> {
+    stops: &'a [String],
+    text: String,
+    emitted: usize,
+}
+
+impl<'a> StopFilter<'a> {
+    fn new(stops: &'a [String]) -> Self {
+        Self { stops, text: String::new(), emitted: 0 }
+    }
+
+    /// Adds a piece; returns the text that is safe to show and whether a stop string was hit.
+    fn push(&mut self, piece: &str) -> (String, bool) {
+        let search_from = self.emitted.saturating_sub(self.stops.iter().map(String::len).max().unwrap_or(0));
+        let search_from = floor_char_boundary(&self.text, search_from);
+        self.text.push_str(piece);
+        let hit = self
+            .stops
+            .iter()
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| self.text[search_from..].find(s.as_str()).map(|i| search_from + i))
+            .min();
+        if let Some(at) = hit {
+            self.text.truncate(at);
+            let ready = self.text.get(self.emitted..).unwrap_or("").to_string();
+            self.emitted = self.text.len();
+            return (ready, true);
+        }
+        let safe_end = self.text.len() - self.held_back();
+        let ready = self.text[self.emitted..safe_end].to_string();
+        self.emitted = safe_end;
+        (ready, false)
+    }
+
+    /// Length of the longest suffix of the text that is a proper prefix of a stop string.
+    fn held_back(&self) -> usize {
+        let mut longest = 0;
+        for stop in self.stops {
+            for (len, _) in stop.char_indices().skip(1) {
+                if len > longest && self.text.len() >= len && self.text.is_char_boundary(self.text.len() - len) && self.text.ends_with(&stop[..len]) {
+                    longest = len;
+                }
+            }
+        }
+        longest.min(self.text.len() - self.emitted)
+    }
+
+    fn finish(&mut self) -> String {
+        let rest = self.text[self.emitted..].to_string();
+        self.emitted = self.text.len();
+        rest
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(stops: &[&str], pieces: &[&str]) -> (Vec<String>, String, bool) {
+        let stops: Vec<String> = stops.iter().map(|s| s.to_string()).collect();
+        let mut f = StopFilter::new(&stops);
+        let mut out = Vec::new();
+        let mut hit = false;
+        for p in pieces {
+            let (ready, h) = f.push(p);
+            out.push(ready);
+            if h {
+                hit = true;
+                break;
+            }
+        }
+        out.push(f.finish());
+        (out, f.text.clone(), hit)
+    }
+
+    #[test]
+    fn stop_string_split_across_pieces_is_cut_and_never_shown() {
+        let (out, text, hit) = run(&["\nUser:"], &["Hello", " there\n", "Us", "er: hi"]);
+        assert!(hit);
+        assert_eq!(text, "Hello there");
+        assert_eq!(out.concat(), "Hello there");
+        assert!(out.iter().all(|p| !p.contains('\n')));
+    }
+
+    #[test]
+    fn held_back_text_is_released_when_it_stops_matching() {
+        let (out, text, hit) = run(&["END"], &["the E", "ND", "x"]);
+        assert!(hit);
+        assert_eq!(text, "the ");
+        let (out2, text2, hit2) = run(&["END"], &["the E", "ast"]);
+        assert!(!hit2);
+        assert_eq!(text2, "the East");
+        assert_eq!(out2[0], "the ");
+        assert_eq!(out2.concat(), "the East");
+        assert_eq!(out.concat(), "the ");
+    }
+
+    #[test]
+    fn multibyte_text_is_held_back_on_char_boundaries() {
+        let (out, text, hit) = run(&["é!"], &["café", " ok"]);
+        assert!(!hit);
+        assert_eq!(text, "café ok");
+        assert_eq!(out[0], "caf");
+        assert_eq!(out.concat(), "café ok");
+    }
+
+    #[test]
+    fn memory_check_refuses_what_does_not_fit() {
+        assert!(check_memory(10 << 20, Some(20 << 20)).is_ok());
+        assert!(check_memory(10 << 20, None).is_ok());
+        let err = check_memory(30 << 20, Some(20 << 20)).unwrap_err();
+        assert!(matches!(err, EngineError::InsufficientMemory { needed_mib: 30, available_mib: 20 }));
+    }
+
+    #[test]
+    fn common_prefix_counts_shared_tokens() {
+        assert_eq!(common_prefix(&[1, 2, 3], &[1, 2, 4, 5]), 2);
+        assert_eq!(common_prefix(&[], &[1]), 0);
+    }
+}

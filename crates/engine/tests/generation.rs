@@ -1,0 +1,138 @@
+//! Generation on the embedded model: determinism, streaming, stop conditions, cancellation, cache reuse.
+
+mod common;
+
+use atelier_engine::{
+    CancelToken, ChatMessage, GenerateRequest, Generation, LoadOptions, Model, Prompt, SamplingParams, StopReason,
+};
+
+fn model() -> Model {
+    Model::load(common::default_model(), &LoadOptions { context_length: Some(1024), ..Default::default() }).unwrap()
+}
+
+fn request(prompt: &str, max_tokens: usize, sampling: SamplingParams) -> GenerateRequest {
+    GenerateRequest { prompt: Prompt::Chat(vec![ChatMessage::user(prompt)]), max_tokens, sampling, stop: vec![] }
+}
+
+fn run(model: &mut Model, request: &GenerateRequest) -> (Generation, Vec<String>) {
+    let mut pieces = Vec::new();
+    let generation = model.generate(request, &CancelToken::new(), &mut |p| pieces.push(p.to_string())).unwrap();
+    (generation, pieces)
+}
+
+#[test]
+fn greedy_generation_is_deterministic_and_streams_its_text() {
+    let mut model = model();
+    let req = request("Name three colours.", 24, SamplingParams::greedy());
+    let (first, pieces) = run(&mut model, &req);
+    let (second, _) = run(&mut model, &req);
+    assert!(!first.text.trim().is_empty());
+    assert_eq!(first.text, second.text);
+    assert_eq!(pieces.concat(), first.text);
+    assert!(first.completion_tokens > 0 && first.completion_tokens <= 24);
+    // A fresh model (no cache) agrees with the warm one.
+    let (fresh, _) = run(&mut self::model(), &req);
+    assert_eq!(fresh.text, first.text);
+}
+
+#[test]
+fn same_seed_same_text_and_other_seed_differs() {
+    let mut model = model();
+    let sampled = |seed| SamplingParams { temperature: 1.2, top_p: 1.0, top_k: 0, min_p: 0.0, seed, ..Default::default() };
+    let req = |seed| request("Write a short line about autumn.", 32, sampled(seed));
+    let a = run(&mut model, &req(1)).0.text;
+    let b = run(&mut model, &req(1)).0.text;
+    let c = run(&mut model, &req(2)).0.text;
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn max_tokens_bounds_the_reply() {
+    let mut model = model();
+    let (g, _) = run(&mut model, &request("Tell me a long story about a lighthouse keeper.", 5, SamplingParams::greedy()));
+    assert_eq!(g.completion_tokens, 5);
+    assert_eq!(g.stop_reason, StopReason::MaxTokens);
+}
+
+#[test]
+fn the_model_ends_its_turn_on_its_own() {
+    let mut model = model();
+    let (g, _) = run(&mut model, &request("Say hi.", 200, SamplingParams::greedy()));
+    assert_eq!(g.stop_reason, StopReason::EndOfTurn);
+    assert!(!g.text.contains("<|im_end|>"));
+}
+
+#[test]
+fn a_stop_string_cuts_the_text_before_it() {
+    let mut model = model();
+    let base = request("Count from 1 to 10, separated by commas.", 40, SamplingParams::greedy());
+    let (full, _) = run(&mut model, &base);
+    assert!(full.text.contains('5'), "unexpected reply: {}", full.text);
+    let stopped = GenerateRequest { stop: vec!["5".into()], ..base };
+    let (g, pieces) = run(&mut model, &stopped);
+    assert_eq!(g.stop_reason, StopReason::StopString);
+    assert_eq!(g.text, full.text[..full.text.find('5').unwrap()]);
+    assert_eq!(pieces.concat(), g.text);
+}
+
+#[test]
+fn cancelling_stops_at_the_next_token() {
+    let mut model = model();
+    let cancel = CancelToken::new();
+    let mut pieces = 0;
+    let req = request("Write a long essay about the history of printing.", 200, SamplingParams::greedy());
+    let g = model
+        .generate(&req, &cancel, &mut |_| {
+            pieces += 1;
+            if pieces == 3 {
+                cancel.cancel();
+            }
+        })
+        .unwrap();
+    assert_eq!(g.stop_reason, StopReason::Cancelled);
+    assert!(g.completion_tokens < 10, "{} tokens after cancelling", g.completion_tokens);
+}
+
+#[test]
+fn timings_are_reported() {
+    let mut model = model();
+    let (g, _) = run(&mut model, &request("Describe rain in one sentence.", 16, SamplingParams::greedy()));
+    let t = &g.timings;
+    assert_eq!(t.prompt_tokens_processed, g.prompt_tokens);
+    assert!(t.prompt_tokens_per_second > 0.0);
+    assert!(t.decode_tokens_per_second > 0.0);
+    assert!(t.time_to_first_token_ms > 0.0 && t.time_to_first_token_ms <= t.total_ms);
+}
+
+#[test]
+fn a_continued_conversation_reuses_the_cache_and_matches_a_fresh_run() {
+    let mut warm = model();
+    let first = request("Give me a name for a cat.", 12, SamplingParams::greedy());
+    let (reply, _) = run(&mut warm, &first);
+    let follow_up = GenerateRequest {
+        prompt: Prompt::Chat(vec![
+            ChatMessage::user("Give me a name for a cat."),
+            ChatMessage::assistant(reply.text.clone()),
+            ChatMessage::user("And one for a dog?"),
+        ]),
+        ..first
+    };
+    let (continued, _) = run(&mut warm, &follow_up);
+    assert!(continued.timings.prompt_tokens_processed < continued.prompt_tokens);
+    let (fresh, _) = run(&mut model(), &follow_up);
+    assert_eq!(fresh.timings.prompt_tokens_processed, fresh.prompt_tokens);
+    assert_eq!(continued.text, fresh.text);
+}
+
+#[test]
+fn a_prompt_longer_than_the_context_is_refused() {
+    let mut model =
+        Model::load(common::default_model(), &LoadOptions { context_length: Some(32), ..Default::default() }).unwrap();
+    let long = "word ".repeat(100);
+    let err = model.generate(&request(&long, 4, SamplingParams::greedy()), &CancelToken::new(), &mut |_| {}).unwrap_err();
+    assert!(matches!(err, atelier_engine::EngineError::ContextOverflow { context_length: 32, .. }), "{err}");
+    // The model still works afterwards.
+    let (g, _) = run(&mut model, &request("Hi", 4, SamplingParams::greedy()));
+    assert!(g.completion_tokens > 0);
+}
