@@ -146,9 +146,9 @@ fn generate(args: GenerateArgs) -> Result<()> {
     let cancel = CancelToken::new();
     let mut stdout = std::io::stdout().lock();
     let json = args.json;
-    let generation = model.generate(&request, &cancel, &mut |piece| {
+    let generation = model.generate(&request, &cancel, &mut |chunk| {
         if !json {
-            let _ = stdout.write_all(piece.as_bytes());
+            let _ = stdout.write_all(chunk.text.as_bytes());
             let _ = stdout.flush();
         }
     })?;

@@ -201,9 +201,12 @@ impl GgufFile {
 
     pub fn info(&self) -> Result<ModelInfo> {
         let architecture = self.architecture()?;
+        // Users know a model by its file name; GGUF `general.name` is often a training-run label.
         let name = self
-            .opt_string("general.name")
-            .or_else(|| self.path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .path
+            .file_stem()
+            .map(|s| display_name(&s.to_string_lossy()))
+            .or_else(|| self.opt_string("general.name"))
             .unwrap_or_else(|| "model".into());
         let parameters = self.content.tensor_infos.values().map(|t| t.shape.elem_count() as u64).sum();
         let context_length = self.opt_usize(&format!("{architecture}.context_length"))?.unwrap_or(0);
@@ -260,6 +263,18 @@ impl GgufFile {
             }
         }
         Ok(())
+    }
+}
+
+/// "SmolLM2-135M-Instruct.Q4_1" → "SmolLM2-135M-Instruct": the file stem without its quantisation tag.
+pub fn display_name(stem: &str) -> String {
+    let is_quant_tag = |tag: &str| {
+        let t = tag.to_ascii_uppercase();
+        ["Q2", "Q3", "Q4", "Q5", "Q6", "Q8", "IQ", "F16", "F32", "BF16", "TQ"].iter().any(|p| t.starts_with(p))
+    };
+    match stem.rfind(['.', '-']) {
+        Some(i) if i > 0 && is_quant_tag(&stem[i + 1..]) => stem[..i].to_string(),
+        _ => stem.to_string(),
     }
 }
 
@@ -349,5 +364,18 @@ fn describe_magic(bytes: &[u8]) -> String {
         format!("\"{}\"", String::from_utf8_lossy(bytes))
     } else {
         bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::display_name;
+
+    #[test]
+    fn display_names_drop_the_quantisation_tag() {
+        assert_eq!(display_name("SmolLM2-135M-Instruct.Q4_1"), "SmolLM2-135M-Instruct");
+        assert_eq!(display_name("Ministral-3-3B-Instruct-2512-Q4_K_M"), "Ministral-3-3B-Instruct-2512");
+        assert_eq!(display_name("my-model"), "my-model");
+        assert_eq!(display_name("mistral-7b-instruct-v0.3.f16"), "mistral-7b-instruct-v0.3");
     }
 }

@@ -18,6 +18,6 @@ pub use default_model::{find_default_model, DEFAULT_MODEL_FILE};
 pub use device::DeviceChoice;
 pub use error::{EngineError, Result};
 pub use gguf::{GgufFile, ModelInfo};
-pub use model::{CancelToken, GenerateRequest, Generation, LoadOptions, Model, Prompt, StopReason, Timings};
+pub use model::{CancelToken, Chunk, GenerateRequest, Generation, LoadOptions, Model, Prompt, StopReason, Timings};
 pub use sampling::SamplingParams;
 pub use tokenizer::{Tokenizer, TokenizerKind};

@@ -100,6 +100,16 @@ pub struct Timings {
     pub total_ms: f64,
 }
 
+/// One streamed piece of the reply, with the progress so far.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Chunk<'a> {
+    pub text: &'a str,
+    pub completion_tokens: usize,
+    /// Decode speed since the first token.
+    pub tokens_per_second: f64,
+    pub time_to_first_token_ms: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Generation {
     pub text: String,
@@ -204,14 +214,14 @@ impl Model {
         Ok(logits.to_dtype(DType::F32)?.to_vec2()?)
     }
 
-    /// Generates a reply, calling `on_text` with each new piece of text as soon as it is complete UTF-8.
+    /// Generates a reply, calling `on_chunk` with each new piece of text as soon as it is complete UTF-8.
     pub fn generate(
         &mut self,
         request: &GenerateRequest,
         cancel: &CancelToken,
-        on_text: &mut dyn FnMut(&str),
+        on_chunk: &mut dyn FnMut(Chunk<'_>),
     ) -> Result<Generation> {
-        let result = self.generate_inner(request, cancel, on_text);
+        let result = self.generate_inner(request, cancel, on_chunk);
         if result.is_err() {
             // The cache may hold a half-written step; start clean next time.
             self.cached_tokens.clear();
@@ -223,10 +233,19 @@ impl Model {
         &mut self,
         request: &GenerateRequest,
         cancel: &CancelToken,
-        on_text: &mut dyn FnMut(&str),
+        on_chunk: &mut dyn FnMut(Chunk<'_>),
     ) -> Result<Generation> {
         let started = Instant::now();
         let mut sampler = Sampler::new(request.sampling.clone())?;
+        if cancel.is_cancelled() {
+            return Ok(Generation {
+                text: String::new(),
+                prompt_tokens: 0,
+                completion_tokens: 0,
+                stop_reason: StopReason::Cancelled,
+                timings: Timings::default(),
+            });
+        }
         let prompt = self.prompt_tokens(&request.prompt)?;
         let context = self.context_length();
         if prompt.len() >= context {
@@ -246,7 +265,14 @@ impl Model {
 
         let mut history = prompt.clone();
         let mut completion_tokens = 0usize;
-        let mut first_token_at = None;
+        let mut first_token_at: Option<Duration> = None;
+        let emit = |on_chunk: &mut dyn FnMut(Chunk<'_>), text: &str, completion_tokens: usize, first: Option<Duration>| {
+            let ttft = first.unwrap_or_default();
+            let since_first = started.elapsed().saturating_sub(ttft).as_secs_f64();
+            let tokens_per_second =
+                if since_first > 0.0 { completion_tokens.saturating_sub(1) as f64 / since_first } else { 0.0 };
+            on_chunk(Chunk { text, completion_tokens, tokens_per_second, time_to_first_token_ms: ms(ttft) });
+        };
         let mut stop_reason = if max_tokens == 0 { StopReason::MaxTokens } else { StopReason::ContextFull };
         while completion_tokens < max_tokens {
             if cancel.is_cancelled() {
@@ -265,7 +291,7 @@ impl Model {
             if let Some(piece) = stream.step(next)? {
                 let (ready, hit) = stop_filter.push(&piece);
                 if !ready.is_empty() {
-                    on_text(&ready);
+                    emit(on_chunk, &ready, completion_tokens, first_token_at);
                 }
                 if hit {
                     stop_reason = StopReason::StopString;
@@ -281,7 +307,7 @@ impl Model {
         }
         let rest = stop_filter.finish();
         if !rest.is_empty() {
-            on_text(&rest);
+            emit(on_chunk, &rest, completion_tokens, first_token_at);
         }
 
         let total = started.elapsed();

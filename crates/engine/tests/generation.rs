@@ -16,7 +16,7 @@ fn request(prompt: &str, max_tokens: usize, sampling: SamplingParams) -> Generat
 
 fn run(model: &mut Model, request: &GenerateRequest) -> (Generation, Vec<String>) {
     let mut pieces = Vec::new();
-    let generation = model.generate(request, &CancelToken::new(), &mut |p| pieces.push(p.to_string())).unwrap();
+    let generation = model.generate(request, &CancelToken::new(), &mut |c| pieces.push(c.text.to_string())).unwrap();
     (generation, pieces)
 }
 
@@ -83,7 +83,7 @@ fn cancelling_stops_at_the_next_token() {
     let mut pieces = 0;
     let req = request("Write a long essay about the history of printing.", 200, SamplingParams::greedy());
     let g = model
-        .generate(&req, &cancel, &mut |_| {
+        .generate(&req, &cancel, &mut |_chunk| {
             pieces += 1;
             if pieces == 3 {
                 cancel.cancel();

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the test dependencies and runs every test: Rust (unit + integration), UI unit (Vitest),
+# UI pages (Playwright in Chromium), and the real app end to end (tauri-driver under Xvfb).
+# Runs every suite even when one fails, prints each runner's summary, exits non-zero on any failure.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR=never NO_COLOR=1 FORCE_COLOR=0
+
+scripts/install-deps.sh --test || { echo "dependency installation failed" >&2; exit 1; }
+
+failed=()
+results=()
+step() {
+  local name=$1
+  shift
+  echo
+  echo "==> $name"
+  local started=$SECONDS
+  if "$@"; then
+    results+=("ok      $name ($((SECONDS - started)) s)")
+  else
+    results+=("FAILED  $name ($((SECONDS - started)) s)")
+    failed+=("$name")
+  fi
+}
+
+# tauri::generate_context! embeds ui/dist, so the UI is built before any Rust build of the app.
+step "UI build" npm --prefix ui run build
+step "UI type check (svelte-check)" npm --prefix ui run check
+step "Rust tests (cargo test --workspace)" cargo test --workspace --locked
+step "UI unit tests (Vitest)" npm --prefix ui test
+step "UI page tests (Playwright, Chromium)" npm --prefix ui run test:e2e
+step "App build for end-to-end tests" cargo build -p atelier-app --locked
+step "App end-to-end tests (tauri-driver, WebKitWebDriver, Xvfb)" npm --prefix tests/app test
+
+echo
+echo "==> Summary"
+printf '  %s\n' "${results[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "${#failed[@]} suite(s) failed: ${failed[*]}"
+  exit 1
+fi
+echo "all suites passed"

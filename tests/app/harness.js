@@ -1,0 +1,88 @@
+// Starts the real Atelier app under Xvfb through tauri-driver (which spawns WebKitWebDriver) and
+// connects a WebDriver session to its window.
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { remote } from 'webdriverio';
+
+export const repoRoot = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const artifacts = path.join(repoRoot, 'artifacts', 'screenshots');
+
+const appBinary = process.env.ATELIER_APP_BINARY ?? path.join(repoRoot, 'target', 'debug', 'atelier-app');
+
+async function waitForPort(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+}
+
+function start(command, args, env) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  child.log = () => log;
+  return child;
+}
+
+/** Launches the app and returns a connected WebDriver browser plus a `close()` that ends everything. */
+export async function launchApp({ env = {}, display = process.env.DISPLAY } = {}) {
+  mkdirSync(artifacts, { recursive: true });
+  const children = [];
+  let xvfb = null;
+  if (!display) {
+    display = `:${90 + Math.floor(Math.random() * 9)}`;
+    xvfb = start('Xvfb', [display, '-screen', '0', '1280x900x24', '-nolisten', 'tcp']);
+    children.push(xvfb);
+    await sleep(500);
+  }
+  const port = 4444 + Math.floor(Math.random() * 500);
+  const nativePort = port + 1000;
+  const driver = start('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
+    DISPLAY: display,
+    ...env,
+  });
+  children.push(driver);
+  const close = async () => {
+    for (const child of children.reverse()) child.kill('SIGTERM');
+    await sleep(200);
+  };
+  try {
+    await waitForPort(port, 15_000);
+    const browser = await remote({
+      hostname: '127.0.0.1',
+      port,
+      logLevel: 'warn',
+      connectionRetryCount: 0,
+      capabilities: {
+        'tauri:options': { application: appBinary },
+        // WebKitWebDriver speaks classic WebDriver only, no BiDi.
+        'wdio:enforceWebDriverClassic': true,
+      },
+    });
+    return {
+      browser,
+      driverLog: () => driver.log(),
+      close: async () => {
+        await browser.deleteSession().catch(() => {});
+        await close();
+      },
+    };
+  } catch (e) {
+    await close();
+    throw new Error(`${e.message}\n--- tauri-driver log ---\n${driver.log()}`);
+  }
+}

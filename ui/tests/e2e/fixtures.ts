@@ -1,0 +1,17 @@
+import { test as base, type Page } from '@playwright/test';
+import { fileURLToPath } from 'node:url';
+import type { MockOptions } from '../mock-backend';
+
+const mockScript = fileURLToPath(new URL('./.mock/tauri-mock.js', import.meta.url));
+
+/** Opens the app with the mock backend installed before any app code runs. */
+export async function openApp(page: Page, options: MockOptions = {}) {
+  await page.addInitScript((o) => {
+    (window as unknown as { __ATELIER_MOCK_OPTIONS__: unknown }).__ATELIER_MOCK_OPTIONS__ = o;
+  }, options);
+  await page.addInitScript({ path: mockScript });
+  await page.goto('/');
+}
+
+export const test = base;
+export { expect } from '@playwright/test';
