@@ -214,6 +214,20 @@ impl Model {
         Ok(logits.to_dtype(DType::F32)?.to_vec2()?)
     }
 
+    /// Logits for `rest` fed one token at a time after `prefix` is prefilled: the decode path, for checks.
+    pub fn logits_continuing(&mut self, prefix: &[u32], rest: &[u32]) -> Result<Vec<Vec<f32>>> {
+        self.transformer.clear_cache();
+        self.cached_tokens.clear();
+        self.transformer.forward(prefix, 0, false)?;
+        let mut out = Vec::with_capacity(rest.len());
+        for (i, &token) in rest.iter().enumerate() {
+            let logits = self.transformer.forward(&[token], prefix.len() + i, false)?;
+            out.push(logits.to_dtype(DType::F32)?.to_vec1()?);
+        }
+        self.transformer.clear_cache();
+        Ok(out)
+    }
+
     /// Generates a reply, calling `on_chunk` with each new piece of text as soon as it is complete UTF-8.
     pub fn generate(
         &mut self,

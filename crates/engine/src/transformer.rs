@@ -14,7 +14,16 @@ pub enum RopeScaling {
     /// Positions divided by `factor`.
     Linear { factor: f64 },
     /// YaRN (Peng et al. 2023) as in `transformers`' `_compute_yarn_parameters`.
-    Yarn { factor: f64, original_context: usize, beta_fast: f64, beta_slow: f64, mscale: f64, mscale_all_dim: f64 },
+    Yarn {
+        factor: f64,
+        original_context: usize,
+        beta_fast: f64,
+        beta_slow: f64,
+        mscale: f64,
+        mscale_all_dim: f64,
+        /// Extra cos/sin scale (`rope.scaling.attn_factor`).
+        attn_factor: f64,
+    },
 }
 
 /// Queries scaled by `1 + beta · ln(1 + floor(pos / original_context))` (Ministral 3's `llama_4_scaling_beta`).
@@ -63,31 +72,27 @@ impl TransformerConfig {
         let factor = gguf.opt_f64(&key("rope.scaling.factor"))?;
         let scaling_type = gguf.opt_string(&key("rope.scaling.type"));
         let rope_scaling = match (scaling_type.as_deref(), factor) {
-            (Some("yarn"), Some(factor)) if factor > 1.0 => {
-                let log_multiplier = gguf.opt_f64(&key("rope.scaling.yarn_log_multiplier"))?.unwrap_or(0.0);
-                RopeScaling::Yarn {
-                    factor,
-                    original_context: gguf
-                        .opt_usize(&key("rope.scaling.original_context_length"))?
-                        .unwrap_or((train_context as f64 / factor) as usize),
-                    beta_fast: gguf.opt_f64(&key("rope.scaling.yarn_beta_fast"))?.unwrap_or(32.0),
-                    beta_slow: gguf.opt_f64(&key("rope.scaling.yarn_beta_slow"))?.unwrap_or(1.0),
-                    // GGUF keeps only `mscale_all_dim` (as the log multiplier); converters write it
-                    // for models whose `mscale` equals it.
-                    mscale: if log_multiplier > 0.0 { log_multiplier } else { 1.0 },
-                    mscale_all_dim: log_multiplier,
-                }
-            }
+            (Some("yarn"), Some(factor)) if factor > 1.0 => RopeScaling::Yarn {
+                factor,
+                original_context: gguf
+                    .opt_usize(&key("rope.scaling.original_context_length"))?
+                    .unwrap_or((train_context as f64 / factor) as usize),
+                beta_fast: gguf.opt_f64(&key("rope.scaling.yarn_beta_fast"))?.unwrap_or(32.0),
+                beta_slow: gguf.opt_f64(&key("rope.scaling.yarn_beta_slow"))?.unwrap_or(1.0),
+                // GGUF stores `mscale_all_dim` as the log multiplier and not `mscale`, which
+                // llama.cpp takes to be 1; so do we.
+                mscale: 1.0,
+                mscale_all_dim: gguf.opt_f64(&key("rope.scaling.yarn_log_multiplier"))?.unwrap_or(0.0),
+                attn_factor: gguf.opt_f64(&key("rope.scaling.attn_factor"))?.unwrap_or(1.0),
+            },
             (Some("linear"), Some(factor)) if factor > 1.0 => RopeScaling::Linear { factor },
             _ => RopeScaling::None,
         };
         let attention_temperature = match gguf.opt_f64(&key("attention.temperature_scale"))? {
             Some(beta) if beta != 0.0 => Some(AttentionTemperature {
                 beta,
-                original_context: gguf
-                    .opt_usize(&key("attention.temperature_length"))?
-                    .or(gguf.opt_usize(&key("rope.scaling.original_context_length"))?)
-                    .unwrap_or(train_context),
+                // llama.cpp divides positions by the YaRN original context.
+                original_context: gguf.opt_usize(&key("rope.scaling.original_context_length"))?.unwrap_or(train_context),
             }),
             _ => None,
         };
@@ -121,7 +126,7 @@ impl TransformerConfig {
         match self.rope_scaling {
             RopeScaling::None => (extrapolation.iter().map(|&f| f as f32).collect(), 1.0),
             RopeScaling::Linear { factor } => (extrapolation.iter().map(|&f| (f / factor) as f32).collect(), 1.0),
-            RopeScaling::Yarn { factor, original_context, beta_fast, beta_slow, mscale, mscale_all_dim } => {
+            RopeScaling::Yarn { factor, original_context, beta_fast, beta_slow, mscale, mscale_all_dim, attn_factor } => {
                 let correction_dim = |rotations: f64| {
                     (dim as f64 * (original_context as f64 / (rotations * 2.0 * std::f64::consts::PI)).ln())
                         / (2.0 * base.ln())
@@ -140,11 +145,11 @@ impl TransformerConfig {
                     })
                     .collect();
                 let get_mscale = |scale: f64, m: f64| if scale <= 1.0 { 1.0 } else { 0.1 * m * scale.ln() + 1.0 };
-                let attention_factor = if mscale_all_dim > 0.0 {
+                let attention_factor = if mscale_all_dim != 0.0 {
                     get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim)
                 } else {
                     get_mscale(factor, 1.0)
-                };
+                } * attn_factor;
                 (inv_freq, attention_factor as f32)
             }
         }
