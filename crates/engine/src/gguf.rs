@@ -199,6 +199,10 @@ impl GgufFile {
             .sum()
     }
 
+    pub fn parameter_count(&self) -> u64 {
+        self.content.tensor_infos.values().map(|t| t.shape.elem_count() as u64).sum()
+    }
+
     pub fn info(&self) -> Result<ModelInfo> {
         let architecture = self.architecture()?;
         // Users know a model by its file name; GGUF `general.name` is often a training-run label.
@@ -208,7 +212,7 @@ impl GgufFile {
             .map(|s| display_name(&s.to_string_lossy()))
             .or_else(|| self.opt_string("general.name"))
             .unwrap_or_else(|| "model".into());
-        let parameters = self.content.tensor_infos.values().map(|t| t.shape.elem_count() as u64).sum();
+        let parameters = self.parameter_count();
         let context_length = self.opt_usize(&format!("{architecture}.context_length"))?.unwrap_or(0);
         Ok(ModelInfo {
             path: self.path.clone(),

@@ -27,6 +27,8 @@ pub struct LoadOptions {
     pub context_length: Option<usize>,
     /// Refuse models needing more bytes than this; defaults to the memory the OS reports available.
     pub memory_budget: Option<u64>,
+    /// Expand quantised weights to f32 (4–8× the memory): exact arithmetic, for reference checks.
+    pub dequantize: bool,
 }
 
 /// A shareable flag that stops a generation at the next token.
@@ -149,11 +151,12 @@ impl Model {
             .max(16);
         let device = options.device.resolve()?;
         if device.is_cpu() {
-            let needed = gguf.tensor_bytes() + config.kv_cache_bytes(context_length) + WORKING_MEMORY;
+            let weights = if options.dequantize { gguf.parameter_count() * 4 } else { gguf.tensor_bytes() };
+            let needed = weights + config.kv_cache_bytes(context_length) + WORKING_MEMORY;
             check_memory(needed, options.memory_budget.or_else(available_memory))?;
         }
         let info = gguf.info()?;
-        let transformer = Transformer::load(&mut gguf, config, context_length, &device)?;
+        let transformer = Transformer::load(&mut gguf, config, context_length, &device, options.dequantize)?;
         Ok(Self {
             info,
             tokenizer,

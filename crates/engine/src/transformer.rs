@@ -172,24 +172,27 @@ impl RmsNorm {
     }
 }
 
-/// A weight matrix applied as `x · Wᵀ`, kept in its quantised form.
+/// A weight matrix applied as `x · Wᵀ`, kept in its quantised form unless `dequantize`.
 struct Linear {
     inner: QMatMul,
 }
 
 impl Linear {
-    fn load(gguf: &mut GgufFile, name: &str, device: &Device) -> Result<Self> {
+    fn load(gguf: &mut GgufFile, name: &str, device: &Device, dequantize: bool) -> Result<Self> {
         let tensor = gguf.tensor(name, device)?;
-        Self::from_qtensor(gguf, name, tensor)
+        Self::from_qtensor(gguf, name, tensor, dequantize)
     }
 
-    fn from_qtensor(gguf: &GgufFile, name: &str, tensor: candle_core::quantized::QTensor) -> Result<Self> {
+    fn from_qtensor(gguf: &GgufFile, name: &str, tensor: candle_core::quantized::QTensor, dequantize: bool) -> Result<Self> {
         if tensor.dtype() == GgmlDType::Q8_1 || tensor.dtype() == GgmlDType::Q8K {
             return Err(EngineError::UnsupportedTensorType {
                 path: gguf.path().to_path_buf(),
                 tensor: name.to_string(),
                 dtype: dtype_name(tensor.dtype()).to_string(),
             });
+        }
+        if dequantize {
+            return Ok(Self { inner: QMatMul::Tensor(tensor.dequantize(&tensor.device())?) });
         }
         Ok(Self { inner: QMatMul::from_qtensor(tensor)? })
     }
@@ -231,14 +234,20 @@ pub struct Transformer {
 
 impl Transformer {
     /// Loads every weight onto `device`, with room for `context_length` positions.
-    pub fn load(gguf: &mut GgufFile, config: TransformerConfig, context_length: usize, device: &Device) -> Result<Self> {
+    pub fn load(
+        gguf: &mut GgufFile,
+        config: TransformerConfig,
+        context_length: usize,
+        device: &Device,
+        dequantize: bool,
+    ) -> Result<Self> {
         let embedding = gguf.tensor("token_embd.weight", device)?;
         // Tied embeddings: no `output.weight`, the embedding matrix doubles as the output head.
         let output = if gguf.has_tensor("output.weight") {
-            Linear::load(gguf, "output.weight", device)?
+            Linear::load(gguf, "output.weight", device, dequantize)?
         } else {
             let tied = gguf.tensor("token_embd.weight", device)?;
-            Linear::from_qtensor(gguf, "token_embd.weight", tied)?
+            Linear::from_qtensor(gguf, "token_embd.weight", tied, dequantize)?
         };
         let norm = RmsNorm::load(gguf, "output_norm.weight", config.rms_eps, device)?;
         let mut layers = Vec::with_capacity(config.n_layer);
@@ -246,14 +255,14 @@ impl Transformer {
             let p = |s: &str| format!("blk.{i}.{s}.weight");
             layers.push(Layer {
                 attn_norm: RmsNorm::load(gguf, &p("attn_norm"), config.rms_eps, device)?,
-                wq: Linear::load(gguf, &p("attn_q"), device)?,
-                wk: Linear::load(gguf, &p("attn_k"), device)?,
-                wv: Linear::load(gguf, &p("attn_v"), device)?,
-                wo: Linear::load(gguf, &p("attn_output"), device)?,
+                wq: Linear::load(gguf, &p("attn_q"), device, dequantize)?,
+                wk: Linear::load(gguf, &p("attn_k"), device, dequantize)?,
+                wv: Linear::load(gguf, &p("attn_v"), device, dequantize)?,
+                wo: Linear::load(gguf, &p("attn_output"), device, dequantize)?,
                 ffn_norm: RmsNorm::load(gguf, &p("ffn_norm"), config.rms_eps, device)?,
-                w_gate: Linear::load(gguf, &p("ffn_gate"), device)?,
-                w_up: Linear::load(gguf, &p("ffn_up"), device)?,
-                w_down: Linear::load(gguf, &p("ffn_down"), device)?,
+                w_gate: Linear::load(gguf, &p("ffn_gate"), device, dequantize)?,
+                w_up: Linear::load(gguf, &p("ffn_up"), device, dequantize)?,
+                w_down: Linear::load(gguf, &p("ffn_down"), device, dequantize)?,
                 cache: None,
             });
         }
