@@ -78,7 +78,8 @@ impl Tokenizer {
         let (kind, mut inner, default_add_bos) = match model.as_str() {
             "gpt2" => {
                 let pre = gguf.opt_string("tokenizer.ggml.pre").unwrap_or_else(|| "default".into());
-                (TokenizerKind::ByteLevelBpe, byte_level_bpe(gguf, &tokens, &pre)?, false)
+                let bos_by_default = matches!(pre.as_str(), "tekken" | "llama3" | "llama-bpe" | "llama-v3" | "pixtral");
+                (TokenizerKind::ByteLevelBpe, byte_level_bpe(gguf, &tokens, &pre)?, bos_by_default)
             }
             "llama" => {
                 let add_space_prefix = gguf.opt_bool("tokenizer.ggml.add_space_prefix")?.unwrap_or(true);
@@ -193,11 +194,6 @@ fn byte_level_bpe(gguf: &GgufFile, tokens: &[String], pre: &str) -> Result<token
         })
         .collect::<Result<Vec<_>>>()?;
     let vocab: Vocab = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
-    let bpe = BPE::builder()
-        .vocab_and_merges(vocab, merges)
-        .build()
-        .map_err(|e| EngineError::Tokenizer(format!("cannot build BPE: {e}")))?;
-
     let byte_level_only = || ByteLevel::new(false, false, false).into();
     let split = |regex: &str| -> Result<PreTokenizerWrapper> {
         let pattern = SplitPattern::Regex(regex.to_string());
@@ -205,17 +201,19 @@ fn byte_level_bpe(gguf: &GgufFile, tokens: &[String], pre: &str) -> Result<token
             .map(Into::into)
             .map_err(|e| EngineError::Tokenizer(format!("bad pre-tokenizer regex: {e}")))
     };
-    let pre_tokenizer: PreTokenizerWrapper = match pre {
-        "default" | "gpt-2" | "gpt2" | "olmo" | "jais" => PreSequence::new(vec![split(GPT2_REGEX)?, byte_level_only()]).into(),
+    // As llama.cpp (llama-vocab.cpp): the split regex per `tokenizer.ggml.pre`, and whether a word found
+    // whole in the vocabulary skips the merges (tiktoken-style vocabularies).
+    let (pre_tokenizer, ignore_merges): (PreTokenizerWrapper, bool) = match pre {
+        "default" | "gpt-2" | "gpt2" | "olmo" | "jais" => (PreSequence::new(vec![split(GPT2_REGEX)?, byte_level_only()]).into(), false),
         // These split every digit apart before the GPT-2 regex.
         "smollm" | "starcoder" | "refact" | "command-r" | "codeshell" | "exaone" | "minerva" => {
-            PreSequence::new(vec![Digits::new(true).into(), split(GPT2_REGEX)?, byte_level_only()]).into()
+            (PreSequence::new(vec![Digits::new(true).into(), split(GPT2_REGEX)?, byte_level_only()]).into(), false)
         }
         "llama3" | "llama-bpe" | "llama-v3" | "falcon3" | "pixtral" => {
-            PreSequence::new(vec![split(LLAMA3_REGEX)?, byte_level_only()]).into()
+            (PreSequence::new(vec![split(LLAMA3_REGEX)?, byte_level_only()]).into(), true)
         }
-        "tekken" => PreSequence::new(vec![split(TEKKEN_REGEX)?, byte_level_only()]).into(),
-        "qwen2" | "deepseek-r1-qwen" => PreSequence::new(vec![split(QWEN2_REGEX)?, byte_level_only()]).into(),
+        "tekken" => (PreSequence::new(vec![split(TEKKEN_REGEX)?, byte_level_only()]).into(), true),
+        "qwen2" | "deepseek-r1-qwen" => (PreSequence::new(vec![split(QWEN2_REGEX)?, byte_level_only()]).into(), false),
         other => {
             return Err(EngineError::Tokenizer(format!(
                 "the pre-tokenizer `{other}` (tokenizer.ggml.pre) is not supported yet; \
@@ -223,6 +221,11 @@ fn byte_level_bpe(gguf: &GgufFile, tokens: &[String], pre: &str) -> Result<token
             )))
         }
     };
+    let bpe = BPE::builder()
+        .vocab_and_merges(vocab, merges)
+        .ignore_merges(ignore_merges)
+        .build()
+        .map_err(|e| EngineError::Tokenizer(format!("cannot build BPE: {e}")))?;
     let mut tokenizer = tokenizers::Tokenizer::new(bpe);
     tokenizer.with_pre_tokenizer(Some(pre_tokenizer));
     tokenizer.with_decoder(Some(ByteLevelDecoder::default()));
