@@ -84,11 +84,11 @@ impl GgufFile {
     pub fn require_supported_architecture(&self) -> Result<String> {
         let arch = self.architecture()?;
         if !SUPPORTED_ARCHITECTURES.contains(&arch.as_str()) {
-            return Err(EngineError::UnsupportedArchitecture {
-                path: self.path.clone(),
-                arch,
-                supported: SUPPORTED_ARCHITECTURES.join(", "),
-            });
+            let mut supported = SUPPORTED_ARCHITECTURES.join(", ");
+            if arch == "clip" || self.opt_string("general.type").as_deref() == Some("mmproj") {
+                supported.push_str("; this file is a vision projector (mmproj), open the language model GGUF instead");
+            }
+            return Err(EngineError::UnsupportedArchitecture { path: self.path.clone(), arch, supported });
         }
         Ok(arch)
     }
@@ -190,17 +190,25 @@ impl GgufFile {
         })
     }
 
-    /// Bytes of tensor data, i.e. roughly the memory the weights will take once loaded.
+    /// Bytes of the text model's tensors, i.e. the memory its weights take once loaded. Vision-tower
+    /// tensors that multimodal GGUFs carry (`v.*`, `mm.*`) are never loaded and not counted.
     pub fn tensor_bytes(&self) -> u64 {
         self.content
             .tensor_infos
-            .values()
-            .map(|t| tensor_size_in_bytes(t.ggml_dtype, t.shape.elem_count()))
+            .iter()
+            .filter(|(name, _)| !is_vision_tensor(name))
+            .map(|(_, t)| tensor_size_in_bytes(t.ggml_dtype, t.shape.elem_count()))
             .sum()
     }
 
+    /// Parameters of the text model (vision tensors left out).
     pub fn parameter_count(&self) -> u64 {
-        self.content.tensor_infos.values().map(|t| t.shape.elem_count() as u64).sum()
+        self.content
+            .tensor_infos
+            .iter()
+            .filter(|(name, _)| !is_vision_tensor(name))
+            .map(|(_, t)| t.shape.elem_count() as u64)
+            .sum()
     }
 
     pub fn info(&self) -> Result<ModelInfo> {
@@ -280,6 +288,10 @@ pub fn display_name(stem: &str) -> String {
         Some(i) if i > 0 && is_quant_tag(&stem[i + 1..]) => stem[..i].to_string(),
         _ => stem.to_string(),
     }
+}
+
+fn is_vision_tensor(name: &str) -> bool {
+    name.starts_with("v.") || name.starts_with("mm.")
 }
 
 pub fn tensor_size_in_bytes(dtype: GgmlDType, elems: usize) -> u64 {

@@ -76,6 +76,11 @@ impl SyntheticSpec {
     }
 
     pub fn write(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        self.write_with(path, |_| {})
+    }
+
+    /// Writes the model after `extra` adds its own metadata or tensors (e.g. a vision tower).
+    pub fn write_with(&self, path: impl AsRef<std::path::Path>, extra: impl FnOnce(&mut GgufWriter)) -> Result<()> {
         let mut rng = StdRng::seed_from_u64(self.seed);
         let mut w = GgufWriter::new();
         let arch = self.architecture.as_str();
@@ -130,6 +135,7 @@ impl SyntheticSpec {
             random_matrix(&mut w, &mut rng, p("ffn_up"), ff, d, wt)?;
             random_matrix(&mut w, &mut rng, p("ffn_down"), d, ff, wt)?;
         }
+        extra(&mut w);
         w.write(path)
     }
 

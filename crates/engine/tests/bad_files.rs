@@ -127,3 +127,35 @@ fn a_model_too_big_for_memory_is_refused_before_loading() {
     };
     assert!(matches!(err, EngineError::InsufficientMemory { available_mib: 50, .. }), "{err}");
 }
+
+#[test]
+fn a_vision_projector_file_says_to_open_the_language_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mmproj.gguf");
+    let mut w = GgufWriter::new();
+    w.meta("general.architecture", "clip").meta("general.type", "mmproj");
+    w.raw_tensor("v.patch_embd.weight", &[4, 4], 0, vec![0; 64]);
+    w.write(&path).unwrap();
+    let err = load(&path);
+    assert!(matches!(err, EngineError::UnsupportedArchitecture { .. }), "{err}");
+    assert!(err.to_string().contains("mmproj"), "{err}");
+}
+
+#[test]
+fn vision_tensors_in_a_multimodal_file_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.gguf");
+    let multimodal = dir.path().join("multimodal.gguf");
+    let spec = SyntheticSpec::tiny_llama();
+    spec.write(&plain).unwrap();
+    spec.write_with(&multimodal, |w| {
+        w.meta("clip.has_vision_encoder", true);
+        w.raw_tensor("v.blk.0.attn_q.weight", &[256, 256], 0, vec![0; 256 * 256 * 4]);
+        w.raw_tensor("mm.input_projection.weight", &[64, 256], 0, vec![0; 64 * 256 * 4]);
+    })
+    .unwrap();
+    let text_bytes = GgufFile::open(&plain).unwrap().tensor_bytes();
+    assert_eq!(GgufFile::open(&multimodal).unwrap().tensor_bytes(), text_bytes);
+    let model = Model::load(&multimodal, &LoadOptions::default()).unwrap();
+    assert_eq!(model.info().parameters, GgufFile::open(&plain).unwrap().parameter_count());
+}
