@@ -1,0 +1,209 @@
+//! Every dispatched CPU kernel against the scalar reference, on random blocks of every type and odd sizes,
+//! at every SIMD level this machine has (the scalar level included); and the block layouts against candle's
+//! independent port of ggml.
+
+use atelier_engine::cpu::quant::*;
+use atelier_engine::cpu::{supported_levels, Kernels, SimdLevel};
+use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::{Device, Tensor};
+use half::f16;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const BLOCK_COUNTS: &[usize] = &[1, 3, 7, 33];
+
+fn random_f32(rng: &mut StdRng, n: usize) -> Vec<f32> {
+    // Mostly small values with a few large ones, like real activations.
+    (0..n)
+        .map(|i| {
+            let v: f32 = rng.random_range(-1.0..1.0);
+            if i % 37 == 0 { v * 20.0 } else { v }
+        })
+        .collect()
+}
+
+/// Random raw blocks: every bit pattern is a valid encoding except NaN/∞ scales, which we overwrite.
+fn random_blocks<T: Copy>(rng: &mut StdRng, n: usize, fix: impl Fn(&mut T, &mut StdRng)) -> Vec<T> {
+    let mut bytes = vec![0u8; n * std::mem::size_of::<T>()];
+    rng.fill(&mut bytes[..]);
+    let mut blocks: Vec<T> = (0..n).map(|i| unsafe { std::ptr::read_unaligned(bytes.as_ptr().add(i * std::mem::size_of::<T>()) as *const T) }).collect();
+    for b in &mut blocks {
+        fix(b, rng);
+    }
+    blocks
+}
+
+fn scale(rng: &mut StdRng) -> f16 {
+    f16::from_f32(rng.random_range(-0.05..0.05))
+}
+
+fn levels() -> Vec<Kernels> {
+    let levels = supported_levels();
+    assert!(levels.contains(&SimdLevel::Scalar));
+    println!("testing kernels at {:?}", levels);
+    levels.into_iter().map(|l| Kernels::for_level(l).unwrap()).collect()
+}
+
+fn assert_close(level: SimdLevel, what: &str, got: f32, want: f32, magnitude: f32) {
+    let tolerance = 1e-5 * magnitude.max(1.0);
+    assert!((got - want).abs() <= tolerance, "{level:?} {what}: {got} vs scalar {want} (tolerance {tolerance})");
+}
+
+fn magnitude(x: &[f32]) -> f32 {
+    x.iter().map(|v| v.abs()).sum::<f32>() * 0.05
+}
+
+#[test]
+fn q4_0_q5_0_q8_0_with_q8_0_activations() {
+    let mut rng = StdRng::seed_from_u64(1);
+    for kernels in levels() {
+        for &n in BLOCK_COUNTS {
+            let act = random_f32(&mut rng, n * QK);
+            let mut y = vec![BlockQ8_0::default(); n];
+            quantize_q8_0(&act, &mut y);
+            let m = magnitude(&act);
+            let x4 = random_blocks::<BlockQ4_0>(&mut rng, n, |b, r| b.d = scale(r));
+            assert_close(kernels.level, "q4_0", unsafe { (kernels.q4_0)(&x4, &y) }, dot_q4_0(&x4, &y), m);
+            let x5 = random_blocks::<BlockQ5_0>(&mut rng, n, |b, r| b.d = scale(r));
+            assert_close(kernels.level, "q5_0", unsafe { (kernels.q5_0)(&x5, &y) }, dot_q5_0(&x5, &y), m);
+            let x8 = random_blocks::<BlockQ8_0>(&mut rng, n, |b, r| b.d = scale(r));
+            assert_close(kernels.level, "q8_0", unsafe { (kernels.q8_0)(&x8, &y) }, dot_q8_0(&x8, &y), m * 10.0);
+        }
+    }
+}
+
+#[test]
+fn q4_1_q5_1_with_q8_1_activations() {
+    let mut rng = StdRng::seed_from_u64(2);
+    for kernels in levels() {
+        for &n in BLOCK_COUNTS {
+            let act = random_f32(&mut rng, n * QK);
+            let mut y = vec![BlockQ8_1::default(); n];
+            quantize_q8_1(&act, &mut y);
+            let m = magnitude(&act);
+            let x4 = random_blocks::<BlockQ4_1>(&mut rng, n, |b, r| {
+                b.d = scale(r);
+                b.m = scale(r);
+            });
+            assert_close(kernels.level, "q4_1", unsafe { (kernels.q4_1)(&x4, &y) }, dot_q4_1(&x4, &y), m);
+            let x5 = random_blocks::<BlockQ5_1>(&mut rng, n, |b, r| {
+                b.d = scale(r);
+                b.m = scale(r);
+            });
+            assert_close(kernels.level, "q5_1", unsafe { (kernels.q5_1)(&x5, &y) }, dot_q5_1(&x5, &y), m);
+        }
+    }
+}
+
+#[test]
+fn k_quants_with_q8_k_activations() {
+    let mut rng = StdRng::seed_from_u64(3);
+    for kernels in levels() {
+        for &n in &BLOCK_COUNTS[..3] {
+            let act = random_f32(&mut rng, n * QK_K);
+            let mut y = vec![BlockQ8K::default(); n];
+            quantize_q8_k(&act, &mut y);
+            let m = magnitude(&act) * 4.0;
+            let x4 = random_blocks::<BlockQ4K>(&mut rng, n, |b, r| {
+                b.d = scale(r);
+                b.dmin = scale(r);
+            });
+            assert_close(kernels.level, "q4_k", unsafe { (kernels.q4_k)(&x4, &y) }, dot_q4_k(&x4, &y), m);
+            let x5 = random_blocks::<BlockQ5K>(&mut rng, n, |b, r| {
+                b.d = scale(r);
+                b.dmin = scale(r);
+            });
+            assert_close(kernels.level, "q5_k", unsafe { (kernels.q5_k)(&x5, &y) }, dot_q5_k(&x5, &y), m);
+            let x6 = random_blocks::<BlockQ6K>(&mut rng, n, |b, r| b.d = scale(r));
+            assert_close(kernels.level, "q6_k", unsafe { (kernels.q6_k)(&x6, &y) }, dot_q6_k(&x6, &y), m);
+        }
+    }
+}
+
+#[test]
+fn float_dots_and_axpy_at_odd_lengths() {
+    let mut rng = StdRng::seed_from_u64(4);
+    for kernels in levels() {
+        for n in [1, 7, 8, 33, 100, 257] {
+            let x = random_f32(&mut rng, n);
+            let y = random_f32(&mut rng, n);
+            let want: f32 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
+            assert_close(kernels.level, "f32", unsafe { (kernels.f32)(&x, &y) }, want, magnitude(&x) * 10.0);
+            let xh: Vec<f16> = x.iter().map(|&v| f16::from_f32(v)).collect();
+            let want_h: f32 = xh.iter().zip(&y).map(|(a, b)| a.to_f32() * b).sum();
+            assert_close(kernels.level, "f16", unsafe { (kernels.f16)(&xh, &y) }, want_h, magnitude(&x) * 10.0);
+            let mut got = y.clone();
+            unsafe { (kernels.axpy)(0.75, &x, &mut got) };
+            for i in 0..n {
+                assert!((got[i] - (y[i] + 0.75 * x[i])).abs() < 1e-6, "{:?} axpy at {i}", kernels.level);
+            }
+        }
+    }
+}
+
+#[test]
+fn activation_quantisers_agree_with_the_reference() {
+    let mut rng = StdRng::seed_from_u64(5);
+    for kernels in levels() {
+        let act = random_f32(&mut rng, 8 * QK_K);
+        let (mut a, mut b) = (vec![BlockQ8_0::default(); 64], vec![BlockQ8_0::default(); 64]);
+        quantize_q8_0(&act, &mut a);
+        unsafe { (kernels.quantize_q8_0)(&act, &mut b) };
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.d, y.d);
+            // SIMD rounds ties to even, the reference away from zero: at most one step apart.
+            assert!(x.qs.iter().zip(&y.qs).all(|(p, q)| (*p as i16 - *q as i16).abs() <= 1), "{:?}", kernels.level);
+        }
+        let (mut a, mut b) = (vec![BlockQ8_1::default(); 64], vec![BlockQ8_1::default(); 64]);
+        quantize_q8_1(&act, &mut a);
+        unsafe { (kernels.quantize_q8_1)(&act, &mut b) };
+        for (x, y) in a.iter().zip(&b) {
+            let sum: i32 = y.qs.iter().map(|&q| q as i32).sum();
+            assert!((y.s.to_f32() - y.d.to_f32() * sum as f32).abs() <= 1e-2 * y.s.to_f32().abs().max(1e-3));
+            assert_eq!(x.d, y.d);
+        }
+        let (mut a, mut b) = (vec![BlockQ8K::default(); 8], vec![BlockQ8K::default(); 8]);
+        quantize_q8_k(&act, &mut a);
+        unsafe { (kernels.quantize_q8_k)(&act, &mut b) };
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.d, y.d);
+            assert_eq!(x.bsums, y.bsums);
+        }
+    }
+}
+
+/// Our block layouts and dequantisation equal candle's (an independent port of ggml's reference code).
+#[test]
+fn dequantisation_matches_candle_for_every_type() {
+    let mut rng = StdRng::seed_from_u64(6);
+    let types = [
+        (GgmlDType::Q4_0, WeightType::Q4_0),
+        (GgmlDType::Q4_1, WeightType::Q4_1),
+        (GgmlDType::Q5_0, WeightType::Q5_0),
+        (GgmlDType::Q5_1, WeightType::Q5_1),
+        (GgmlDType::Q8_0, WeightType::Q8_0),
+        (GgmlDType::Q4K, WeightType::Q4K),
+        (GgmlDType::Q5K, WeightType::Q5K),
+        (GgmlDType::Q6K, WeightType::Q6K),
+        (GgmlDType::F16, WeightType::F16),
+    ];
+    for (candle_type, ours) in types {
+        let cols = 3 * QK_K;
+        let values = random_f32(&mut rng, 2 * cols);
+        let tensor = Tensor::from_vec(values, (2, cols), &Device::Cpu).unwrap();
+        let q = QTensor::quantize(&tensor, candle_type).unwrap();
+        let bytes = q.data().unwrap().into_owned();
+        let want: Vec<f32> = q.dequantize(&Device::Cpu).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+        let row_bytes = ours.row_bytes(cols);
+        assert_eq!(bytes.len(), 2 * row_bytes, "{ours:?} row size");
+        // Copy into u32-aligned storage, as the loader guarantees.
+        let mut aligned = vec![0u32; bytes.len().div_ceil(4)];
+        let view = unsafe { std::slice::from_raw_parts_mut(aligned.as_mut_ptr() as *mut u8, bytes.len()) };
+        view.copy_from_slice(&bytes);
+        let mut got = vec![0f32; 2 * cols];
+        for r in 0..2 {
+            dequantize_row(ours, &view[r * row_bytes..(r + 1) * row_bytes], &mut got[r * cols..(r + 1) * cols]);
+        }
+        assert_eq!(got, want, "{ours:?}");
+    }
+}
