@@ -179,6 +179,24 @@ impl GgufFile {
         self.content.tensor_infos.contains_key(name)
     }
 
+    /// Where a tensor's bytes are in the file: its type, shape (candle order) and absolute offset.
+    pub fn tensor_location(&self, name: &str) -> Result<(GgmlDType, Vec<usize>, u64)> {
+        let info = self
+            .content
+            .tensor_infos
+            .get(name)
+            .ok_or_else(|| EngineError::MissingTensor { path: self.path.clone(), name: name.to_string() })?;
+        Ok((info.ggml_dtype, info.shape.dims().to_vec(), self.content.tensor_data_offset + info.offset))
+    }
+
+    /// Maps the whole file read-only: weights are used in place, loaded by the OS as they are touched.
+    pub fn map(&self) -> Result<memmap2::Mmap> {
+        let file = File::open(&self.path).map_err(|source| EngineError::Io { path: self.path.clone(), source })?;
+        // SAFETY: the file is opened read-only; if another program truncates it while mapped, reads of the
+        // missing part fault, as with llama.cpp's mmap loading.
+        unsafe { memmap2::Mmap::map(&file) }.map_err(|source| EngineError::Io { path: self.path.clone(), source })
+    }
+
     /// Reads one tensor onto `device`; the bytes are copied once, from the file into the tensor.
     pub fn tensor(&mut self, name: &str, device: &Device) -> Result<QTensor> {
         if !self.has_tensor(name) {

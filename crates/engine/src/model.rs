@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use candle_core::DType;
 use serde::{Deserialize, Serialize};
 
 use crate::chat::{ChatMessage, ChatTemplate};
@@ -15,7 +14,8 @@ use crate::error::{EngineError, Result};
 use crate::gguf::{GgufFile, ModelInfo};
 use crate::sampling::{Sampler, SamplingParams};
 use crate::tokenizer::Tokenizer;
-use crate::transformer::{Transformer, TransformerConfig};
+use crate::cpu::model::CpuTransformer;
+use crate::transformer::{CandleTransformer, Transformer, TransformerConfig};
 
 /// The context used when the caller does not choose one: the model's own, capped to keep the cache small.
 pub const DEFAULT_CONTEXT_CAP: usize = 4096;
@@ -28,7 +28,12 @@ pub struct LoadOptions {
     /// Refuse models needing more bytes than this; defaults to the memory the OS reports available.
     pub memory_budget: Option<u64>,
     /// Expand quantised weights to f32 (4–8× the memory): exact arithmetic, for reference checks.
+    /// Runs on candle.
     pub dequantize: bool,
+    /// On the CPU, run candle's kernels instead of Atelier's own (for comparisons).
+    pub candle_on_cpu: bool,
+    /// CPU threads; all cores when `None`.
+    pub threads: Option<usize>,
 }
 
 /// A shareable flag that stops a generation at the next token.
@@ -130,6 +135,8 @@ pub struct Model {
     load_duration: Duration,
     /// Tokens whose keys/values sit in the cache, so a continued conversation skips them.
     cached_tokens: Vec<u32>,
+    /// A thread pool of the requested size; the global one when `None`.
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl Model {
@@ -156,13 +163,37 @@ impl Model {
             check_memory(needed, options.memory_budget.or_else(available_memory))?;
         }
         let info = gguf.info()?;
-        let transformer = Transformer::load(&mut gguf, config, context_length, &device, options.dequantize)?;
+        let use_own_kernels =
+            device.is_cpu() && !options.dequantize && !options.candle_on_cpu && crate::cpu::model::supports(&gguf);
+        let transformer = if use_own_kernels {
+            Transformer::Cpu(CpuTransformer::load(&gguf, config, context_length)?)
+        } else {
+            Transformer::Candle(CandleTransformer::load(&mut gguf, config, context_length, &device, options.dequantize)?)
+        };
+        let pool = match options.threads {
+            Some(n) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n.max(1))
+                    .thread_name(|i| format!("atelier-cpu-{i}"))
+                    .build()
+                    .map_err(|e| EngineError::Device(format!("cannot start {n} CPU threads: {e}")))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             info,
             tokenizer,
             template,
+            device_name: match (&transformer, &pool) {
+                (Transformer::Cpu(_), pool) => format!(
+                    "CPU ({} threads, {})",
+                    pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads()),
+                    crate::cpu::kernels().level.name()
+                ),
+                _ => describe(&device),
+            },
             transformer,
-            device_name: describe(&device),
+            pool,
             load_duration: started.elapsed(),
             cached_tokens: Vec::new(),
         })
@@ -170,6 +201,15 @@ impl Model {
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// Which implementation runs the model: "atelier-cpu" (own kernels) or "candle".
+    pub fn backend_name(&self) -> &'static str {
+        self.transformer.backend_name()
+    }
+
+    fn forward(&mut self, tokens: &[u32], start: usize, all_logits: bool) -> Result<Vec<f32>> {
+        forward_in(&mut self.transformer, self.pool.as_ref(), tokens, start, all_logits)
     }
 
     pub fn config(&self) -> &TransformerConfig {
@@ -212,20 +252,20 @@ impl Model {
     pub fn logits(&mut self, tokens: &[u32]) -> Result<Vec<Vec<f32>>> {
         self.transformer.clear_cache();
         self.cached_tokens.clear();
-        let logits = self.transformer.forward(tokens, 0, true)?;
+        let logits = self.forward(tokens, 0, true)?;
         self.transformer.clear_cache();
-        Ok(logits.to_dtype(DType::F32)?.to_vec2()?)
+        let vocab = logits.len() / tokens.len();
+        Ok(logits.chunks_exact(vocab).map(<[f32]>::to_vec).collect())
     }
 
     /// Logits for `rest` fed one token at a time after `prefix` is prefilled: the decode path, for checks.
     pub fn logits_continuing(&mut self, prefix: &[u32], rest: &[u32]) -> Result<Vec<Vec<f32>>> {
         self.transformer.clear_cache();
         self.cached_tokens.clear();
-        self.transformer.forward(prefix, 0, false)?;
+        self.forward(prefix, 0, false)?;
         let mut out = Vec::with_capacity(rest.len());
         for (i, &token) in rest.iter().enumerate() {
-            let logits = self.transformer.forward(&[token], prefix.len() + i, false)?;
-            out.push(logits.to_dtype(DType::F32)?.to_vec1()?);
+            out.push(self.forward(&[token], prefix.len() + i, false)?);
         }
         self.transformer.clear_cache();
         Ok(out)
@@ -276,7 +316,7 @@ impl Model {
         // Reuse the cached prefix; at least one prompt token must run to produce logits.
         let reused = common_prefix(&self.cached_tokens, &prompt).min(prompt.len() - 1);
         self.cached_tokens.truncate(reused);
-        let mut logits = self.transformer.forward(&prompt[reused..], reused, false)?;
+        let mut logits = forward_in(&mut self.transformer, self.pool.as_ref(), &prompt[reused..], reused, false)?;
         self.cached_tokens.extend_from_slice(&prompt[reused..]);
         let prompt_elapsed = started.elapsed();
 
@@ -296,8 +336,7 @@ impl Model {
                 stop_reason = StopReason::Cancelled;
                 break;
             }
-            let mut values: Vec<f32> = logits.to_dtype(DType::F32)?.to_vec1()?;
-            let next = sampler.sample(&mut values, &history);
+            let next = sampler.sample(&mut logits, &history);
             first_token_at.get_or_insert_with(|| started.elapsed());
             if stop_ids.contains(&next) {
                 stop_reason = StopReason::EndOfTurn;
@@ -319,7 +358,7 @@ impl Model {
                 stop_reason = if max_tokens == request.max_tokens { StopReason::MaxTokens } else { StopReason::ContextFull };
                 break;
             }
-            logits = self.transformer.forward(&[next], history.len() - 1, false)?;
+            logits = forward_in(&mut self.transformer, self.pool.as_ref(), &[next], history.len() - 1, false)?;
             self.cached_tokens.push(next);
         }
         let rest = stop_filter.finish();
@@ -347,6 +386,20 @@ impl Model {
                 total_ms: ms(total),
             },
         })
+    }
+}
+
+/// Runs the decoder on `pool` when the caller chose a thread count.
+fn forward_in(
+    transformer: &mut Transformer,
+    pool: Option<&rayon::ThreadPool>,
+    tokens: &[u32],
+    start: usize,
+    all_logits: bool,
+) -> Result<Vec<f32>> {
+    match pool {
+        Some(pool) => pool.install(|| transformer.forward(tokens, start, all_logits)),
+        None => transformer.forward(tokens, start, all_logits),
     }
 }
 

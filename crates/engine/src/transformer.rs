@@ -220,7 +220,52 @@ struct Layer {
     cache: Option<KvCache>,
 }
 
-pub struct Transformer {
+/// Where the decoder runs: Atelier's own CPU kernels, or candle (GPUs, and the CPU for comparison).
+pub enum Transformer {
+    Cpu(crate::cpu::model::CpuTransformer),
+    Candle(CandleTransformer),
+}
+
+impl Transformer {
+    pub fn config(&self) -> &TransformerConfig {
+        match self {
+            Self::Cpu(t) => t.config(),
+            Self::Candle(t) => &t.config,
+        }
+    }
+
+    pub fn context_length(&self) -> usize {
+        match self {
+            Self::Cpu(t) => t.context_length(),
+            Self::Candle(t) => t.context_length,
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Cpu(_) => "atelier-cpu",
+            Self::Candle(_) => "candle",
+        }
+    }
+
+    /// Forgets the key/value cache (a new conversation). The CPU cache is simply overwritten.
+    pub fn clear_cache(&mut self) {
+        if let Self::Candle(t) = self {
+            t.clear_cache();
+        }
+    }
+
+    /// Runs `tokens` at positions `start..start+len` and returns logits: `len × vocab` values when
+    /// `all_logits`, else the `vocab` values of the last position. Positions before `start` must be cached.
+    pub fn forward(&mut self, tokens: &[u32], start: usize, all_logits: bool) -> Result<Vec<f32>> {
+        match self {
+            Self::Cpu(t) => t.forward(tokens, start, all_logits),
+            Self::Candle(t) => Ok(t.forward(tokens, start, all_logits)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?),
+        }
+    }
+}
+
+pub struct CandleTransformer {
     config: TransformerConfig,
     embedding: candle_core::quantized::QTensor,
     layers: Vec<Layer>,
@@ -232,7 +277,7 @@ pub struct Transformer {
     device: Device,
 }
 
-impl Transformer {
+impl CandleTransformer {
     /// Loads every weight onto `device`, with room for `context_length` positions.
     pub fn load(
         gguf: &mut GgufFile,
@@ -281,14 +326,6 @@ impl Transformer {
         let cos = (angles.cos()? * attention_factor as f64)?;
         let sin = (angles.sin()? * attention_factor as f64)?;
         Ok(Self { config, embedding, layers, norm, output, cos, sin, context_length, device: device.clone() })
-    }
-
-    pub fn config(&self) -> &TransformerConfig {
-        &self.config
-    }
-
-    pub fn context_length(&self) -> usize {
-        self.context_length
     }
 
     pub fn device(&self) -> &Device {

@@ -59,7 +59,8 @@ fn dequantised_weights_match_transformers_exactly() {
 fn quantised_weights_agree_with_llama_cpp() {
     let r = reference();
     let ours = logits(false, &r.tokens);
-    let (mut worst, mut total, mut reference_gap, mut count, mut same_top) = (0.0f32, 0.0f32, 0.0f32, 0usize, 0usize);
+    let (mut worst, mut total, mut reference_gap, mut count) = (0.0f32, 0.0f32, 0.0f32, 0usize);
+    let (mut clear, mut same_top) = (0usize, 0usize);
     for (p, ids) in r.positions.iter().enumerate() {
         for &(id, lc, tf) in ids {
             let d = (ours[p][id] - lc).abs();
@@ -68,18 +69,23 @@ fn quantised_weights_agree_with_llama_cpp() {
             reference_gap += (tf - lc).abs();
             count += 1;
         }
-        if atelier_engine::sampling::argmax(&ours[p]) as usize == ids[0].0 {
-            same_top += 1;
+        // Where llama.cpp's choice is clear (top two a logit apart), ours must be the same.
+        if ids[0].1 - ids[1].1 > 1.0 {
+            clear += 1;
+            if atelier_engine::sampling::argmax(&ours[p]) as usize == ids[0].0 {
+                same_top += 1;
+            }
         }
     }
     let mean = total / count as f32;
     let gap = reference_gap / count as f32;
     println!(
-        "Q4_1: vs llama.cpp mean |Δ| {mean:.3} (transformers-f32 vs llama.cpp: {gap:.3}), max {worst:.3}, same argmax {same_top}/{}",
-        r.tokens.len()
+        "Q4_1: vs llama.cpp mean |Δ| {mean:.3} (transformers-f32 vs llama.cpp: {gap:.3}), max {worst:.3}, \
+         same argmax at {same_top}/{clear} clear positions"
     );
     // No further from llama.cpp than the exact f32 reference is: quantisation noise, not a bug.
     assert!(mean <= gap * 1.25, "mean |Δlogit| {mean} vs the references' own gap {gap}");
     assert!(worst <= 2.5, "max |Δlogit| {worst}");
-    assert!(same_top * 10 >= r.tokens.len() * 9, "argmax agrees at only {same_top}/{}", r.tokens.len());
+    assert!(clear >= 20, "too few clear positions ({clear}) to judge the ranking");
+    assert_eq!(same_top, clear, "argmax differs where llama.cpp is clear");
 }

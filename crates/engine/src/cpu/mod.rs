@@ -2,6 +2,8 @@
 //! AVX2, let alone AVX-512). `ATELIER_CPU_KERNELS=scalar|avx2|avx512|neon` forces a level, for tests and
 //! benchmarks; a level the CPU lacks falls back to the best it has.
 
+pub mod matmul;
+pub mod model;
 pub mod quant;
 #[cfg(target_arch = "x86_64")]
 mod x86;

@@ -1,0 +1,206 @@
+//! Quantised matrix × activations on the CPU: activations are quantised once per call, weight rows are
+//! split into chunks across threads, and each weight row (read from the mapped file, once) is applied to
+//! every activation row while it is hot in cache — the decode path streams each weight once per token, the
+//! prompt path reuses it for the whole batch.
+
+use std::sync::Arc;
+
+use half::f16;
+use memmap2::Mmap;
+use rayon::prelude::*;
+
+use super::kernels;
+use super::quant::*;
+
+/// Bytes a matrix lives in: the memory-mapped model file, or (tests, converted weights) owned memory.
+#[derive(Clone)]
+pub enum Storage {
+    Mapped(Arc<Mmap>),
+    /// u32 words keep block data 4-byte aligned.
+    Owned(Arc<Vec<u32>>),
+}
+
+impl Storage {
+    pub fn owned(bytes: &[u8]) -> Self {
+        let mut words = vec![0u32; bytes.len().div_ceil(4)];
+        // SAFETY: the u32 buffer holds at least `bytes.len()` bytes.
+        unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr() as *mut u8, bytes.len()) }.copy_from_slice(bytes);
+        Self::Owned(Arc::new(words))
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Mapped(map) => map,
+            // SAFETY: reinterpreting initialised u32s as bytes.
+            Self::Owned(words) => unsafe { std::slice::from_raw_parts(words.as_ptr() as *const u8, words.len() * 4) },
+        }
+    }
+}
+
+/// A weight matrix `[rows, cols]` in GGUF's storage, used in place.
+#[derive(Clone)]
+pub struct QMatrix {
+    pub ty: WeightType,
+    pub rows: usize,
+    pub cols: usize,
+    storage: Storage,
+    offset: usize,
+}
+
+impl QMatrix {
+    /// # Panics
+    /// If the byte range is outside the storage or misaligned for the block type; the loader checks both.
+    pub fn new(ty: WeightType, rows: usize, cols: usize, storage: Storage, offset: usize) -> Self {
+        let len = rows * ty.row_bytes(cols);
+        let bytes = storage.bytes();
+        assert!(offset + len <= bytes.len(), "tensor outside the file");
+        assert_eq!((bytes.as_ptr() as usize + offset) % 4, 0, "tensor data misaligned");
+        assert_eq!(cols % ty.block_len(), 0, "row length not a multiple of the block size");
+        Self { ty, rows, cols, storage, offset }
+    }
+
+    pub fn row_bytes(&self) -> usize {
+        self.ty.row_bytes(self.cols)
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.storage.bytes()[self.offset..self.offset + self.rows * self.row_bytes()]
+    }
+
+    pub fn row(&self, r: usize) -> &[u8] {
+        let n = self.row_bytes();
+        &self.bytes()[r * n..(r + 1) * n]
+    }
+
+    /// Row `r` as f32 values (embedding lookup).
+    pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
+        dequantize_row(self.ty, self.row(r), out);
+    }
+}
+
+/// `m` activation rows of length `cols`, quantised for one weight type's dot product.
+pub enum Activations<'a> {
+    F32(&'a [f32]),
+    Q8_0(Vec<BlockQ8_0>),
+    Q8_1(Vec<BlockQ8_1>),
+    Q8K(Vec<BlockQ8K>),
+}
+
+impl<'a> Activations<'a> {
+    pub fn quantize(ty: ActType, x: &'a [f32], cols: usize) -> Self {
+        let k = kernels();
+        let rows = x.len() / cols;
+        // SAFETY: the kernels table only holds functions this CPU supports; lengths match by construction.
+        unsafe {
+            match ty {
+                ActType::F32 => Self::F32(x),
+                ActType::Q8_0 => {
+                    let mut out = vec![BlockQ8_0::default(); x.len() / QK];
+                    (k.quantize_q8_0)(x, &mut out);
+                    Self::Q8_0(out)
+                }
+                ActType::Q8_1 => {
+                    let mut out = vec![BlockQ8_1::default(); x.len() / QK];
+                    (k.quantize_q8_1)(x, &mut out);
+                    Self::Q8_1(out)
+                }
+                ActType::Q8K => {
+                    let mut out = vec![BlockQ8K::default(); rows * cols / QK_K];
+                    (k.quantize_q8_k)(x, &mut out);
+                    Self::Q8K(out)
+                }
+            }
+        }
+    }
+}
+
+/// A raw pointer to an output buffer whose disjoint parts threads fill.
+#[derive(Clone, Copy)]
+struct OutPtr(*mut f32);
+unsafe impl Send for OutPtr {}
+unsafe impl Sync for OutPtr {}
+
+/// `outs[i][t * mats[i].rows + r] = mats[i].row(r) · x[t]` for every matrix, activation row and weight row,
+/// in one parallel pass. All matrices share `cols`; `x` holds `m` rows.
+pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
+    let cols = mats[0].cols;
+    let m = x.len() / cols;
+    debug_assert!(mats.iter().all(|w| w.cols == cols));
+    // Quantise the activations once per activation type needed.
+    let mut acts: Vec<(ActType, Activations)> = Vec::new();
+    for w in mats {
+        let ty = w.ty.activation();
+        if !acts.iter().any(|(t, _)| *t == ty) {
+            acts.push((ty, Activations::quantize(ty, x, cols)));
+        }
+    }
+    let threads = rayon::current_num_threads();
+    // Work units: chunks of rows; enough of them to balance the threads, big enough to amortise the task.
+    let mut units: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, w) in mats.iter().enumerate() {
+        let chunk = w.rows.div_ceil(threads * 4).clamp(4, 256);
+        let mut r = 0;
+        while r < w.rows {
+            units.push((i, r, (r + chunk).min(w.rows)));
+            r += chunk;
+        }
+    }
+    let ptrs: Vec<OutPtr> = outs
+        .iter_mut()
+        .zip(mats)
+        .map(|(o, w)| {
+            assert!(o.len() >= m * w.rows, "output buffer too small");
+            OutPtr(o.as_mut_ptr())
+        })
+        .collect();
+    let run = |&(i, start, end): &(usize, usize, usize)| {
+        let w = mats[i];
+        let act = &acts.iter().find(|(t, _)| *t == w.ty.activation()).unwrap().1;
+        let out = ptrs[i];
+        for r in start..end {
+            let row = w.row(r);
+            for t in 0..m {
+                let v = dot_row(w.ty, row, act, t, cols);
+                // SAFETY: (t, r) pairs are unique across units and inside the buffer (checked above).
+                unsafe { *out.0.add(t * w.rows + r) = v };
+            }
+        }
+    };
+    if units.len() == 1 || m * mats.iter().map(|w| w.rows * w.cols).sum::<usize>() < 32 * 1024 {
+        units.iter().for_each(run);
+    } else {
+        units.par_iter().for_each(run);
+    }
+}
+
+pub fn matmul(w: &QMatrix, x: &[f32], out: &mut [f32]) {
+    matmul_many(&[w], x, &mut [out]);
+}
+
+/// One weight row · activation row `t`.
+#[inline]
+fn dot_row(ty: WeightType, row: &[u8], act: &Activations, t: usize, cols: usize) -> f32 {
+    let k = kernels();
+    // SAFETY: row bytes come from a checked QMatrix (whole, aligned blocks); activation rows are sliced to
+    // the same number of values; the kernels run on this CPU.
+    unsafe {
+        match (ty, act) {
+            (WeightType::F32, Activations::F32(x)) => (k.f32)(as_blocks::<f32>(row), &x[t * cols..(t + 1) * cols]),
+            (WeightType::F16, Activations::F32(x)) => (k.f16)(as_blocks::<f16>(row), &x[t * cols..(t + 1) * cols]),
+            (WeightType::Q4_0, Activations::Q8_0(y)) => (k.q4_0)(as_blocks(row), block_row(y, t, cols / QK)),
+            (WeightType::Q5_0, Activations::Q8_0(y)) => (k.q5_0)(as_blocks(row), block_row(y, t, cols / QK)),
+            (WeightType::Q8_0, Activations::Q8_0(y)) => (k.q8_0)(as_blocks(row), block_row(y, t, cols / QK)),
+            (WeightType::Q4_1, Activations::Q8_1(y)) => (k.q4_1)(as_blocks(row), block_row(y, t, cols / QK)),
+            (WeightType::Q5_1, Activations::Q8_1(y)) => (k.q5_1)(as_blocks(row), block_row(y, t, cols / QK)),
+            (WeightType::Q4K, Activations::Q8K(y)) => (k.q4_k)(as_blocks(row), block_row(y, t, cols / QK_K)),
+            (WeightType::Q5K, Activations::Q8K(y)) => (k.q5_k)(as_blocks(row), block_row(y, t, cols / QK_K)),
+            (WeightType::Q6K, Activations::Q8K(y)) => (k.q6_k)(as_blocks(row), block_row(y, t, cols / QK_K)),
+            _ => unreachable!("activations quantised for another weight type"),
+        }
+    }
+}
+
+#[inline]
+fn block_row<T>(blocks: &[T], t: usize, per_row: usize) -> &[T] {
+    &blocks[t * per_row..(t + 1) * per_row]
+}

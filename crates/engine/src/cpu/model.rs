@@ -1,0 +1,329 @@
+//! The llama-family decoder (llama, mistral3) on the CPU with Atelier's own kernels: weights used in place
+//! from the memory-mapped GGUF, an f32 key/value cache, and threads across weight rows and attention heads.
+
+use std::sync::Arc;
+
+use candle_core::quantized::GgmlDType;
+use rayon::prelude::*;
+
+use super::kernels;
+use super::matmul::{matmul, matmul_many, QMatrix, Storage};
+use super::quant::WeightType;
+use crate::error::{EngineError, Result};
+use crate::gguf::{dtype_name, GgufFile};
+use crate::transformer::TransformerConfig;
+
+struct Layer {
+    attn_norm: Vec<f32>,
+    wq: QMatrix,
+    wk: QMatrix,
+    wv: QMatrix,
+    wo: QMatrix,
+    ffn_norm: Vec<f32>,
+    w_gate: QMatrix,
+    w_up: QMatrix,
+    w_down: QMatrix,
+    /// `[n_kv_head][context][head_dim]`, allocated zeroed (the OS maps pages only as they are written).
+    k_cache: Vec<f32>,
+    v_cache: Vec<f32>,
+}
+
+pub struct CpuTransformer {
+    config: TransformerConfig,
+    embedding: QMatrix,
+    output: QMatrix,
+    norm: Vec<f32>,
+    layers: Vec<Layer>,
+    /// cos/sin of every position × rotary frequency, already scaled by the YaRN attention factor.
+    cos: Vec<f32>,
+    sin: Vec<f32>,
+    context_length: usize,
+}
+
+pub(crate) fn weight_type(gguf: &GgufFile, name: &str, dtype: GgmlDType) -> Result<WeightType> {
+    Ok(match dtype {
+        GgmlDType::F32 => WeightType::F32,
+        GgmlDType::F16 => WeightType::F16,
+        GgmlDType::Q4_0 => WeightType::Q4_0,
+        GgmlDType::Q4_1 => WeightType::Q4_1,
+        GgmlDType::Q5_0 => WeightType::Q5_0,
+        GgmlDType::Q5_1 => WeightType::Q5_1,
+        GgmlDType::Q8_0 => WeightType::Q8_0,
+        GgmlDType::Q4K => WeightType::Q4K,
+        GgmlDType::Q5K => WeightType::Q5K,
+        GgmlDType::Q6K => WeightType::Q6K,
+        other => {
+            return Err(EngineError::UnsupportedTensorType {
+                path: gguf.path().to_path_buf(),
+                tensor: name.to_string(),
+                dtype: dtype_name(other).to_string(),
+            })
+        }
+    })
+}
+
+/// Whether every matrix of the model has a CPU kernel (else the candle path runs it).
+pub fn supports(gguf: &GgufFile) -> bool {
+    gguf.content().tensor_infos.iter().filter(|(n, t)| t.shape.rank() == 2 && !n.starts_with("v.") && !n.starts_with("mm.")).all(
+        |(n, t)| weight_type(gguf, n, t.ggml_dtype).is_ok(),
+    )
+}
+
+fn matrix(gguf: &GgufFile, map: &Arc<memmap2::Mmap>, name: &str) -> Result<QMatrix> {
+    let (dtype, dims, offset) = gguf.tensor_location(name)?;
+    let ty = weight_type(gguf, name, dtype)?;
+    let [rows, cols] = dims[..] else {
+        return Err(EngineError::Corrupt { path: gguf.path().to_path_buf(), detail: format!("`{name}` is not a matrix") });
+    };
+    Ok(QMatrix::new(ty, rows, cols, Storage::Mapped(Arc::clone(map)), offset as usize))
+}
+
+fn vector(gguf: &GgufFile, map: &memmap2::Mmap, name: &str, len: usize) -> Result<Vec<f32>> {
+    let (dtype, dims, offset) = gguf.tensor_location(name)?;
+    let ty = weight_type(gguf, name, dtype)?;
+    if dims.iter().product::<usize>() != len || !matches!(ty, WeightType::F32 | WeightType::F16) {
+        return Err(EngineError::Corrupt {
+            path: gguf.path().to_path_buf(),
+            detail: format!("`{name}` should hold {len} f32/f16 values"),
+        });
+    }
+    let bytes = &map[offset as usize..offset as usize + ty.row_bytes(len)];
+    let mut out = vec![0f32; len];
+    super::quant::dequantize_row(ty, bytes, &mut out);
+    Ok(out)
+}
+
+impl CpuTransformer {
+    pub fn load(gguf: &GgufFile, config: TransformerConfig, context_length: usize) -> Result<Self> {
+        let map = Arc::new(gguf.map()?);
+        let d = config.n_embd;
+        let embedding = matrix(gguf, &map, "token_embd.weight")?;
+        // Tied embeddings: the embedding matrix doubles as the output head.
+        let output = if gguf.has_tensor("output.weight") { matrix(gguf, &map, "output.weight")? } else { embedding.clone() };
+        let norm = vector(gguf, &map, "output_norm.weight", d)?;
+        let cache_len = config.n_kv_head * context_length * config.head_dim;
+        let mut layers = Vec::with_capacity(config.n_layer);
+        for i in 0..config.n_layer {
+            let p = |s: &str| format!("blk.{i}.{s}.weight");
+            layers.push(Layer {
+                attn_norm: vector(gguf, &map, &p("attn_norm"), d)?,
+                wq: matrix(gguf, &map, &p("attn_q"))?,
+                wk: matrix(gguf, &map, &p("attn_k"))?,
+                wv: matrix(gguf, &map, &p("attn_v"))?,
+                wo: matrix(gguf, &map, &p("attn_output"))?,
+                ffn_norm: vector(gguf, &map, &p("ffn_norm"), d)?,
+                w_gate: matrix(gguf, &map, &p("ffn_gate"))?,
+                w_up: matrix(gguf, &map, &p("ffn_up"))?,
+                w_down: matrix(gguf, &map, &p("ffn_down"))?,
+                k_cache: vec![0.0; cache_len],
+                v_cache: vec![0.0; cache_len],
+            });
+        }
+        let (mut inv_freq, attention_factor) = config.rope_frequencies();
+        if gguf.has_tensor("rope_freqs.weight") {
+            let factors = vector(gguf, &map, "rope_freqs.weight", inv_freq.len())?;
+            for (f, d) in inv_freq.iter_mut().zip(factors) {
+                *f /= d;
+            }
+        }
+        let half = inv_freq.len();
+        let mut cos = vec![0f32; context_length * half];
+        let mut sin = vec![0f32; context_length * half];
+        for pos in 0..context_length {
+            for (i, f) in inv_freq.iter().enumerate() {
+                let angle = pos as f32 * f;
+                cos[pos * half + i] = angle.cos() * attention_factor;
+                sin[pos * half + i] = angle.sin() * attention_factor;
+            }
+        }
+        Ok(Self { config, embedding, output, norm, layers, cos, sin, context_length })
+    }
+
+    pub fn config(&self) -> &TransformerConfig {
+        &self.config
+    }
+
+    pub fn context_length(&self) -> usize {
+        self.context_length
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.output.rows
+    }
+
+    /// Runs `tokens` at positions `start..` and returns the logits of every position (`all_logits`) or the last.
+    pub fn forward(&mut self, tokens: &[u32], start: usize, all_logits: bool) -> Result<Vec<f32>> {
+        let seq = tokens.len();
+        if seq == 0 {
+            return Err(EngineError::EmptyPrompt);
+        }
+        if start + seq > self.context_length {
+            return Err(EngineError::ContextOverflow { prompt_tokens: start + seq, context_length: self.context_length });
+        }
+        let c = &self.config;
+        let (d, hd, n_head, n_kv) = (c.n_embd, c.head_dim, c.n_head, c.n_kv_head);
+        let (q_dim, kv_dim) = (n_head * hd, n_kv * hd);
+        let eps = c.rms_eps as f32;
+
+        let mut x = vec![0f32; seq * d];
+        for (t, &token) in tokens.iter().enumerate() {
+            if token as usize >= self.embedding.rows {
+                return Err(EngineError::Tokenizer(format!("token id {token} is outside the vocabulary")));
+            }
+            self.embedding.dequantize_row(token as usize, &mut x[t * d..(t + 1) * d]);
+        }
+        let q_scales: Vec<f32> = (start..start + seq).map(|pos| self.query_scale(pos)).collect();
+        let mut h = vec![0f32; seq * d];
+        let mut q = vec![0f32; seq * q_dim];
+        let mut k = vec![0f32; seq * kv_dim];
+        let mut v = vec![0f32; seq * kv_dim];
+        let mut attn = vec![0f32; seq * q_dim];
+        let mut proj = vec![0f32; seq * d];
+        let n_ff = c.n_ff;
+        let mut gate = vec![0f32; seq * n_ff];
+        let mut up = vec![0f32; seq * n_ff];
+
+        for layer in &mut self.layers {
+            rms_norm(&x, &layer.attn_norm, eps, &mut h);
+            matmul_many(&[&layer.wq, &layer.wk, &layer.wv], &h, &mut [&mut q, &mut k, &mut v]);
+            for t in 0..seq {
+                let pos = start + t;
+                let half = c.rope_dim / 2;
+                let (cos, sin) = (&self.cos[pos * half..(pos + 1) * half], &self.sin[pos * half..(pos + 1) * half]);
+                for head in q[t * q_dim..(t + 1) * q_dim].chunks_exact_mut(hd) {
+                    rotate_pairs(head, cos, sin);
+                    if q_scales[t] != 1.0 {
+                        head.iter_mut().for_each(|v| *v *= q_scales[t]);
+                    }
+                }
+                for head in k[t * kv_dim..(t + 1) * kv_dim].chunks_exact_mut(hd) {
+                    rotate_pairs(head, cos, sin);
+                }
+                for kvh in 0..n_kv {
+                    let dst = (kvh * self.context_length + pos) * hd;
+                    layer.k_cache[dst..dst + hd].copy_from_slice(&k[t * kv_dim + kvh * hd..t * kv_dim + (kvh + 1) * hd]);
+                    layer.v_cache[dst..dst + hd].copy_from_slice(&v[t * kv_dim + kvh * hd..t * kv_dim + (kvh + 1) * hd]);
+                }
+            }
+            attention(&q, &layer.k_cache, &layer.v_cache, &mut attn, seq, start, n_head, n_kv, hd, self.context_length);
+            matmul(&layer.wo, &attn, &mut proj);
+            add_in_place(&mut x, &proj);
+
+            rms_norm(&x, &layer.ffn_norm, eps, &mut h);
+            matmul_many(&[&layer.w_gate, &layer.w_up], &h, &mut [&mut gate, &mut up]);
+            for (g, u) in gate.iter_mut().zip(&up) {
+                *g = *g / (1.0 + (-*g).exp()) * u;
+            }
+            matmul(&layer.w_down, &gate, &mut proj);
+            add_in_place(&mut x, &proj);
+        }
+
+        let rows = if all_logits { seq } else { 1 };
+        let last = &x[(seq - rows) * d..];
+        let mut normed = vec![0f32; rows * d];
+        rms_norm(last, &self.norm, eps, &mut normed);
+        let mut logits = vec![0f32; rows * self.output.rows];
+        matmul(&self.output, &normed, &mut logits);
+        Ok(logits)
+    }
+
+    fn query_scale(&self, pos: usize) -> f32 {
+        match self.config.attention_temperature {
+            Some(t) => (1.0 + t.beta * (1.0 + (pos / t.original_context.max(1)) as f64).ln()) as f32,
+            None => 1.0,
+        }
+    }
+}
+
+/// GGUF's llama layout: rotate the pairs (x₂ᵢ, x₂ᵢ₊₁) of the first `2·len(cos)` dims.
+#[inline]
+fn rotate_pairs(x: &mut [f32], cos: &[f32], sin: &[f32]) {
+    for (i, (c, s)) in cos.iter().zip(sin).enumerate() {
+        let (a, b) = (x[2 * i], x[2 * i + 1]);
+        x[2 * i] = a * c - b * s;
+        x[2 * i + 1] = a * s + b * c;
+    }
+}
+
+fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
+    let d = weight.len();
+    for (row, out) in x.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
+        let mean_square = row.iter().map(|v| v * v).sum::<f32>() / d as f32;
+        let scale = 1.0 / (mean_square + eps).sqrt();
+        for ((o, v), w) in out.iter_mut().zip(row).zip(weight) {
+            *o = v * scale * w;
+        }
+    }
+}
+
+fn add_in_place(x: &mut [f32], y: &[f32]) {
+    for (a, b) in x.iter_mut().zip(y) {
+        *a += b;
+    }
+}
+
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+impl SendPtr {
+    // A method, so closures capture the whole (Sync) wrapper rather than its raw-pointer field.
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
+/// Causal attention of `seq` queries (at positions `start..`) over the cached keys/values, one task per
+/// (query, head).
+#[allow(clippy::too_many_arguments)]
+fn attention(
+    q: &[f32],
+    k_cache: &[f32],
+    v_cache: &[f32],
+    out: &mut [f32],
+    seq: usize,
+    start: usize,
+    n_head: usize,
+    n_kv: usize,
+    hd: usize,
+    context: usize,
+) {
+    let n_rep = n_head / n_kv;
+    let scale = 1.0 / (hd as f32).sqrt();
+    let out_ptr = SendPtr(out.as_mut_ptr());
+    let k = kernels();
+    let task = |job: usize| {
+        let (t, head) = (job / n_head, job % n_head);
+        let kvh = head / n_rep;
+        let len = start + t + 1;
+        let query = &q[(t * n_head + head) * hd..(t * n_head + head + 1) * hd];
+        let keys = &k_cache[kvh * context * hd..];
+        let values = &v_cache[kvh * context * hd..];
+        let mut scores = vec![0f32; len];
+        let mut max = f32::NEG_INFINITY;
+        for (j, s) in scores.iter_mut().enumerate() {
+            // SAFETY: the kernels table holds functions this CPU supports.
+            *s = unsafe { (k.f32)(query, &keys[j * hd..(j + 1) * hd]) } * scale;
+            max = max.max(*s);
+        }
+        let mut sum = 0.0;
+        for s in scores.iter_mut() {
+            *s = (*s - max).exp();
+            sum += *s;
+        }
+        // SAFETY: each (t, head) writes its own `hd` outputs.
+        let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add((t * n_head + head) * hd), hd) };
+        dst.iter_mut().for_each(|v| *v = 0.0);
+        let inv = 1.0 / sum;
+        for (j, s) in scores.iter().enumerate() {
+            unsafe { (k.axpy)(s * inv, &values[j * hd..(j + 1) * hd], dst) };
+        }
+    };
+    let jobs = seq * n_head;
+    if jobs * (start + seq) * hd < 64 * 1024 {
+        (0..jobs).for_each(task);
+    } else {
+        (0..jobs).into_par_iter().for_each(task);
+    }
+}
