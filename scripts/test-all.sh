@@ -29,10 +29,12 @@ step() {
 # tauri::generate_context! embeds ui/dist, so the UI is built before any Rust build of the app.
 step "UI build" npm --prefix ui run build
 step "UI type check (svelte-check)" npm --prefix ui run check
+# One build of every target (tests included) with one feature set, so the test run and the app binary
+# for the end-to-end tests reuse it instead of compiling the dependency tree twice.
+step "Rust build (all targets)" cargo build --workspace --all-targets --locked
 step "Rust tests (cargo test --workspace)" cargo test --workspace --locked
 step "UI unit tests (Vitest)" npm --prefix ui test
 step "UI page tests (Playwright, Chromium)" npm --prefix ui run test:e2e
-step "App build for end-to-end tests" cargo build -p atelier-app --locked
 step "App end-to-end tests (tauri-driver, WebKitWebDriver, Xvfb)" npm --prefix tests/app test
 
 echo

@@ -11,6 +11,8 @@ use atelier_engine::{
 };
 use clap::{Args, Parser, Subcommand};
 
+mod bench;
+
 #[derive(Parser)]
 #[command(name = "atelier", version, about = "Atelier's private AI writing studio, from the command line")]
 struct Cli {
@@ -24,22 +26,26 @@ enum Command {
     Generate(GenerateArgs),
     /// Show the default model and what a GGUF file holds.
     Models(ModelsArgs),
+    /// Measure prompt and decode speed, time to first token and peak memory.
+    Bench(bench::BenchArgs),
+    /// Write a random-weight GGUF of a real model's shape, for benchmarks.
+    Synth(bench::SynthArgs),
 }
 
 #[derive(Args)]
-struct ModelArgs {
+pub struct ModelArgs {
     /// GGUF model file (default: the embedded SmolLM2 model).
     #[arg(long, short = 'm')]
-    model: Option<PathBuf>,
+    pub model: Option<PathBuf>,
     /// Where to run: auto, cpu, cuda or metal.
     #[arg(long, default_value = "auto")]
-    device: DeviceChoice,
+    pub device: DeviceChoice,
     /// Positions the model can attend to (default: the model's, at most 4096).
     #[arg(long)]
-    context: Option<usize>,
+    pub context: Option<usize>,
     /// CPU threads (default: all cores).
     #[arg(long)]
-    threads: Option<usize>,
+    pub threads: Option<usize>,
 }
 
 #[derive(Args)]
@@ -90,6 +96,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => generate(args),
         Command::Models(args) => models(args),
+        Command::Bench(args) => bench::run(args),
+        Command::Synth(args) => bench::synth(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -100,7 +108,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn resolve_model(path: Option<PathBuf>) -> Result<PathBuf> {
+pub(crate) fn resolve_model(path: Option<PathBuf>) -> Result<PathBuf> {
     match path {
         Some(path) => Ok(path),
         None => Ok(find_default_model()?),
@@ -108,12 +116,9 @@ fn resolve_model(path: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 fn load(args: &ModelArgs) -> Result<Model> {
-    if let Some(threads) = args.threads {
-        // candle sizes its thread pool from this on first use.
-        std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-    }
     let path = resolve_model(args.model.clone())?;
-    let options = LoadOptions { device: args.device, context_length: args.context, ..Default::default() };
+    let options =
+        LoadOptions { device: args.device, context_length: args.context, threads: args.threads, ..Default::default() };
     Model::load(&path, &options).with_context(|| format!("cannot load {}", path.display()))
 }
 

@@ -258,6 +258,24 @@ impl Model {
         Ok(logits.chunks_exact(vocab).map(<[f32]>::to_vec).collect())
     }
 
+    /// Empties the key/value cache: the next evaluation starts a new sequence.
+    pub fn reset(&mut self) {
+        self.transformer.clear_cache();
+        self.cached_tokens.clear();
+    }
+
+    /// Runs `tokens` at positions `start..` through the model and returns the last position's logits
+    /// (benchmarks and tools; positions before `start` must have been evaluated).
+    pub fn eval(&mut self, tokens: &[u32], start: usize) -> Result<Vec<f32>> {
+        self.cached_tokens.clear();
+        self.forward(tokens, start, false)
+    }
+
+    /// Bytes of the key/value cache at the current context length.
+    pub fn kv_cache_bytes(&self) -> u64 {
+        self.config().kv_cache_bytes(self.context_length())
+    }
+
     /// Logits for `rest` fed one token at a time after `prefix` is prefilled: the decode path, for checks.
     pub fn logits_continuing(&mut self, prefix: &[u32], rest: &[u32]) -> Result<Vec<Vec<f32>>> {
         self.transformer.clear_cache();

@@ -1,0 +1,189 @@
+//! `atelier bench`: prompt processing and decode speed, time to first token and peak memory, measured
+//! the way llama-bench measures (pp512 / tg128 from an empty context), so the numbers compare side by side.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use atelier_engine::synthetic::SyntheticSpec;
+use atelier_engine::{GgufFile, LoadOptions, Model};
+use clap::Args;
+use serde::Serialize;
+
+use crate::ModelArgs;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Prompt tokens processed in one batch.
+    #[arg(long, default_value_t = 512)]
+    pub prompt_tokens: usize,
+    /// Tokens generated one at a time.
+    #[arg(long, default_value_t = 128)]
+    pub gen_tokens: usize,
+    /// Runs of each measurement; the report gives the mean and the best.
+    #[arg(long, default_value_t = 3)]
+    pub repetitions: usize,
+    /// Run on candle's CPU kernels instead of Atelier's (for comparison).
+    #[arg(long)]
+    pub candle: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct Rate {
+    tokens: usize,
+    mean_tokens_per_second: f64,
+    best_tokens_per_second: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    model: String,
+    architecture: String,
+    quantization: String,
+    backend: String,
+    device: String,
+    load_ms: f64,
+    prompt: Rate,
+    decode: Rate,
+    time_to_first_token_ms: f64,
+    peak_rss_mib: f64,
+    gguf_mib: f64,
+    kv_cache_mib: f64,
+    /// Peak RSS ÷ (GGUF size + KV cache): the memory target is ≤ 1.2.
+    rss_ratio: f64,
+}
+
+fn rate(tokens: usize, seconds: &[f64]) -> Rate {
+    let rates: Vec<f64> = seconds.iter().map(|s| tokens as f64 / s).collect();
+    Rate {
+        tokens,
+        mean_tokens_per_second: rates.iter().sum::<f64>() / rates.len() as f64,
+        best_tokens_per_second: rates.iter().cloned().fold(0.0, f64::max),
+    }
+}
+
+pub fn run(args: BenchArgs) -> Result<()> {
+    let path = crate::resolve_model(args.model.model.clone())?;
+    let context = args.model.context.unwrap_or(args.prompt_tokens + args.gen_tokens + 8);
+    let options = LoadOptions {
+        device: args.model.device,
+        context_length: Some(context),
+        threads: args.model.threads,
+        candle_on_cpu: args.candle,
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let mut model = Model::load(&path, &options).with_context(|| format!("cannot load {}", path.display()))?;
+    let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let vocab = model.tokenizer().vocab_size().max(2) as u32;
+    // Deterministic pseudo-random tokens (speed does not depend on which tokens).
+    let tokens: Vec<u32> = (0..args.prompt_tokens.max(args.gen_tokens) as u64)
+        .map(|i| ((i.wrapping_mul(2_654_435_761) >> 7) % vocab as u64) as u32)
+        .collect();
+
+    // Warm-up: touches every weight page and the cache once.
+    model.reset();
+    model.eval(&tokens[..args.prompt_tokens.min(16).max(1)], 0)?;
+
+    let repetitions = args.repetitions.max(1);
+    let mut prompt_seconds = Vec::new();
+    let mut ttft_ms = f64::MAX;
+    for _ in 0..repetitions {
+        model.reset();
+        let t = Instant::now();
+        let logits = model.eval(&tokens[..args.prompt_tokens], 0)?;
+        let _first = atelier_engine::sampling::argmax(&logits);
+        let elapsed = t.elapsed().as_secs_f64();
+        ttft_ms = ttft_ms.min(elapsed * 1000.0);
+        prompt_seconds.push(elapsed);
+    }
+    let mut decode_seconds = Vec::new();
+    for _ in 0..repetitions {
+        model.reset();
+        let t = Instant::now();
+        for (pos, &token) in tokens[..args.gen_tokens].iter().enumerate() {
+            model.eval(&[token], pos)?;
+        }
+        decode_seconds.push(t.elapsed().as_secs_f64());
+    }
+
+    let info = model.info().clone();
+    let mib = |b: f64| b / (1024.0 * 1024.0);
+    let peak_rss = peak_rss_bytes().unwrap_or(0) as f64;
+    let kv = model.kv_cache_bytes() as f64;
+    let report = Report {
+        model: info.name.clone(),
+        architecture: info.architecture.clone(),
+        quantization: info.quantization.clone(),
+        backend: model.backend_name().to_string(),
+        device: model.device_name().to_string(),
+        load_ms,
+        prompt: rate(args.prompt_tokens, &prompt_seconds),
+        decode: rate(args.gen_tokens, &decode_seconds),
+        time_to_first_token_ms: ttft_ms,
+        peak_rss_mib: mib(peak_rss),
+        gguf_mib: mib(info.file_size as f64),
+        kv_cache_mib: mib(kv),
+        rss_ratio: peak_rss / (info.file_size as f64 + kv),
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{} ({}, {}) on {} [{}]", report.model, report.architecture, report.quantization, report.device, report.backend);
+        println!("  prompt  pp{:<5} {:>8.1} tok/s (best {:.1})", args.prompt_tokens, report.prompt.mean_tokens_per_second, report.prompt.best_tokens_per_second);
+        println!("  decode  tg{:<5} {:>8.1} tok/s (best {:.1})", args.gen_tokens, report.decode.mean_tokens_per_second, report.decode.best_tokens_per_second);
+        println!("  first token after {:.0} ms for a {}-token prompt; load {:.0} ms", report.time_to_first_token_ms, args.prompt_tokens, report.load_ms);
+        println!(
+            "  peak RSS {:.0} MiB = {:.2} × (GGUF {:.0} MiB + KV cache {:.0} MiB)",
+            report.peak_rss_mib, report.rss_ratio, report.gguf_mib, report.kv_cache_mib
+        );
+    }
+    Ok(())
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`).
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    Some(line.split_whitespace().nth(1)?.parse::<u64>().ok()? * 1024)
+}
+
+#[derive(Args)]
+pub struct SynthArgs {
+    /// Where to write the GGUF.
+    pub output: std::path::PathBuf,
+    /// Shape: `ministral3-3b` (Ministral 3 3B's text model) or `tiny`.
+    #[arg(long, default_value = "ministral3-3b")]
+    pub shape: String,
+    /// Weight type: q4_0, q4_1, q8_0, q4_k, q5_k, q6_k, f16.
+    #[arg(long, default_value = "q4_k")]
+    pub weights: String,
+}
+
+/// `atelier synth`: writes a random-weight GGUF of a real model's shape (for benchmarks).
+pub fn synth(args: SynthArgs) -> Result<()> {
+    use candle_core::quantized::GgmlDType;
+    let weight_type = match args.weights.to_ascii_lowercase().as_str() {
+        "q4_0" => GgmlDType::Q4_0,
+        "q4_1" => GgmlDType::Q4_1,
+        "q8_0" => GgmlDType::Q8_0,
+        "q4_k" => GgmlDType::Q4K,
+        "q5_k" => GgmlDType::Q5K,
+        "q6_k" => GgmlDType::Q6K,
+        "f16" => GgmlDType::F16,
+        other => anyhow::bail!("unknown weight type `{other}`"),
+    };
+    let spec = match args.shape.as_str() {
+        "ministral3-3b" => SyntheticSpec::ministral3_3b(weight_type),
+        "tiny" => SyntheticSpec { weight_type, ..SyntheticSpec::tiny_llama() },
+        other => anyhow::bail!("unknown shape `{other}` (ministral3-3b, tiny)"),
+    };
+    eprintln!("writing {} ({} layers × {} wide, {:?}) …", args.output.display(), spec.n_layer, spec.n_embd, weight_type);
+    spec.write(&args.output)?;
+    let info = GgufFile::open(&args.output)?.info()?;
+    eprintln!("wrote {:.0} MiB, {:.2} B parameters", info.file_size as f64 / 1048576.0, info.parameters as f64 / 1e9);
+    Ok(())
+}
