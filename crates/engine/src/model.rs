@@ -15,6 +15,7 @@ use crate::gguf::{GgufFile, ModelInfo};
 use crate::sampling::{Sampler, SamplingParams};
 use crate::tokenizer::Tokenizer;
 use crate::cpu::model::CpuTransformer;
+use crate::cpu::pool::ComputePool;
 use crate::transformer::{CandleTransformer, Transformer, TransformerConfig};
 
 /// The context used when the caller does not choose one: the model's own, capped to keep the cache small.
@@ -135,8 +136,17 @@ pub struct Model {
     load_duration: Duration,
     /// Tokens whose keys/values sit in the cache, so a continued conversation skips them.
     cached_tokens: Vec<u32>,
-    /// A thread pool of the requested size; the global one when `None`.
-    pool: Option<rayon::ThreadPool>,
+    pool: Threads,
+}
+
+/// How the model's work is spread over CPU threads.
+enum Threads {
+    /// Atelier's CPU kernels: a spinning pool sized to the request (or all cores).
+    Compute(ComputePool),
+    /// candle with a chosen thread count.
+    Rayon(rayon::ThreadPool),
+    /// candle on rayon's global pool (GPU runs, or the CPU with the default count).
+    Global,
 }
 
 impl Model {
@@ -170,27 +180,32 @@ impl Model {
         } else {
             Transformer::Candle(CandleTransformer::load(&mut gguf, config, context_length, &device, options.dequantize)?)
         };
-        let pool = match options.threads {
-            Some(n) => Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n.max(1))
-                    .thread_name(|i| format!("atelier-cpu-{i}"))
-                    .build()
-                    .map_err(|e| EngineError::Device(format!("cannot start {n} CPU threads: {e}")))?,
-            ),
-            None => None,
+        let threads = options.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        });
+        let pool = match &transformer {
+            Transformer::Cpu(_) => Threads::Compute(ComputePool::new(threads)),
+            // candle schedules on rayon: a pool of the requested size, else rayon's global one.
+            Transformer::Candle(_) => match options.threads {
+                Some(n) => Threads::Rayon(
+                    rayon::ThreadPoolBuilder::new()
+                        .num_threads(n.max(1))
+                        .build()
+                        .map_err(|e| EngineError::Device(format!("cannot start {n} CPU threads: {e}")))?,
+                ),
+                None => Threads::Global,
+            },
         };
         Ok(Self {
             info,
             tokenizer,
             template,
-            device_name: match (&transformer, &pool) {
-                (Transformer::Cpu(_), pool) => format!(
-                    "CPU ({} threads, {})",
-                    pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads()),
-                    crate::cpu::kernels().level.name()
-                ),
-                _ => describe(&device),
+            device_name: match &pool {
+                Threads::Compute(pool) => {
+                    format!("CPU ({} threads, {})", pool.threads(), crate::cpu::kernels().level.name())
+                }
+                Threads::Rayon(pool) => format!("CPU ({} threads)", pool.current_num_threads()),
+                Threads::Global => describe(&device),
             },
             transformer,
             pool,
@@ -209,7 +224,7 @@ impl Model {
     }
 
     fn forward(&mut self, tokens: &[u32], start: usize, all_logits: bool) -> Result<Vec<f32>> {
-        forward_in(&mut self.transformer, self.pool.as_ref(), tokens, start, all_logits)
+        forward_in(&mut self.transformer, &self.pool, tokens, start, all_logits)
     }
 
     pub fn config(&self) -> &TransformerConfig {
@@ -334,7 +349,7 @@ impl Model {
         // Reuse the cached prefix; at least one prompt token must run to produce logits.
         let reused = common_prefix(&self.cached_tokens, &prompt).min(prompt.len() - 1);
         self.cached_tokens.truncate(reused);
-        let mut logits = forward_in(&mut self.transformer, self.pool.as_ref(), &prompt[reused..], reused, false)?;
+        let mut logits = forward_in(&mut self.transformer, &self.pool, &prompt[reused..], reused, false)?;
         self.cached_tokens.extend_from_slice(&prompt[reused..]);
         let prompt_elapsed = started.elapsed();
 
@@ -376,7 +391,7 @@ impl Model {
                 stop_reason = if max_tokens == request.max_tokens { StopReason::MaxTokens } else { StopReason::ContextFull };
                 break;
             }
-            logits = forward_in(&mut self.transformer, self.pool.as_ref(), &[next], history.len() - 1, false)?;
+            logits = forward_in(&mut self.transformer, &self.pool, &[next], history.len() - 1, false)?;
             self.cached_tokens.push(next);
         }
         let rest = stop_filter.finish();
@@ -407,17 +422,12 @@ impl Model {
     }
 }
 
-/// Runs the decoder on `pool` when the caller chose a thread count.
-fn forward_in(
-    transformer: &mut Transformer,
-    pool: Option<&rayon::ThreadPool>,
-    tokens: &[u32],
-    start: usize,
-    all_logits: bool,
-) -> Result<Vec<f32>> {
+/// Runs the decoder with its threads.
+fn forward_in(transformer: &mut Transformer, pool: &Threads, tokens: &[u32], start: usize, all_logits: bool) -> Result<Vec<f32>> {
     match pool {
-        Some(pool) => pool.install(|| transformer.forward(tokens, start, all_logits)),
-        None => transformer.forward(tokens, start, all_logits),
+        Threads::Compute(pool) => pool.run(|| transformer.forward(tokens, start, all_logits)),
+        Threads::Rayon(pool) => pool.install(|| transformer.forward(tokens, start, all_logits)),
+        Threads::Global => transformer.forward(tokens, start, all_logits),
     }
 }
 

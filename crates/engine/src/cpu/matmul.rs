@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use half::f16;
 use memmap2::Mmap;
-use rayon::prelude::*;
-
 use super::kernels;
+use super::pool::{current_threads, parallel_for};
 use super::quant::*;
 
 /// Bytes a matrix lives in: the memory-mapped model file, or (tests, converted weights) owned memory.
@@ -134,7 +133,7 @@ pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
             acts.push((ty, Activations::quantize(ty, x, cols)));
         }
     }
-    let threads = rayon::current_num_threads();
+    let threads = current_threads();
     // Work units: chunks of rows; enough of them to balance the threads, big enough to amortise the task.
     let mut units: Vec<(usize, usize, usize)> = Vec::new();
     for (i, w) in mats.iter().enumerate() {
@@ -166,11 +165,7 @@ pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
             }
         }
     };
-    if units.len() == 1 || m * mats.iter().map(|w| w.rows * w.cols).sum::<usize>() < 32 * 1024 {
-        units.iter().for_each(run);
-    } else {
-        units.par_iter().for_each(run);
-    }
+    parallel_for(units.len(), |u| run(&units[u]));
 }
 
 pub fn matmul(w: &QMatrix, x: &[f32], out: &mut [f32]) {

@@ -4,6 +4,7 @@
 
 pub mod matmul;
 pub mod model;
+pub mod pool;
 pub mod quant;
 #[cfg(target_arch = "x86_64")]
 mod x86;

@@ -4,9 +4,8 @@
 use std::sync::Arc;
 
 use candle_core::quantized::GgmlDType;
-use rayon::prelude::*;
-
 use super::kernels;
+use super::pool::parallel_for;
 use super::matmul::{matmul, matmul_many, QMatrix, Storage};
 use super::quant::WeightType;
 use crate::error::{EngineError, Result};
@@ -320,10 +319,5 @@ fn attention(
             unsafe { (k.axpy)(s * inv, &values[j * hd..(j + 1) * hd], dst) };
         }
     };
-    let jobs = seq * n_head;
-    if jobs * (start + seq) * hd < 64 * 1024 {
-        (0..jobs).for_each(task);
-    } else {
-        (0..jobs).into_par_iter().for_each(task);
-    }
+    parallel_for(seq * n_head, task);
 }

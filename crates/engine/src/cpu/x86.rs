@@ -11,10 +11,12 @@ use half::f16;
 
 use super::quant::{BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8K, BlockQ8_0, BlockQ8_1, QK_K};
 
-/// f16 → f32 in one F16C instruction (`half`'s conversion is an out-of-line call that spills registers).
+/// The two f16 values at `p` (a block's d and m, or d and s) as lanes 0 and 1.
+/// A 4-byte zero-extending load, then F16C: a scalar u16 insert would make LLVM merge into a live
+/// register and chain every block on the previous one (measured 3× slower).
 #[inline(always)]
-unsafe fn fp16(h: f16) -> f32 {
-    _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h.to_bits() as i32)))
+unsafe fn f16_pair(p: *const f16) -> __m128 {
+    _mm_cvtph_ps(_mm_loadu_si32(p as *const u8))
 }
 
 #[inline(always)]
@@ -57,77 +59,94 @@ unsafe fn mul_sum_us8_vnni(ax: __m256i, sy: __m256i) -> __m256 {
     _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), ax, sy))
 }
 
+/// Sums `d·q` over block pairs with two independent accumulators (one FMA chain would cap the loop at
+/// its 4-cycle latency per block); `$body` yields (d, q, scales) for one block, `scales` lane 1 being the
+/// block's offset term (m·s) where the format has one.
+macro_rules! dual_accumulate {
+    ($x:ident, $y:ident, |$xb:ident, $yb:ident| $body:expr) => {{
+        let n = $x.len().min($y.len());
+        let mut acc = [_mm256_setzero_ps(); 2];
+        let mut offsets = [_mm_setzero_ps(); 2];
+        let mut i = 0;
+        while i + 1 < n {
+            for lane in 0..2 {
+                let ($xb, $yb) = ($x.get_unchecked(i + lane), $y.get_unchecked(i + lane));
+                let (d, q, scales): (__m256, __m256, __m128) = $body;
+                acc[lane] = _mm256_fmadd_ps(d, q, acc[lane]);
+                offsets[lane] = _mm_add_ps(offsets[lane], scales);
+            }
+            i += 2;
+        }
+        if i < n {
+            let ($xb, $yb) = ($x.get_unchecked(i), $y.get_unchecked(i));
+            let (d, q, scales): (__m256, __m256, __m128) = $body;
+            acc[0] = _mm256_fmadd_ps(d, q, acc[0]);
+            offsets[0] = _mm_add_ps(offsets[0], scales);
+        }
+        let offsets = _mm_add_ps(offsets[0], offsets[1]);
+        hsum_f32x8(_mm256_add_ps(acc[0], acc[1])) + _mm_cvtss_f32(_mm_movehdup_ps(offsets))
+    }};
+}
+
 /// Kernels for the 32-value formats, instantiated for AVX2 and for AVX-512 VNNI.
 macro_rules! block32_kernels {
     ($features:literal, $mul_sum_us8:ident, $q4_0:ident, $q4_1:ident, $q5_0:ident, $q5_1:ident, $q8_0:ident) => {
         #[target_feature(enable = $features)]
         pub unsafe fn $q4_0(x: &[BlockQ4_0], y: &[BlockQ8_0]) -> f32 {
-            let mut acc = _mm256_setzero_ps();
-            for (x, y) in x.iter().zip(y) {
-                let d = _mm256_set1_ps(fp16(x.d) * fp16(y.d));
+            dual_accumulate!(x, y, |x, y| {
+                let scales = _mm_mul_ps(f16_pair(&x.d), f16_pair(&y.d));
                 let qx = _mm256_sub_epi8(nibbles_to_bytes(x.qs.as_ptr()), _mm256_set1_epi8(8));
                 let qy = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
                 let q = $mul_sum_us8(_mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx));
-                acc = _mm256_fmadd_ps(d, q, acc);
-            }
-            hsum_f32x8(acc)
+                // Lane 1 of `scales` mixes d with the next bytes: no offset term here.
+                (_mm256_broadcastss_ps(scales), q, _mm_setzero_ps())
+            })
         }
 
         #[target_feature(enable = $features)]
         pub unsafe fn $q4_1(x: &[BlockQ4_1], y: &[BlockQ8_1]) -> f32 {
-            let mut acc = _mm256_setzero_ps();
-            let mut offsets = 0.0f32;
-            for (x, y) in x.iter().zip(y) {
-                offsets += fp16(x.m) * fp16(y.s);
-                let d = _mm256_set1_ps(fp16(x.d) * fp16(y.d));
+            dual_accumulate!(x, y, |x, y| {
+                // [d_x·d_y, m·s]: the block's scale and its offset term in one multiply.
+                let scales = _mm_mul_ps(f16_pair(&x.d), f16_pair(&y.d));
                 let qx = nibbles_to_bytes(x.qs.as_ptr());
                 let qy = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
-                acc = _mm256_fmadd_ps(d, $mul_sum_us8(qx, qy), acc);
-            }
-            hsum_f32x8(acc) + offsets
+                (_mm256_broadcastss_ps(scales), $mul_sum_us8(qx, qy), scales)
+            })
         }
 
         #[target_feature(enable = $features)]
         pub unsafe fn $q5_0(x: &[BlockQ5_0], y: &[BlockQ8_0]) -> f32 {
-            let mut acc = _mm256_setzero_ps();
-            for (x, y) in x.iter().zip(y) {
-                let d = _mm256_set1_ps(fp16(x.d) * fp16(y.d));
+            dual_accumulate!(x, y, |x, y| {
+                let scales = _mm_mul_ps(f16_pair(&x.d), f16_pair(&y.d));
                 // A clear high bit means value − 16: OR in 0xF0 (two's complement) where the bit is 0.
                 let high = _mm256_andnot_si256(bits_to_bytes(x.qh.as_ptr()), _mm256_set1_epi8(0xF0u8 as i8));
                 let qx = _mm256_or_si256(nibbles_to_bytes(x.qs.as_ptr()), high);
                 let qy = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
                 let q = $mul_sum_us8(_mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx));
-                acc = _mm256_fmadd_ps(d, q, acc);
-            }
-            hsum_f32x8(acc)
+                (_mm256_broadcastss_ps(scales), q, _mm_setzero_ps())
+            })
         }
 
         #[target_feature(enable = $features)]
         pub unsafe fn $q5_1(x: &[BlockQ5_1], y: &[BlockQ8_1]) -> f32 {
-            let mut acc = _mm256_setzero_ps();
-            let mut offsets = 0.0f32;
-            for (x, y) in x.iter().zip(y) {
-                offsets += fp16(x.m) * fp16(y.s);
-                let d = _mm256_set1_ps(fp16(x.d) * fp16(y.d));
+            dual_accumulate!(x, y, |x, y| {
+                let scales = _mm_mul_ps(f16_pair(&x.d), f16_pair(&y.d));
                 let high = _mm256_and_si256(bits_to_bytes(x.qh.as_ptr()), _mm256_set1_epi8(0x10));
                 let qx = _mm256_or_si256(nibbles_to_bytes(x.qs.as_ptr()), high);
                 let qy = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
-                acc = _mm256_fmadd_ps(d, $mul_sum_us8(qx, qy), acc);
-            }
-            hsum_f32x8(acc) + offsets
+                (_mm256_broadcastss_ps(scales), $mul_sum_us8(qx, qy), scales)
+            })
         }
 
         #[target_feature(enable = $features)]
         pub unsafe fn $q8_0(x: &[BlockQ8_0], y: &[BlockQ8_0]) -> f32 {
-            let mut acc = _mm256_setzero_ps();
-            for (x, y) in x.iter().zip(y) {
-                let d = _mm256_set1_ps(fp16(x.d) * fp16(y.d));
+            dual_accumulate!(x, y, |x, y| {
+                let scales = _mm_mul_ps(f16_pair(&x.d), f16_pair(&y.d));
                 let qx = _mm256_loadu_si256(x.qs.as_ptr() as *const __m256i);
                 let qy = _mm256_loadu_si256(y.qs.as_ptr() as *const __m256i);
                 let q = $mul_sum_us8(_mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx));
-                acc = _mm256_fmadd_ps(d, q, acc);
-            }
-            hsum_f32x8(acc)
+                (_mm256_broadcastss_ps(scales), q, _mm_setzero_ps())
+            })
         }
     };
 }
@@ -181,8 +200,9 @@ pub unsafe fn dot_q4_k_avx2(x: &[BlockQ4K], y: &[BlockQ8K]) -> f32 {
     let mut acc = _mm256_setzero_ps();
     let mut acc_m = _mm_setzero_ps();
     for (x, y) in x.iter().zip(y) {
-        let d = y.d * fp16(x.d);
-        let dmin = -y.d * fp16(x.dmin);
+        let dd = f16_pair(&x.d);
+        let d = y.d * _mm_cvtss_f32(dd);
+        let dmin = -y.d * _mm_cvtss_f32(_mm_movehdup_ps(dd));
         let mins_and_scales = _mm256_cvtepu8_epi16(unpack_scales_mins(&x.scales));
         acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(mins_dot_bsums(mins_and_scales, &y.bsums)), acc_m);
         let sc128 = _mm256_extracti128_si256::<0>(mins_and_scales);
@@ -217,8 +237,9 @@ pub unsafe fn dot_q5_k_avx2(x: &[BlockQ5K], y: &[BlockQ8K]) -> f32 {
     let mut acc = _mm256_setzero_ps();
     let mut acc_m = _mm_setzero_ps();
     for (x, y) in x.iter().zip(y) {
-        let d = y.d * fp16(x.d);
-        let dmin = -y.d * fp16(x.dmin);
+        let dd = f16_pair(&x.d);
+        let d = y.d * _mm_cvtss_f32(dd);
+        let dmin = -y.d * _mm_cvtss_f32(_mm_movehdup_ps(dd));
         let mins_and_scales = _mm256_cvtepu8_epi16(unpack_scales_mins(&x.scales));
         acc_m = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(mins_dot_bsums(mins_and_scales, &y.bsums)), acc_m);
         let sc128 = _mm256_extracti128_si256::<0>(mins_and_scales);
@@ -270,7 +291,8 @@ pub unsafe fn dot_q6_k_avx2(x: &[BlockQ6K], y: &[BlockQ8K]) -> f32 {
     let m32s = _mm256_set1_epi8(32);
     let mut acc = _mm256_setzero_ps();
     for (x, y) in x.iter().zip(y) {
-        let d = y.d * fp16(x.d);
+        // Q6_K's d is the block's last field: read it as the high half of the preceding 4 bytes.
+        let d = y.d * _mm_cvtss_f32(_mm_movehdup_ps(f16_pair((&x.d as *const f16).sub(1))));
         let scales = _mm_loadu_si128(x.scales.as_ptr() as *const __m128i);
         let mut sumi = _mm256_setzero_si256();
         let mut q4 = x.ql.as_ptr();
