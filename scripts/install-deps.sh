@@ -13,7 +13,7 @@ apt_packages=(
   build-essential pkg-config curl file libssl-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev
-  libsecret-1-dev dbus-x11 gnome-keyring
+  libsecret-1-dev libdbus-1-dev dbus-x11 gnome-keyring
 )
 if $with_tests; then
   apt_packages+=(xvfb xauth webkit2gtk-driver chromium imagemagick)

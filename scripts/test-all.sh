@@ -32,7 +32,8 @@ step "UI type check (svelte-check)" npm --prefix ui run check
 # One build of every target (tests included) with one feature set, so the test run and the app binary
 # for the end-to-end tests reuse it instead of compiling the dependency tree twice.
 step "Rust build (all targets)" cargo build --workspace --all-targets --locked
-step "Rust tests (cargo test --workspace)" cargo test --workspace --locked
+# Under a private D-Bus session with gnome-keyring, so the keychain tests use the real Secret Service.
+step "Rust tests (cargo test --workspace)" scripts/with-keyring.sh cargo test --workspace --locked
 step "UI unit tests (Vitest)" npm --prefix ui test
 step "UI page tests (Playwright, Chromium)" npm --prefix ui run test:e2e
 step "App end-to-end tests (tauri-driver, WebKitWebDriver, Xvfb)" npm --prefix tests/app test

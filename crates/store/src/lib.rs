@@ -1,0 +1,194 @@
+//! Atelier's library in one SQLite file (sqlx): documents and their revisions, conversations, generation
+//! and fusion runs with every member's output, models, providers (never keys), settings and the privacy
+//! ledger; full-text search, export, import and online backup.
+//!
+//! The file runs in WAL mode with `synchronous=NORMAL`: a committed write survives the process being
+//! killed at any point (the test suite kills a writer with SIGKILL); after a power cut the last
+//! transactions before it may be rolled back, never corrupted.
+
+mod conversations;
+mod documents;
+mod export;
+mod library;
+mod runs;
+mod search;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub use conversations::{Conversation, Conversations, Message};
+pub use documents::{Document, DocumentSummary, Documents, Revision, MAX_REVISIONS, REVISION_INTERVAL_MS};
+pub use export::LibraryBundle;
+pub use library::{LedgerEntry, LedgerTotals, Ledger, ModelRecord, Models, NewLedgerEntry, ProviderModel, ProviderRecord, Providers, Settings};
+pub use runs::{MemberRole, NewMember, NewRun, Run, RunFilter, RunKind, RunMember, RunStatus, RunWithMembers, Runs};
+pub use search::{SearchHit, SearchKind, HIGHLIGHT_END, HIGHLIGHT_START};
+
+/// The environment variable that points Atelier at another library file (tests, portable installs).
+pub const DB_ENV: &str = "ATELIER_DB";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the library at {}: {source}", path.display())]
+    Open { path: PathBuf, source: sqlx::Error },
+    #[error("cannot upgrade the library's schema: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the disk is full: the last change was not saved; free some space and try again")]
+    DiskFull,
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    #[error("cannot write {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("library error: {0}")]
+    Database(sqlx::Error),
+    #[error("malformed data: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            // SQLITE_FULL (13) and its extended codes.
+            if db.code().is_some_and(|c| c == "13" || c.parse::<i32>().is_ok_and(|n| n & 0xff == 13)) {
+                return Self::DiskFull;
+            }
+        }
+        Self::Database(err)
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// The library file: `ATELIER_DB` if set, else `library.sqlite3` in the platform's data folder
+/// (e.g. `~/.local/share/atelier` on Linux).
+pub fn default_path() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os(DB_ENV).filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    let dirs = directories::ProjectDirs::from("app", "atelier", "atelier")
+        .ok_or_else(|| StoreError::Invalid("no home directory to keep the library in".into()))?;
+    Ok(dirs.data_dir().join("library.sqlite3"))
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the library at `path` and brings its schema up to date.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Io { path: parent.to_path_buf(), source })?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        MIGRATOR.run(&pool).await?;
+        let store = Self { pool, path };
+        // Runs that were streaming when the app last stopped (a crash, a kill) keep what arrived.
+        store.runs().mark_interrupted().await?;
+        Ok(store)
+    }
+
+    /// Opens the library at [`default_path`].
+    pub async fn open_default() -> Result<Self> {
+        Self::open(default_path()?).await
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    pub fn documents(&self) -> Documents<'_> {
+        Documents::new(&self.pool)
+    }
+
+    pub fn conversations(&self) -> Conversations<'_> {
+        Conversations::new(&self.pool)
+    }
+
+    pub fn runs(&self) -> Runs<'_> {
+        Runs::new(&self.pool)
+    }
+
+    pub fn models(&self) -> Models<'_> {
+        Models::new(&self.pool)
+    }
+
+    pub fn providers(&self) -> Providers<'_> {
+        Providers::new(&self.pool)
+    }
+
+    pub fn settings(&self) -> Settings<'_> {
+        Settings::new(&self.pool)
+    }
+
+    pub fn ledger(&self) -> Ledger<'_> {
+        Ledger::new(&self.pool)
+    }
+
+    /// Full-text search over documents, messages, prompts and every model output. Results carry
+    /// [`HIGHLIGHT_START`]/[`HIGHLIGHT_END`] around matches.
+    pub async fn search(&self, query: &str, limit: i64, offset: i64) -> Result<Vec<SearchHit>> {
+        search::search(&self.pool, query, limit, offset).await
+    }
+
+    /// A consistent copy of the whole library, taken while it is in use (`VACUUM INTO`).
+    pub async fn backup(&self, destination: impl AsRef<Path>) -> Result<()> {
+        let destination = destination.as_ref();
+        if destination.exists() {
+            return Err(StoreError::Invalid(format!("{} already exists", destination.display())));
+        }
+        sqlx::query("VACUUM INTO ?").bind(destination.to_string_lossy().as_ref()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Checks the file's integrity (`PRAGMA integrity_check`); `Ok(())` when it is sound.
+    pub async fn check_integrity(&self) -> Result<()> {
+        let result: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.pool).await?;
+        if result == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(format!("integrity check failed: {result}")))
+        }
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+/// A write transaction that takes the write lock up front: a deferred one that reads first could not
+/// upgrade while another connection writes, and SQLite answers that with SQLITE_BUSY at once instead of
+/// waiting out `busy_timeout`.
+pub(crate) async fn write_tx(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -1,0 +1,317 @@
+//! Generation and fusion runs, persisted as they stream: every member's output, usage and error, the
+//! judge's verdict and the final text.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, SqlitePool};
+
+use crate::{now_ms, Result, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    Generate,
+    Fusion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    /// The app stopped (crash, kill, power cut) while the run streamed; what arrived is kept.
+    Interrupted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberRole {
+    Member,
+    Judge,
+}
+
+impl RunKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Generate => "generate",
+            Self::Fusion => "fusion",
+        }
+    }
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl MemberRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Member => "member",
+            Self::Judge => "judge",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+pub struct Run {
+    pub id: i64,
+    pub kind: String,
+    pub document_id: Option<i64>,
+    pub action: Option<String>,
+    pub prompt: String,
+    pub mode: Option<String>,
+    pub judge: Option<String>,
+    pub seed: Option<i64>,
+    pub status: String,
+    pub final_text: Option<String>,
+    /// The judge's analysis as JSON text.
+    pub analysis: Option<String>,
+    pub error: Option<String>,
+    pub settings: Option<String>,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cost_usd: f64,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+pub struct RunMember {
+    pub id: i64,
+    pub run_id: i64,
+    pub position: i64,
+    pub label: String,
+    pub role: String,
+    pub round: i64,
+    pub provider: String,
+    pub model: String,
+    pub output: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
+    pub latency_ms: Option<i64>,
+    pub first_token_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunWithMembers {
+    #[serde(flatten)]
+    pub run: Run,
+    pub members: Vec<RunMember>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewRun {
+    pub document_id: Option<i64>,
+    pub action: Option<String>,
+    pub prompt: String,
+    pub mode: Option<String>,
+    pub judge: Option<String>,
+    pub seed: Option<i64>,
+    pub settings: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub position: i64,
+    pub label: String,
+    pub role: MemberRole,
+    pub round: i64,
+    pub provider: String,
+    pub model: String,
+}
+
+/// Filters for listing runs; `None` fields do not filter.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RunFilter {
+    pub document_id: Option<i64>,
+    pub kind: Option<String>,
+    pub mode: Option<String>,
+    /// A provider or model name any member used.
+    pub model: Option<String>,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+const RUN_COLUMNS: &str = "id, kind, document_id, action, prompt, mode, judge, seed, status, final_text, analysis, error, \
+    settings, prompt_tokens, completion_tokens, cost_usd, started_at, finished_at";
+const MEMBER_COLUMNS: &str = "id, run_id, position, label, role, round, provider, model, output, status, error, \
+    prompt_tokens, completion_tokens, cost_usd, latency_ms, first_token_ms";
+
+pub struct Runs<'a> {
+    pool: &'a SqlitePool,
+}
+
+impl<'a> Runs<'a> {
+    pub(crate) fn new(pool: &'a SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// Records a run before any model is called, so the prompt is never lost.
+    pub async fn start(&self, kind: RunKind, new: &NewRun) -> Result<i64> {
+        let settings = new.settings.as_ref().map(serde_json::to_string).transpose()?;
+        Ok(sqlx::query(
+            "INSERT INTO runs (kind, document_id, action, prompt, mode, judge, seed, status, settings, started_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+        )
+        .bind(kind.as_str())
+        .bind(new.document_id)
+        .bind(&new.action)
+        .bind(&new.prompt)
+        .bind(&new.mode)
+        .bind(&new.judge)
+        .bind(new.seed)
+        .bind(settings)
+        .bind(now_ms())
+        .execute(self.pool)
+        .await?
+        .last_insert_rowid())
+    }
+
+    pub async fn add_member(&self, run_id: i64, member: &NewMember) -> Result<i64> {
+        Ok(sqlx::query(
+            "INSERT INTO run_members (run_id, position, label, role, round, provider, model, status) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
+        )
+        .bind(run_id)
+        .bind(member.position)
+        .bind(&member.label)
+        .bind(member.role.as_str())
+        .bind(member.round)
+        .bind(&member.provider)
+        .bind(&member.model)
+        .execute(self.pool)
+        .await?
+        .last_insert_rowid())
+    }
+
+    /// Appends streamed text to a member's output (callers batch deltas, e.g. every few hundred ms).
+    pub async fn append_output(&self, member_id: i64, text: &str) -> Result<()> {
+        sqlx::query("UPDATE run_members SET output = output || ? WHERE id = ?").bind(text).bind(member_id).execute(self.pool).await?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_member(
+        &self,
+        member_id: i64,
+        status: RunStatus,
+        error: Option<&str>,
+        prompt_tokens: Option<i64>,
+        completion_tokens: Option<i64>,
+        cost_usd: Option<f64>,
+        latency_ms: Option<i64>,
+        first_token_ms: Option<i64>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE run_members SET status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, cost_usd = ?, \
+             latency_ms = ?, first_token_ms = ? WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(error)
+        .bind(prompt_tokens)
+        .bind(completion_tokens)
+        .bind(cost_usd)
+        .bind(latency_ms)
+        .bind(first_token_ms)
+        .bind(member_id)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish(
+        &self,
+        run_id: i64,
+        status: RunStatus,
+        final_text: Option<&str>,
+        analysis: Option<&serde_json::Value>,
+        error: Option<&str>,
+        prompt_tokens: i64,
+        completion_tokens: i64,
+        cost_usd: f64,
+    ) -> Result<()> {
+        let analysis = analysis.map(serde_json::to_string).transpose()?;
+        sqlx::query(
+            "UPDATE runs SET status = ?, final_text = ?, analysis = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, \
+             cost_usd = ?, finished_at = ? WHERE id = ?",
+        )
+        .bind(status.as_str())
+        .bind(final_text)
+        .bind(analysis)
+        .bind(error)
+        .bind(prompt_tokens)
+        .bind(completion_tokens)
+        .bind(cost_usd)
+        .bind(now_ms())
+        .bind(run_id)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, run_id: i64) -> Result<RunWithMembers> {
+        let run: Run = sqlx::query_as(&format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?"))
+            .bind(run_id)
+            .fetch_optional(self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { what: "run", id: run_id.to_string() })?;
+        let members = sqlx::query_as(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM run_members WHERE run_id = ? ORDER BY role = 'judge', round, position, id"
+        ))
+        .bind(run_id)
+        .fetch_all(self.pool)
+        .await?;
+        Ok(RunWithMembers { run, members })
+    }
+
+    /// Runs, newest first.
+    pub async fn list(&self, filter: &RunFilter, limit: i64, offset: i64) -> Result<Vec<Run>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE (?1 IS NULL OR document_id = ?1) AND (?2 IS NULL OR kind = ?2) \
+             AND (?3 IS NULL OR mode = ?3) AND (?4 IS NULL OR started_at >= ?4) AND (?5 IS NULL OR started_at <= ?5) \
+             AND (?6 IS NULL OR judge = ?6 OR EXISTS (SELECT 1 FROM run_members m WHERE m.run_id = runs.id \
+                  AND (m.model = ?6 OR m.provider = ?6))) \
+             ORDER BY started_at DESC, id DESC LIMIT ?7 OFFSET ?8"
+        ))
+        .bind(filter.document_id)
+        .bind(&filter.kind)
+        .bind(&filter.mode)
+        .bind(filter.since)
+        .bind(filter.until)
+        .bind(&filter.model)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool)
+        .await?)
+    }
+
+    pub async fn delete(&self, run_id: i64) -> Result<()> {
+        sqlx::query("DELETE FROM runs WHERE id = ?").bind(run_id).execute(self.pool).await?;
+        Ok(())
+    }
+
+    /// Marks runs (and members) left `running` by a previous process as interrupted.
+    pub async fn mark_interrupted(&self) -> Result<u64> {
+        let now = now_ms();
+        sqlx::query("UPDATE run_members SET status = 'interrupted' WHERE status = 'running'").execute(self.pool).await?;
+        Ok(sqlx::query("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'")
+            .bind(now)
+            .execute(self.pool)
+            .await?
+            .rows_affected())
+    }
+}
+
