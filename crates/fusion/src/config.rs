@@ -1,0 +1,239 @@
+//! Panels from text: `provider:model` member strings, built-in provider presets, and a TOML file for
+//! repeatable panels.
+//!
+//! ```toml
+//! mode = "merge"          # best-of | merge | debate
+//! rounds = 1              # debate rounds
+//! budget_usd = 0.05
+//! max_tokens = 512
+//! members = ["local", "openrouter:mistralai/ministral-8b", "mistral:mistral-small-latest"]
+//! judge = "openrouter:mistralai/mistral-medium-3"
+//!
+//! [[providers]]           # add or override endpoints
+//! id = "my-vllm"
+//! base_url = "http://127.0.0.1:8000/v1"
+//! requires_key = false
+//! [providers.prices]      # USD per million tokens
+//! "Qwen/Qwen3-8B" = { input_per_mtok = 0.0, output_per_mtok = 0.0 }
+//! ```
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use atelier_keys::SecretStore;
+use serde::{Deserialize, Serialize};
+
+use crate::budget::{Price, PriceBook};
+use crate::client::OutboundClient;
+use crate::error::FusionError;
+use crate::local::{LocalEngine, LocalProvider};
+use crate::modes::Mode;
+use crate::openai::OpenAiProvider;
+use crate::panel::MemberSpec;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderConfig {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub base_url: String,
+    #[serde(default = "yes")]
+    pub requires_key: bool,
+    #[serde(default)]
+    pub prices: BTreeMap<String, Price>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The services Atelier knows out of the box.
+pub fn presets() -> Vec<ProviderConfig> {
+    let preset = |id: &str, name: &str, url: &str, key: bool| ProviderConfig {
+        id: id.into(),
+        name: Some(name.into()),
+        base_url: url.into(),
+        requires_key: key,
+        prices: BTreeMap::new(),
+    };
+    vec![
+        preset("openrouter", "OpenRouter", "https://openrouter.ai/api/v1", true),
+        preset("mistral", "Mistral AI", "https://api.mistral.ai/v1", true),
+        preset("openai", "OpenAI", "https://api.openai.com/v1", true),
+        preset("ollama", "Ollama", "http://127.0.0.1:11434/v1", false),
+        preset("lmstudio", "LM Studio", "http://127.0.0.1:1234/v1", false),
+        preset("llamacpp", "llama.cpp server", "http://127.0.0.1:8080/v1", false),
+        preset("vllm", "vLLM", "http://127.0.0.1:8000/v1", false),
+    ]
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberConfig {
+    pub provider: String,
+    pub model: Option<String>,
+}
+
+impl MemberConfig {
+    /// `local`, `local@0.9` (a temperature), or `provider:model` (the model may contain ':' and '/').
+    pub fn parse(text: &str) -> Result<Self, FusionError> {
+        let text = text.trim();
+        if text == "local" || text.starts_with("local@") || text.starts_with("local:") {
+            return Ok(Self { provider: "local".into(), model: text.split_once(['@', ':']).map(|(_, m)| m.to_string()) });
+        }
+        match text.split_once(':') {
+            Some((provider, model)) if !provider.is_empty() && !model.is_empty() => {
+                Ok(Self { provider: provider.into(), model: Some(model.into()) })
+            }
+            _ => Err(FusionError::Config(format!("`{text}`: write a member as `local` or `provider:model`"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FusionConfig {
+    #[serde(default = "default_mode")]
+    pub mode: String,
+    #[serde(default = "one")]
+    pub rounds: usize,
+    #[serde(default)]
+    pub budget_usd: Option<f64>,
+    #[serde(default = "default_max_tokens")]
+    pub max_tokens: usize,
+    #[serde(default)]
+    pub members: Vec<String>,
+    #[serde(default)]
+    pub judge: Option<String>,
+    #[serde(default)]
+    pub providers: Vec<ProviderConfig>,
+}
+
+fn default_mode() -> String {
+    "merge".into()
+}
+fn one() -> usize {
+    1
+}
+fn default_max_tokens() -> usize {
+    512
+}
+
+impl FusionConfig {
+    pub fn from_toml(text: &str) -> Result<Self, FusionError> {
+        toml::from_str(text).map_err(|e| FusionError::Config(format!("panel file: {e}")))
+    }
+
+    pub fn mode(&self) -> Result<Mode, FusionError> {
+        Mode::parse(&self.mode, self.rounds).ok_or_else(|| FusionError::Config(format!("unknown mode `{}` (best-of, merge, debate)", self.mode)))
+    }
+}
+
+/// Turns member strings into panel seats.
+pub struct PanelBuilder {
+    pub client: OutboundClient,
+    pub keys: Arc<dyn SecretStore>,
+    pub local: Option<Arc<LocalEngine>>,
+    pub providers: Vec<ProviderConfig>,
+    pub prices: Arc<PriceBook>,
+}
+
+impl PanelBuilder {
+    pub fn new(client: OutboundClient, keys: Arc<dyn SecretStore>, local: Option<Arc<LocalEngine>>) -> Self {
+        Self { client, keys, local, providers: presets(), prices: Arc::new(PriceBook::default()) }
+    }
+
+    /// Adds (or replaces) providers, registering their configured prices as overrides.
+    pub fn with_providers(mut self, providers: &[ProviderConfig]) -> Self {
+        for p in providers {
+            for (model, price) in &p.prices {
+                self.prices.set_override(&p.id, model, *price);
+            }
+            self.providers.retain(|q| q.id != p.id);
+            self.providers.push(p.clone());
+        }
+        self
+    }
+
+    pub fn seat(&self, member: &MemberConfig) -> Result<MemberSpec, FusionError> {
+        if member.provider == "local" {
+            let engine = self.local.clone().ok_or_else(|| FusionError::Config("no on-device model is loaded".into()))?;
+            let provider = match member.model.as_deref().and_then(|t| t.parse::<f32>().ok()) {
+                Some(temperature) => LocalProvider::persona(engine, temperature, None),
+                None => LocalProvider::new(engine),
+            };
+            return Ok(MemberSpec::new(Arc::new(provider)).with_price(Price::FREE));
+        }
+        let config = self.providers.iter().find(|p| p.id == member.provider).ok_or_else(|| {
+            FusionError::Config(format!(
+                "unknown provider `{}` (known: local, {})",
+                member.provider,
+                self.providers.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        let model = member.model.clone().ok_or_else(|| FusionError::Config(format!("`{}` needs a model: {}:MODEL", config.id, config.id)))?;
+        let mut provider = OpenAiProvider::new(&config.id, &config.base_url, &model, self.client.clone(), Arc::clone(&self.keys));
+        if !config.requires_key {
+            provider = provider.without_key();
+        }
+        let price = self.prices.get(&config.id, &model);
+        if let Some(price) = price {
+            provider = provider.with_price(price);
+        }
+        let mut spec = MemberSpec::new(Arc::new(provider));
+        spec.price = price;
+        Ok(spec)
+    }
+
+    /// Offline self-fusion: samples of the on-device model with different temperatures and personas.
+    pub fn self_fusion_panel(&self, size: usize) -> Result<Vec<MemberSpec>, FusionError> {
+        let engine = self.local.clone().ok_or_else(|| FusionError::Config("no on-device model is loaded".into()))?;
+        const PERSONAS: [(f32, &str); 4] = [
+            (0.3, "a meticulous line editor"),
+            (0.8, "a bold literary stylist"),
+            (1.0, "a plain-spoken critic"),
+            (0.6, "a seasoned novelist"),
+        ];
+        Ok(PERSONAS
+            .iter()
+            .cycle()
+            .take(size.clamp(1, 8))
+            .map(|(t, p)| MemberSpec::new(Arc::new(LocalProvider::persona(Arc::clone(&engine), *t, Some(p)))).with_price(Price::FREE))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_strings_parse() {
+        assert_eq!(MemberConfig::parse("local").unwrap(), MemberConfig { provider: "local".into(), model: None });
+        assert_eq!(MemberConfig::parse("local@0.9").unwrap().model.as_deref(), Some("0.9"));
+        let m = MemberConfig::parse("openrouter:mistralai/ministral-8b:free").unwrap();
+        assert_eq!((m.provider.as_str(), m.model.as_deref()), ("openrouter", Some("mistralai/ministral-8b:free")));
+        assert!(MemberConfig::parse("openrouter").is_err());
+    }
+
+    #[test]
+    fn a_panel_file_parses() {
+        let config = FusionConfig::from_toml(
+            r#"
+            mode = "debate"
+            rounds = 2
+            budget_usd = 0.05
+            members = ["local", "vllm:qwen"]
+            judge = "vllm:qwen"
+            [[providers]]
+            id = "vllm"
+            base_url = "http://127.0.0.1:9000/v1"
+            requires_key = false
+            [providers.prices]
+            "qwen" = { input_per_mtok = 0.5, output_per_mtok = 1.5 }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.mode().unwrap(), Mode::Debate { rounds: 2 });
+        assert_eq!(config.providers[0].prices["qwen"].output_per_mtok, 1.5);
+        assert!(FusionConfig::from_toml("mode = 3").is_err());
+    }
+}

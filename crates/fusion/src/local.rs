@@ -1,0 +1,169 @@
+//! The on-device model as a provider: one loaded model shared by every request, which queue in arrival
+//! order (tokio's mutex is fair) and run off the async runtime.
+
+use std::sync::Arc;
+
+use atelier_engine::{CancelToken, GenerateRequest, Model, Prompt, SamplingParams};
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::MemberError;
+use crate::provider::{ChatEvent, ChatRequest, Provider, Role, Usage};
+
+/// The loaded on-device model, shared by the app, the CLI and fusion panels.
+pub struct LocalEngine {
+    model: Arc<Mutex<Model>>,
+    name: String,
+}
+
+impl LocalEngine {
+    pub fn new(model: Model) -> Self {
+        let name = model.info().name.clone();
+        Self { model: Arc::new(Mutex::new(model)), name }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The model, waiting for requests ahead in the queue.
+    pub fn model(&self) -> &Arc<Mutex<Model>> {
+        &self.model
+    }
+}
+
+/// One persona of the on-device model (its own temperature and system prompt), so a panel can hold
+/// several samples of it for offline self-fusion.
+#[derive(Clone)]
+pub struct LocalProvider {
+    engine: Arc<LocalEngine>,
+    label: String,
+    temperature: Option<f32>,
+    persona: Option<String>,
+}
+
+impl LocalProvider {
+    pub fn new(engine: Arc<LocalEngine>) -> Self {
+        let label = engine.name().to_string();
+        Self { engine, label, temperature: None, persona: None }
+    }
+
+    /// A sample of the model with its own temperature and (optional) system persona.
+    pub fn persona(engine: Arc<LocalEngine>, temperature: f32, persona: Option<&str>) -> Self {
+        let label = match persona {
+            Some(p) => format!("{} ({p}, t={temperature})", engine.name()),
+            None => format!("{} (t={temperature})", engine.name()),
+        };
+        Self { engine, label, temperature: Some(temperature), persona: persona.map(str::to_string) }
+    }
+}
+
+fn to_engine_messages(request: &ChatRequest, persona: Option<&str>) -> Vec<atelier_engine::ChatMessage> {
+    let mut messages = Vec::new();
+    if let Some(persona) = persona {
+        messages.push(atelier_engine::ChatMessage::system(format!("You are {persona}.")));
+    }
+    for m in &request.messages {
+        let role = match m.role {
+            Role::System => atelier_engine::Role::System,
+            Role::User => atelier_engine::Role::User,
+            Role::Assistant => atelier_engine::Role::Assistant,
+        };
+        // Small chat templates accept one system message: fold a second one into it.
+        if role == atelier_engine::Role::System {
+            if let Some(first) = messages.first_mut().filter(|f: &&mut atelier_engine::ChatMessage| f.role == atelier_engine::Role::System) {
+                first.content.push_str("\n\n");
+                first.content.push_str(&m.content);
+                continue;
+            }
+        }
+        messages.push(atelier_engine::ChatMessage { role, content: m.content.clone() });
+    }
+    messages
+}
+
+impl Provider for LocalProvider {
+    fn id(&self) -> &str {
+        "local"
+    }
+
+    fn model(&self) -> &str {
+        &self.label
+    }
+
+    fn is_cloud(&self) -> bool {
+        false
+    }
+
+    fn stream_chat(&self, request: ChatRequest, cancel: CancellationToken) -> BoxStream<'static, Result<ChatEvent, MemberError>> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let model = Arc::clone(&self.engine.model);
+        let messages = to_engine_messages(&request, self.persona.as_deref());
+        let temperature = self.temperature.unwrap_or(request.temperature);
+        let engine_request = GenerateRequest {
+            prompt: Prompt::Chat(messages),
+            max_tokens: request.max_tokens,
+            sampling: SamplingParams {
+                temperature,
+                top_p: request.top_p.unwrap_or(0.95),
+                seed: request.seed.unwrap_or(0),
+                ..SamplingParams::default()
+            },
+            stop: Vec::new(),
+        };
+        tokio::spawn(async move {
+            let stop = CancelToken::new();
+            let guard = tokio::select! {
+                guard = model.lock_owned() => guard,
+                _ = cancel.cancelled() => {
+                    let _ = tx.send(Err(MemberError::Cancelled));
+                    return;
+                }
+            };
+            let watcher = {
+                let (cancel, stop) = (cancel.clone(), stop.clone());
+                tokio::spawn(async move {
+                    cancel.cancelled().await;
+                    stop.cancel();
+                })
+            };
+            let sender = tx.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                let mut model = guard;
+                model.generate(&engine_request, &stop, &mut |chunk| {
+                    let _ = sender.send(Ok(ChatEvent::Delta(chunk.text.to_string())));
+                })
+            })
+            .await;
+            watcher.abort();
+            match result {
+                Ok(Ok(generation)) if generation.stop_reason == atelier_engine::StopReason::Cancelled => {
+                    let _ = tx.send(Err(MemberError::Cancelled));
+                }
+                Ok(Ok(generation)) => {
+                    let _ = tx.send(Ok(ChatEvent::Usage(Usage {
+                        prompt_tokens: generation.prompt_tokens,
+                        completion_tokens: generation.completion_tokens,
+                        cost_usd: Some(0.0),
+                    })));
+                    let _ = tx.send(Ok(ChatEvent::Done));
+                }
+                Ok(Err(e)) => {
+                    let _ = tx.send(Err(MemberError::Local(e.to_string())));
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(MemberError::Local(format!("the generation task failed: {e}"))));
+                }
+            }
+        });
+        tokio_stream_from(rx)
+    }
+}
+
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Result<ChatEvent, MemberError>>,
+) -> BoxStream<'static, Result<ChatEvent, MemberError>> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
+}

@@ -1,0 +1,408 @@
+//! Any OpenAI-compatible chat-completions endpoint, streamed over SSE:
+//!
+//! | service          | base URL                              | key                      |
+//! |------------------|---------------------------------------|--------------------------|
+//! | OpenRouter       | `https://openrouter.ai/api/v1`        | yes                      |
+//! | Mistral          | `https://api.mistral.ai/v1`           | yes                      |
+//! | OpenAI           | `https://api.openai.com/v1`           | yes                      |
+//! | Ollama           | `http://127.0.0.1:11434/v1`           | no                       |
+//! | vLLM             | `http://127.0.0.1:8000/v1`            | optional (`--api-key`)   |
+//! | llama.cpp server | `http://127.0.0.1:8080/v1`            | optional (`--api-key`)   |
+//! | LM Studio        | `http://127.0.0.1:1234/v1`            | no                       |
+//!
+//! Requests are `POST {base}/chat/completions` with `stream: true` and
+//! `stream_options.include_usage`, so the last chunk carries token usage (and OpenRouter's cost).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use atelier_keys::{ExposeSecret, SecretStore};
+use eventsource_stream::Eventsource;
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::budget::Price;
+use crate::client::OutboundClient;
+use crate::error::MemberError;
+use crate::provider::{ChatEvent, ChatRequest, Provider, Usage};
+
+#[derive(Clone)]
+pub struct OpenAiProvider {
+    id: String,
+    base_url: String,
+    model: String,
+    client: OutboundClient,
+    keys: Arc<dyn SecretStore>,
+    requires_key: bool,
+    price: Option<Price>,
+}
+
+impl OpenAiProvider {
+    pub fn new(
+        id: impl Into<String>,
+        base_url: impl Into<String>,
+        model: impl Into<String>,
+        client: OutboundClient,
+        keys: Arc<dyn SecretStore>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            model: model.into(),
+            client,
+            keys,
+            requires_key: true,
+            price: None,
+        }
+    }
+
+    /// Local servers (Ollama, LM Studio) take no key.
+    pub fn without_key(mut self) -> Self {
+        self.requires_key = false;
+        self
+    }
+
+    /// Price used when the service does not report the cost itself.
+    pub fn with_price(mut self, price: Price) -> Self {
+        self.price = Some(price);
+        self
+    }
+
+    pub fn price(&self) -> Option<Price> {
+        self.price
+    }
+
+    fn is_openrouter(&self) -> bool {
+        self.base_url.contains("openrouter.ai")
+    }
+
+    fn headers(&self) -> Result<HeaderMap, MemberError> {
+        let mut headers = HeaderMap::new();
+        let key = self.keys.get(&self.id).map_err(|e| MemberError::Malformed(format!("keychain: {e}")))?;
+        match key {
+            Some(key) => {
+                let value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
+                    .map_err(|_| MemberError::Malformed("the stored API key has characters HTTP cannot carry".into()))?;
+                let mut value = value;
+                value.set_sensitive(true);
+                headers.insert(AUTHORIZATION, value);
+            }
+            None if self.requires_key => return Err(MemberError::MissingKey { provider: self.id.clone() }),
+            None => {}
+        }
+        if self.is_openrouter() {
+            // OpenRouter's app attribution.
+            headers.insert("HTTP-Referer", HeaderValue::from_static("https://github.com/atelier-app/atelier"));
+            headers.insert("X-Title", HeaderValue::from_static("Atelier"));
+        }
+        Ok(headers)
+    }
+
+    fn body(&self, request: &ChatRequest) -> serde_json::Value {
+        let mut body = serde_json::json!({
+            "model": self.model,
+            "messages": request.messages,
+            "stream": true,
+            "stream_options": { "include_usage": true },
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+        });
+        if let Some(top_p) = request.top_p {
+            body["top_p"] = top_p.into();
+        }
+        if let Some(seed) = request.seed {
+            body["seed"] = seed.into();
+        }
+        if self.is_openrouter() {
+            body["usage"] = serde_json::json!({ "include": true });
+        }
+        body
+    }
+
+    /// Prices of every model the service lists (OpenRouter's `GET /models`: USD per token as strings).
+    pub async fn fetch_prices(&self) -> Result<Vec<(String, Price)>, MemberError> {
+        let url = format!("{}/models", self.base_url);
+        let headers = self.headers().or_else(|e| if matches!(e, MemberError::MissingKey { .. }) { Ok(HeaderMap::new()) } else { Err(e) })?;
+        let response = self.client.get(&self.id, &url, headers).await?;
+        let status = response.response.status();
+        if !status.is_success() {
+            return Err(MemberError::Http { status: status.as_u16(), message: "listing models failed".into() });
+        }
+        let text = response.response.text().await.map_err(|e| MemberError::Malformed(e.to_string()))?;
+        response.entry.add_received(text.len() as u64);
+        #[derive(Deserialize)]
+        struct Models {
+            data: Vec<ModelEntry>,
+        }
+        #[derive(Deserialize)]
+        struct ModelEntry {
+            id: String,
+            pricing: Option<Pricing>,
+        }
+        #[derive(Deserialize)]
+        struct Pricing {
+            prompt: Option<String>,
+            completion: Option<String>,
+        }
+        let models: Models = serde_json::from_str(&text).map_err(|e| MemberError::Malformed(format!("model list: {e}")))?;
+        Ok(models
+            .data
+            .into_iter()
+            .filter_map(|m| {
+                let p = m.pricing?;
+                let per_token = |s: Option<String>| s.and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+                Some((m.id, Price { input_per_mtok: per_token(p.prompt) * 1e6, output_per_mtok: per_token(p.completion) * 1e6 }))
+            })
+            .collect())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<ChunkUsage>,
+    #[serde(default)]
+    error: Option<ErrorBody>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Choice {
+    #[serde(default)]
+    delta: Option<Delta>,
+    #[serde(default)]
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Delta {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChunkUsage {
+    #[serde(default)]
+    prompt_tokens: usize,
+    #[serde(default)]
+    completion_tokens: usize,
+    /// OpenRouter reports the cost in USD credits.
+    #[serde(default)]
+    cost: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return Some(Duration::from_secs_f64(seconds.max(0.0)));
+    }
+    let at = httpdate_parse(value)?;
+    Some(at.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+}
+
+fn httpdate_parse(value: &str) -> Option<std::time::SystemTime> {
+    // RFC 7231 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    if parts.len() != 6 || parts[5] != "GMT" {
+        return None;
+    }
+    let day: u64 = parts[1].parse().ok()?;
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].iter().position(|m| *m == parts[2])? as u64 + 1;
+    let year: u64 = parts[3].parse().ok()?;
+    let hms: Vec<u64> = parts[4].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    // Days from civil (Howard Hinnant's algorithm).
+    let (y, m) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    let secs = days * 86400 + hms.first()? * 3600 + hms.get(1)? * 60 + hms.get(2)?;
+    Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+fn error_message(body: &str) -> String {
+    serde_json::from_str::<ErrorEnvelope>(body)
+        .map(|e| e.error.message)
+        .ok()
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| body.chars().take(200).collect::<String>().trim().to_string())
+}
+
+impl Provider for OpenAiProvider {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn model(&self) -> &str {
+        &self.model
+    }
+
+    fn is_cloud(&self) -> bool {
+        true
+    }
+
+    fn stream_chat(&self, request: ChatRequest, cancel: CancellationToken) -> BoxStream<'static, Result<ChatEvent, MemberError>> {
+        let this = self.clone();
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        tokio::spawn(async move {
+            let result = tokio::select! {
+                result = this.run(request, &tx) => result,
+                _ = cancel.cancelled() => Err(MemberError::Cancelled),
+            };
+            if let Err(e) = result {
+                let _ = tx.unbounded_send(Err(e));
+            }
+        });
+        rx.boxed()
+    }
+}
+
+type Sender = futures::channel::mpsc::UnboundedSender<Result<ChatEvent, MemberError>>;
+
+impl OpenAiProvider {
+    async fn run(&self, request: ChatRequest, tx: &Sender) -> Result<(), MemberError> {
+        let url = format!("{}/chat/completions", self.base_url);
+        let headers = self.headers()?;
+        let body = self.body(&request);
+        let prompt_estimate = crate::budget::estimate_tokens(&serde_json::to_string(&request.messages).unwrap_or_default());
+        let response = self.client.post_json(&self.id, &self.model, &url, headers, &body).await?;
+        let (response, entry) = (response.response, response.entry);
+        let status = response.status();
+        if !status.is_success() {
+            let after = retry_after(response.headers());
+            let text = response.text().await.unwrap_or_default();
+            entry.add_received(text.len() as u64);
+            return Err(match status.as_u16() {
+                401 => MemberError::Unauthorized { provider: self.id.clone() },
+                403 => MemberError::Forbidden { message: error_message(&text) },
+                429 => MemberError::RateLimited { retry_after: after },
+                code => MemberError::Http { status: code, message: error_message(&text) },
+            });
+        }
+        let mut events = response
+            .bytes_stream()
+            .map(|chunk| {
+                if let Ok(bytes) = &chunk {
+                    entry.add_received(bytes.len() as u64);
+                }
+                chunk
+            })
+            .eventsource();
+        let mut tokens = 0usize;
+        let mut finished = false;
+        let mut usage_sent = false;
+        while let Some(event) = events.next().await {
+            let event = match event {
+                Ok(event) => event,
+                // The connection broke mid-stream.
+                Err(_) => break,
+            };
+            let data = event.data.trim();
+            if data.is_empty() {
+                continue;
+            }
+            if data == "[DONE]" {
+                finished = true;
+                break;
+            }
+            let chunk: Chunk = serde_json::from_str(data)
+                .map_err(|e| MemberError::Malformed(format!("invalid JSON in a stream chunk after {tokens} tokens ({e})")))?;
+            if let Some(error) = chunk.error {
+                let status = error.code.as_ref().and_then(|c| c.as_u64()).unwrap_or(500) as u16;
+                return Err(MemberError::Http { status, message: error.message });
+            }
+            for choice in &chunk.choices {
+                if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_ref()).filter(|t| !t.is_empty()) {
+                    tokens += 1;
+                    if tx.unbounded_send(Ok(ChatEvent::Delta(text.clone()))).is_err() {
+                        entry.set_status("cancelled".into());
+                        return Ok(());
+                    }
+                }
+                if choice.finish_reason.is_some() {
+                    finished = true;
+                }
+            }
+            if let Some(u) = chunk.usage {
+                let cost = u.cost.or_else(|| self.price.map(|p| p.cost(u.prompt_tokens, u.completion_tokens)));
+                let usage = Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, cost_usd: cost };
+                entry.set_usage(usage);
+                usage_sent = true;
+                let _ = tx.unbounded_send(Ok(ChatEvent::Usage(usage)));
+            }
+        }
+        if !finished {
+            entry.set_status("stream cut".into());
+            return Err(MemberError::StreamCut { tokens });
+        }
+        if !usage_sent {
+            // The service did not report usage: estimate, so budgets and the ledger still add up.
+            let usage = Usage {
+                prompt_tokens: prompt_estimate,
+                completion_tokens: tokens,
+                cost_usd: self.price.map(|p| p.cost(prompt_estimate, tokens)),
+            };
+            entry.set_usage(usage);
+            let _ = tx.unbounded_send(Ok(ChatEvent::Usage(usage)));
+        }
+        let _ = tx.unbounded_send(Ok(ChatEvent::Done));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(reqwest::header::RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+        h.insert(reqwest::header::RETRY_AFTER, HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        assert_eq!(httpdate_parse("Sun, 06 Nov 1994 08:49:37 GMT").unwrap().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(), 784111777);
+    }
+
+    #[test]
+    fn openrouter_gets_attribution_headers_and_usage_accounting() {
+        let keys = std::sync::Arc::new(atelier_keys::MemoryStore::default());
+        keys.set("openrouter", &atelier_keys::SecretString::from("sk-or")).unwrap();
+        let client = OutboundClient::new(Duration::from_secs(1));
+        let or = OpenAiProvider::new("openrouter", "https://openrouter.ai/api/v1/", "m", client.clone(), keys.clone());
+        let headers = or.headers().unwrap();
+        assert_eq!(headers["x-title"], "Atelier");
+        assert!(headers.contains_key("http-referer"));
+        assert!(headers[AUTHORIZATION].is_sensitive());
+        let request = ChatRequest { messages: vec![], max_tokens: 8, temperature: 0.0, top_p: None, seed: None };
+        assert_eq!(or.body(&request)["usage"]["include"], true);
+        let other = OpenAiProvider::new("openrouter", "https://api.mistral.ai/v1", "m", client, keys);
+        assert!(!other.headers().unwrap().contains_key("x-title"));
+        assert!(other.body(&request).get("usage").is_none());
+    }
+
+    #[test]
+    fn error_messages_come_from_the_body() {
+        assert_eq!(error_message(r#"{"error":{"message":"model not found","code":404}}"#), "model not found");
+        assert_eq!(error_message("upstream timeout"), "upstream timeout");
+    }
+}

@@ -1,0 +1,73 @@
+//! The one interface every model is reached through.
+
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::MemberError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: Role,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn system(content: impl Into<String>) -> Self {
+        Self { role: Role::System, content: content.into() }
+    }
+    pub fn user(content: impl Into<String>) -> Self {
+        Self { role: Role::User, content: content.into() }
+    }
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Self { role: Role::Assistant, content: content.into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatRequest {
+    pub messages: Vec<ChatMessage>,
+    pub max_tokens: usize,
+    pub temperature: f32,
+    #[serde(default)]
+    pub top_p: Option<f32>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: usize,
+    pub completion_tokens: usize,
+    /// Known when the provider reports it or a price is configured.
+    pub cost_usd: Option<f64>,
+}
+
+/// What a provider streams: text, then (usually) usage, then the end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatEvent {
+    Delta(String),
+    Usage(Usage),
+    Done,
+}
+
+/// A model the panel can ask. Implementations: [`crate::local::LocalProvider`] (the on-device engine) and
+/// [`crate::openai::OpenAiProvider`] (any OpenAI-compatible HTTP endpoint).
+pub trait Provider: Send + Sync {
+    /// "local", "openrouter", … — the provider's id, also the keychain account of its key.
+    fn id(&self) -> &str;
+    /// The model this provider instance asks.
+    fn model(&self) -> &str;
+    /// Whether requests leave the device (the privacy pill counts these).
+    fn is_cloud(&self) -> bool;
+    /// Streams one reply. Dropping the stream or cancelling `cancel` stops the request.
+    fn stream_chat(&self, request: ChatRequest, cancel: CancellationToken) -> BoxStream<'static, Result<ChatEvent, MemberError>>;
+}

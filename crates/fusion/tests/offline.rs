@@ -1,0 +1,84 @@
+//! Offline self-fusion: a panel of samples of the on-device model, judged by it, with offline mode on.
+//! Its own test binary, so no other test's sockets are in this process while it counts them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use atelier_engine::{find_default_model, LoadOptions, Model};
+use atelier_fusion::client::OutboundClient;
+use atelier_fusion::config::PanelBuilder;
+use atelier_fusion::local::{LocalEngine, LocalProvider};
+use atelier_fusion::modes::{run, FusionRequest, FusionStatus, Mode};
+use atelier_fusion::panel::MemberSpec;
+use atelier_fusion::provider::{ChatEvent, ChatMessage, ChatRequest, Provider};
+use atelier_keys::MemoryStore;
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+fn open_sockets() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .flatten()
+        .filter(|e| std::fs::read_link(e.path()).map(|t| t.to_string_lossy().starts_with("socket:")).unwrap_or(false))
+        .count()
+}
+
+fn engine() -> Arc<LocalEngine> {
+    let path = find_default_model().expect("the embedded model (scripts/fetch-default-model.sh)");
+    let model = Model::load(path, &LoadOptions { context_length: Some(2048), ..Default::default() }).unwrap();
+    Arc::new(LocalEngine::new(model))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_fusion_runs_on_device_with_offline_on_and_opens_no_socket() {
+    let engine = engine();
+    let client = OutboundClient::new(Duration::from_secs(1));
+    client.set_offline(true);
+    let builder = PanelBuilder::new(client.clone(), Arc::new(MemoryStore::default()), Some(Arc::clone(&engine)));
+    let members = builder.self_fusion_panel(3).unwrap();
+    assert!(members.iter().all(|m| !m.provider.is_cloud()));
+    let judge = MemberSpec::new(Arc::new(LocalProvider::persona(Arc::clone(&engine), 0.2, Some("an impartial editor"))));
+    let mut request = FusionRequest::new(vec![ChatMessage::user("Give one vivid image of the sea at dawn.")], members, judge, Mode::Merge);
+    request.max_tokens = 24;
+    request.judge_max_tokens = 96;
+    request.seed = 5;
+    let sockets_before = open_sockets();
+    let out = run(request, CancellationToken::new(), atelier_fusion::events::discard()).await.unwrap();
+    assert_eq!(open_sockets(), sockets_before, "a socket was opened");
+    assert_eq!(out.members.len(), 3);
+    assert!(out.members.iter().all(|m| m.succeeded() && !m.text.trim().is_empty()), "{:?}", out.members);
+    // Three personas at different temperatures answer differently.
+    assert!(out.members[0].text != out.members[1].text || out.members[1].text != out.members[2].text);
+    // A 135M model may not write a valid verdict: then the answers come back with that status.
+    assert!(matches!(out.status, FusionStatus::Completed | FusionStatus::JudgeFailed), "{:?}", out.status);
+    assert_eq!(out.cost_usd, 0.0);
+    assert!(!out.judge_passes.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_local_requests_queue_and_both_finish() {
+    let engine = engine();
+    let provider = LocalProvider::new(engine);
+    let request = |text: &str| ChatRequest { messages: vec![ChatMessage::user(text)], max_tokens: 12, temperature: 0.0, top_p: None, seed: Some(1) };
+    let collect = |p: LocalProvider, r: ChatRequest| async move {
+        let mut s = p.stream_chat(r, CancellationToken::new());
+        let mut text = String::new();
+        let mut done = false;
+        while let Some(e) = s.next().await {
+            match e.unwrap() {
+                ChatEvent::Delta(t) => text.push_str(&t),
+                ChatEvent::Done => done = true,
+                ChatEvent::Usage(u) => assert!(u.completion_tokens > 0),
+            }
+        }
+        assert!(done);
+        text
+    };
+    let (a, b) = tokio::join!(collect(provider.clone(), request("Name a fruit.")), collect(provider.clone(), request("Name a river.")));
+    assert!(!a.is_empty() && !b.is_empty());
+    // Cancelling one in the queue stops it without disturbing the model.
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let mut s = provider.stream_chat(request("Name a mountain."), cancel);
+    assert!(matches!(s.next().await, Some(Err(atelier_fusion::MemberError::Cancelled))));
+}
