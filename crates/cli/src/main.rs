@@ -12,6 +12,8 @@ use atelier_engine::{
 use clap::{Args, Parser, Subcommand};
 
 mod bench;
+mod fuse;
+mod library;
 
 #[derive(Parser)]
 #[command(name = "atelier", version, about = "Atelier's private AI writing studio, from the command line")]
@@ -30,9 +32,19 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Write a random-weight GGUF of a real model's shape, for benchmarks.
     Synth(bench::SynthArgs),
+    /// Ask a panel of models and fuse their answers with a judge.
+    Fuse(fuse::FuseArgs),
+    /// Score panel members alone and fused on a question set.
+    Eval(fuse::EvalArgs),
+    /// Runs, documents and chats in the library: list, search, export.
+    #[command(subcommand)]
+    History(library::HistoryCommand),
+    /// Provider API keys in the OS keychain.
+    #[command(subcommand)]
+    Keys(library::KeysCommand),
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct ModelArgs {
     /// GGUF model file (default: the embedded SmolLM2 model).
     #[arg(long, short = 'm')]
@@ -81,6 +93,9 @@ struct GenerateArgs {
     /// Print one JSON object (text, stop reason, token counts, timings) instead of streaming.
     #[arg(long)]
     json: bool,
+    /// Do not keep this run in the library's history.
+    #[arg(long)]
+    no_history: bool,
 }
 
 #[derive(Args)]
@@ -98,6 +113,10 @@ fn main() -> ExitCode {
         Command::Models(args) => models(args),
         Command::Bench(args) => bench::run(args),
         Command::Synth(args) => bench::synth(args),
+        Command::Fuse(args) => fuse::fuse(args),
+        Command::Eval(args) => fuse::eval(args),
+        Command::History(command) => library::history(command),
+        Command::Keys(command) => library::keys(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -148,15 +167,20 @@ fn generate(args: GenerateArgs) -> Result<()> {
         },
         stop: args.stop.clone(),
     };
+    let history = if args.no_history { None } else { Some(History::start(&args.prompt, model.info().name.clone())?) };
     let cancel = CancelToken::new();
     let mut stdout = std::io::stdout().lock();
     let json = args.json;
-    let generation = model.generate(&request, &cancel, &mut |chunk| {
+    let result = model.generate(&request, &cancel, &mut |chunk| {
         if !json {
             let _ = stdout.write_all(chunk.text.as_bytes());
             let _ = stdout.flush();
         }
-    })?;
+    });
+    if let Some(history) = history {
+        history.finish(&result)?;
+    }
+    let generation = result?;
     if json {
         let out = serde_json::json!({
             "model": model.info(),
@@ -202,4 +226,51 @@ fn models(args: ModelsArgs) -> Result<()> {
         println!("  context       {}", info.context_length);
     }
     Ok(())
+}
+
+/// A generation kept in the library's history, like the app keeps it.
+struct History {
+    runtime: tokio::runtime::Runtime,
+    store: atelier_store::Store,
+    run: i64,
+    member: i64,
+}
+
+impl History {
+    /// Records the prompt before the model runs.
+    fn start(prompt: &str, model: String) -> Result<Self> {
+        use atelier_store::{MemberRole, NewMember, NewRun, RunKind, Store};
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let (store, run, member) = runtime.block_on(async {
+            let store = Store::open_default().await?;
+            let run = store.runs().start(RunKind::Generate, &NewRun { prompt: prompt.to_string(), ..Default::default() }).await?;
+            let seat = NewMember { position: 0, label: "A".into(), role: MemberRole::Member, round: 0, provider: "local".into(), model };
+            let member = store.runs().add_member(run, &seat).await?;
+            anyhow::Ok((store, run, member))
+        })?;
+        Ok(Self { runtime, store, run, member })
+    }
+
+    fn finish(self, result: &atelier_engine::Result<atelier_engine::Generation>) -> Result<()> {
+        use atelier_store::RunStatus;
+        self.runtime.block_on(async {
+            let runs = self.store.runs();
+            match result {
+                Ok(g) => {
+                    runs.append_output(self.member, &g.text).await?;
+                    let status = if g.stop_reason == atelier_engine::StopReason::Cancelled { RunStatus::Cancelled } else { RunStatus::Completed };
+                    let (p, c) = (g.prompt_tokens as i64, g.completion_tokens as i64);
+                    let t = &g.timings;
+                    runs.finish_member(self.member, status, None, Some(p), Some(c), Some(0.0), Some(t.total_ms as i64), Some(t.time_to_first_token_ms as i64)).await?;
+                    runs.finish(self.run, status, Some(&g.text), None, None, p, c, 0.0).await?;
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    runs.finish_member(self.member, RunStatus::Failed, Some(&message), None, None, None, None, None).await?;
+                    runs.finish(self.run, RunStatus::Failed, None, None, Some(&message), 0, 0, 0.0).await?;
+                }
+            }
+            anyhow::Ok(())
+        })
+    }
 }

@@ -2,8 +2,18 @@
 
 use std::process::Command;
 
+/// The CLI with its own library file, so tests never touch the user's.
 fn atelier() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_atelier"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_atelier"));
+    let db = std::env::temp_dir().join(format!("atelier-cli-test-{}-{}.sqlite3", std::process::id(), rand_suffix()));
+    command.env("ATELIER_DB", db);
+    command
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 #[test]

@@ -79,6 +79,7 @@ impl OutboundClient {
     pub fn new(connect_timeout: Duration) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
+            .tcp_nodelay(true)
             .user_agent(concat!("Atelier/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client builds with static settings");

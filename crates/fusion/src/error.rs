@@ -9,6 +9,8 @@ pub enum MemberError {
     Offline,
     #[error("no API key for {provider}: add one in Settings → Providers")]
     MissingKey { provider: String },
+    #[error("the keychain cannot be read: {0}")]
+    Keychain(String),
     #[error("401 invalid key: {provider} refused the API key")]
     Unauthorized { provider: String },
     #[error("403 forbidden: {message}")]
@@ -39,6 +41,7 @@ impl MemberError {
         match self {
             Self::Offline => "offline",
             Self::MissingKey { .. } => "missing_key",
+            Self::Keychain(_) => "keychain",
             Self::Unauthorized { .. } => "unauthorized",
             Self::Forbidden { .. } => "forbidden",
             Self::RateLimited { .. } => "rate_limited",

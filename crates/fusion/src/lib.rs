@@ -15,6 +15,8 @@ pub mod local;
 pub mod modes;
 pub mod openai;
 pub mod panel;
+#[cfg(feature = "store")]
+pub mod persist;
 pub mod provider;
 
 pub use budget::{CostEstimate, Price, PriceBook};

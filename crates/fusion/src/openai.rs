@@ -81,7 +81,12 @@ impl OpenAiProvider {
 
     fn headers(&self) -> Result<HeaderMap, MemberError> {
         let mut headers = HeaderMap::new();
-        let key = self.keys.get(&self.id).map_err(|e| MemberError::Malformed(format!("keychain: {e}")))?;
+        // A keyless server (Ollama, a local vLLM) works whether or not a keychain is there.
+        let key = match self.keys.get(&self.id) {
+            Ok(key) => key,
+            Err(_) if !self.requires_key => None,
+            Err(e) => return Err(MemberError::Keychain(e.to_string())),
+        };
         match key {
             Some(key) => {
                 let value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
@@ -280,6 +285,10 @@ type Sender = futures::channel::mpsc::UnboundedSender<Result<ChatEvent, MemberEr
 
 impl OpenAiProvider {
     async fn run(&self, request: ChatRequest, tx: &Sender) -> Result<(), MemberError> {
+        // Offline comes first: not even the keychain is asked.
+        if self.client.is_offline() {
+            return Err(MemberError::Offline);
+        }
         let url = format!("{}/chat/completions", self.base_url);
         let headers = self.headers()?;
         let body = self.body(&request);

@@ -269,6 +269,30 @@ impl<'a> Ledger<'a> {
         .last_insert_rowid())
     }
 
+    /// Completes an entry recorded when its request left: what came back, tokens, cost, final status.
+    pub async fn complete(
+        &self,
+        id: i64,
+        bytes_received: i64,
+        prompt_tokens: Option<i64>,
+        completion_tokens: Option<i64>,
+        cost_usd: Option<f64>,
+        status: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE ledger SET bytes_received = ?, prompt_tokens = ?, completion_tokens = ?, cost_usd = ?, status = ? WHERE id = ?",
+        )
+        .bind(bytes_received)
+        .bind(prompt_tokens)
+        .bind(completion_tokens)
+        .bind(cost_usd)
+        .bind(status)
+        .bind(id)
+        .execute(self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Entries, newest first.
     pub async fn list(&self, limit: i64, offset: i64) -> Result<Vec<LedgerEntry>> {
         Ok(sqlx::query_as("SELECT * FROM ledger ORDER BY at DESC, id DESC LIMIT ? OFFSET ?")

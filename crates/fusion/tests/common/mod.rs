@@ -65,6 +65,8 @@ impl axum::serve::Listener for CountingListener {
         loop {
             if let Ok((stream, addr)) = self.inner.accept().await {
                 self.state.connections.fetch_add(1, Ordering::SeqCst);
+                // Small SSE writes must not wait for Nagle's algorithm (it adds ~40 ms per response).
+                let _ = stream.set_nodelay(true);
                 return (stream, addr);
             }
         }
@@ -152,7 +154,9 @@ fn sse(state: &Arc<ServerState>, parts: Vec<String>, delay: Duration, then: Opti
     let stream = futures::stream::unfold((parts.into_iter(), then), move |(mut parts, mut then)| async move {
         match parts.next() {
             Some(part) => {
-                tokio::time::sleep(delay).await;
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
                 Some((Ok(Bytes::from(part)), (parts, then)))
             }
             None => match then.take() {
@@ -253,6 +257,11 @@ async fn chat(State(state): State<Arc<ServerState>>, headers: HeaderMap, Json(bo
         "judge-good" => sse(&state, reply(&judge_reply(&body, true), 50), fast, None),
         "judge-bad" => sse(&state, reply(&judge_reply(&body, false), 50), fast, None),
         "judge-flaky" => sse(&state, reply(&judge_reply(&body, attempt > 1), 50), fast, None),
+        m if m.starts_with("judge-latency-") => {
+            let ms: u64 = m["judge-latency-".len()..].parse().unwrap();
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            sse(&state, reply(&judge_reply(&body, true), 50), Duration::ZERO, None)
+        }
         m if m.starts_with("latency-") => {
             let ms: u64 = m["latency-".len()..].parse().unwrap();
             tokio::time::sleep(Duration::from_millis(ms)).await;

@@ -1,0 +1,170 @@
+//! `atelier fuse`, `atelier history` and `atelier keys` end to end, against a loopback OpenAI-compatible
+//! server and a library file of the test's own.
+
+#[path = "../../fusion/tests/common/mod.rs"]
+mod server;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+struct Cli {
+    db: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self { db: dir.path().join("library.sqlite3"), _dir: dir }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_atelier"));
+        c.env("ATELIER_DB", &self.db);
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> (bool, String, String) {
+        let out = self.cmd().args(args).output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn panel_file(dir: &std::path::Path, url: &str) -> std::path::PathBuf {
+    let path = dir.join("panel.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+mode = "merge"
+members = ["loop:writer-a", "loop:excellent-b"]
+judge = "loop:judge-good"
+[[providers]]
+id = "loop"
+base_url = "{url}"
+requires_key = false
+[providers.prices]
+"writer-a" = {{ input_per_mtok = 1.0, output_per_mtok = 2.0 }}
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fuse_prints_the_fused_answer_and_keeps_the_run_in_history() {
+    let server = server::start().await;
+    let cli = Cli::new();
+    let panel = panel_file(cli._dir.path(), &server.url);
+    let (ok, stdout, stderr) = tokio::task::spawn_blocking({
+        let cli_db = cli.db.clone();
+        let panel = panel.clone();
+        move || {
+            let out = Command::new(env!("CARGO_BIN_EXE_atelier"))
+                .env("ATELIER_DB", cli_db)
+                .args(["fuse", "Describe the sea at dawn.", "--config"])
+                .arg(&panel)
+                .args(["--json"])
+                .output()
+                .unwrap();
+            (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    })
+    .await
+    .unwrap();
+    assert!(ok, "{stderr}");
+    let outcome: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(outcome["status"], "completed");
+    assert_eq!(outcome["final_text"], "Fused: the sea at dawn, with gulls.");
+    assert!(outcome["cost_usd"].as_f64().unwrap() > 0.0, "writer-a is priced");
+    let run_id = outcome["run_id"].as_i64().unwrap();
+    assert!(stderr.contains("fusing with 2 members (merge)"));
+
+    // The run, its members, the judge and the ledger are in the library.
+    let (ok, list, _) = cli.run(&["history", "list", "--json"]);
+    assert!(ok);
+    let runs: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(runs[0]["id"], run_id);
+    assert_eq!(runs[0]["kind"], "fusion");
+    assert_eq!(runs[0]["status"], "completed");
+    let (ok, md, _) = cli.run(&["history", "export", "run", &run_id.to_string()]);
+    assert!(ok);
+    assert!(md.contains("## Response A (loop · writer-a)"), "{md}");
+    assert!(md.contains("## Judge (loop · judge-good)"), "{md}");
+    assert!(md.contains("## Final answer\n\nFused: the sea at dawn, with gulls."));
+    let (ok, hits, _) = cli.run(&["history", "search", "gulls", "--json"]);
+    assert!(ok);
+    let hits: serde_json::Value = serde_json::from_str(&hits).unwrap();
+    assert!(hits.as_array().unwrap().iter().any(|h| h["open_id"] == run_id));
+
+    let store = atelier_store::Store::open(&cli.db).await.unwrap();
+    let ledger = store.ledger().list(10, 0).await.unwrap();
+    assert_eq!(ledger.len(), 3, "two members and the judge");
+    assert!(ledger.iter().all(|e| e.run_id == Some(run_id) && e.status == "200" && e.bytes_sent > 0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_fuse_refuses_cloud_members_and_opens_no_connection() {
+    let server = server::start().await;
+    let cli = Cli::new();
+    let panel = panel_file(cli._dir.path(), &server.url);
+    let (ok, stdout, _) = cli.run(&["fuse", "hi", "--offline", "--json", "--config", panel.to_str().unwrap()]);
+    assert!(ok);
+    let outcome: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(outcome["status"], "failed");
+    assert_eq!(outcome["members"][0]["error"], "offline mode is on: no request was sent");
+    assert_eq!(server.state.connections.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[test]
+fn generate_keeps_its_run_in_history() {
+    let cli = Cli::new();
+    let (ok, _, stderr) = cli.run(&["generate", "Name a colour.", "--max-tokens", "6", "--temperature", "0"]);
+    assert!(ok, "{stderr}");
+    let (_, list, _) = cli.run(&["history", "list", "--json"]);
+    let runs: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(runs[0]["kind"], "generate");
+    assert_eq!(runs[0]["status"], "completed");
+    assert_eq!(runs[0]["prompt"], "Name a colour.");
+    assert!(!runs[0]["final_text"].as_str().unwrap().is_empty());
+}
+
+#[test]
+fn bad_panels_fail_with_a_clear_message() {
+    let cli = Cli::new();
+    let (ok, _, stderr) = cli.run(&["fuse", "hi", "--member", "nowhere:model", "--no-history"]);
+    assert!(!ok);
+    assert!(stderr.contains("unknown provider `nowhere`"), "{stderr}");
+    let (ok, _, stderr) = cli.run(&["fuse", "hi", "--member", "openrouter", "--no-history"]);
+    assert!(!ok);
+    assert!(stderr.contains("provider:model"), "{stderr}");
+}
+
+/// Keys go to the OS keychain via stdin and are never printed (skipped where no keychain runs).
+#[test]
+fn keys_are_set_from_stdin_reported_and_deleted_without_ever_printing_them() {
+    let probe = atelier_keys::KeyringStore::with_service("atelier-cli-probe");
+    if let Err(e) = probe.probe() {
+        assert!(std::env::var("ATELIER_REQUIRE_KEYRING").is_err(), "keychain required but unusable: {e}");
+        eprintln!("skipped: no keychain ({e})");
+        return;
+    }
+    let cli = Cli::new();
+    let provider = format!("cli-test-{}", std::process::id());
+    let secret = "sk-cli-secret-7788";
+    let mut child = cli.cmd().args(["keys", "set", &provider]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(format!("{secret}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (ok, status, _) = cli.run(&["keys", "status", &provider]);
+    assert!(ok);
+    assert_eq!(status.trim(), format!("{provider}: set"));
+    for text in [String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr), status.clone().into()] {
+        assert!(!text.contains(secret));
+    }
+    let (ok, _, _) = cli.run(&["keys", "delete", &provider]);
+    assert!(ok);
+    let (_, status, _) = cli.run(&["keys", "status", &provider]);
+    assert_eq!(status.trim(), format!("{provider}: not set"));
+}
