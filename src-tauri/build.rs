@@ -1,8 +1,15 @@
+const COMMANDS: &[&str] = &[
+    "watch_model_status", "generate", "cancel", "list_models", "import_model", "set_default_model", "load_model",
+    "delete_model", "device_options", "download_model", "list_documents", "create_document", "get_document",
+    "save_document", "delete_document", "restore_document", "list_revisions", "restore_revision",
+    "list_conversations", "create_conversation", "list_messages", "add_message", "list_runs", "get_run",
+    "delete_run", "search", "export_text", "export_to_file", "backup_library", "list_providers", "save_provider",
+    "delete_provider", "set_key", "delete_key", "key_status", "test_provider", "fetch_prices", "estimate_fusion",
+    "run_fusion", "privacy_status", "set_offline", "ledger", "ledger_totals", "get_settings", "set_setting",
+];
+
 fn main() {
-    // App commands are declared so capabilities can grant exactly these and nothing else.
-    tauri_build::try_build(
-        tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(&["watch_model_status", "generate", "cancel"])),
-    )
-    .expect("failed to run tauri-build");
+    // App commands are declared so the capability grants exactly these.
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)))
+        .expect("failed to run tauri-build");
 }

@@ -1,7 +1,22 @@
-// A scripted stand-in for the Rust backend, built on @tauri-apps/api/mocks. Used by the Vitest unit
-// tests and, bundled, by the Playwright page tests. The real backend is exercised by the e2e tests.
+// A scripted, in-memory stand-in for the Rust backend, built on @tauri-apps/api/mocks. Used by the Vitest
+// unit tests and, bundled, by the Playwright page tests. The real backend is covered by the Rust tests and
+// the real-app end-to-end tests.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
-import type { Generation, GenerationEvent, ModelStatus } from '../src/lib/types';
+import type {
+  Document,
+  FusionEvent,
+  FusionParams,
+  Generation,
+  GenerationEvent,
+  LedgerEntry,
+  Message,
+  ModelRecord,
+  ModelStatus,
+  ProviderRecord,
+  Revision,
+  RunMember,
+  RunWithMembers,
+} from '../src/lib/types';
 
 export interface MockOptions {
   /** Words the fake model streams back. */
@@ -12,6 +27,10 @@ export interface MockOptions {
   loadMs?: number;
   /** Make every command fail with this error. */
   failWith?: { kind: string; message: string };
+  /** Start with this library (documents, providers). */
+  seed?: 'empty' | 'demo';
+  /** What the native file dialog "returns". */
+  dialogPath?: string | null;
 }
 
 interface ChannelLike {
@@ -20,6 +39,8 @@ interface ChannelLike {
 
 export interface MockBackend {
   calls: { cmd: string; args: Record<string, unknown> }[];
+  /** Every key the UI handed over, for the test to check it never comes back. */
+  keys: Map<string, string>;
 }
 
 export const READY: ModelStatus = {
@@ -33,29 +54,72 @@ export const READY: ModelStatus = {
     parameters: 134_515_008,
     context_length: 8192,
   },
-  device: 'CPU (2 threads)',
+  device: 'CPU (2 threads, avx512-vnni)',
+  backend: 'atelier-cpu',
   error: null,
 };
 
 function sendTo(channel: ChannelLike, index: number, message: unknown) {
-  const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } })
-    .__TAURI_INTERNALS__;
+  const internals = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, data: unknown) => void } }).__TAURI_INTERNALS__;
   internals.runCallback(channel.id, { index, message });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = () => Date.now();
+
+function fail(kind: string, message: string): never {
+  throw { kind, message };
+}
 
 export function installMockBackend(options: MockOptions = {}): MockBackend {
   const reply = options.reply ?? ['Once', ' upon', ' a', ' time', ',', ' a', ' lighthouse', ' keeper', ' wrote', '.'];
   const delayMs = options.delayMs ?? 20;
   const cancelled = new Set<string>();
-  const backend: MockBackend = { calls: [] };
+  const backend: MockBackend = { calls: [], keys: new Map() };
+  let nextId = 100;
+  const documents = new Map<number, Document & { deleted?: boolean }>();
+  const revisions: Revision[] = [];
+  const conversations: { id: number; document_id: number | null; title: string; created_at: number; updated_at: number }[] = [];
+  const messages: Message[] = [];
+  const runs = new Map<number, RunWithMembers>();
+  const ledger: LedgerEntry[] = [];
+  const settings: Record<string, unknown> = {};
+  let offline = false;
+  const providers: ProviderRecord[] = [];
+  const models: Omit<ModelRecord, 'loaded' | 'missing'>[] = [
+    { id: 1, path: READY.info!.path, name: 'SmolLM2-135M-Instruct', architecture: 'llama', quantization: 'Q4_1', size_bytes: 98_362_432, parameters: 134_515_008, sha256: null, source_url: null, is_default: true, added_at: now() },
+  ];
+
+  if (options.seed !== 'empty') {
+    const t = now() - 3600_000;
+    documents.set(1, { id: 1, title: 'The Lighthouse', body: 'The keeper climbed the stairs at dusk.\n\nThe sea was restless that night.', created_at: t, updated_at: t });
+    documents.set(2, { id: 2, title: 'Notes', body: 'Characters: Mara, the keeper. Ezra, the boatman.', created_at: t - 1000, updated_at: t - 1000 });
+    providers.push({
+      id: 'openrouter', name: 'OpenRouter', kind: 'openai_compatible', base_url: 'https://openrouter.ai/api/v1',
+      models: [{ id: 'mistralai/ministral-8b', input_per_mtok: 0.1, output_per_mtok: 0.1 }, { id: 'broken/model', input_per_mtok: 1, output_per_mtok: 2 }],
+      enabled: true, created_at: t, updated_at: t, key_set: true, requires_key: true,
+    });
+  }
+
+  const cloudCount = () => (offline ? 0 : providers.filter((p) => p.enabled && (!p.requires_key || p.key_set)).reduce((n, p) => n + p.models.length, 0));
+  const privacy = () => ({ offline, cloud_models: cloudCount(), cloud_providers: providers.filter((p) => p.enabled && p.key_set).map((p) => p.name) });
+
+  function addRun(run: Omit<RunWithMembers, 'id'>): RunWithMembers {
+    const id = nextId++;
+    const full = { ...run, id };
+    runs.set(id, full);
+    return full;
+  }
+
   mockWindows('main');
   mockIPC(async (cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
     backend.calls.push({ cmd, args });
     if (options.failWith) throw options.failWith;
     switch (cmd) {
+      case 'plugin:dialog|open':
+      case 'plugin:dialog|save':
+        return options.dialogPath ?? null;
       case 'watch_model_status': {
         const channel = args.onStatus as ChannelLike;
         sendTo(channel, 0, { ...READY, state: 'loading', info: null, device: null });
@@ -65,9 +129,15 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
       case 'generate': {
         const channel = args.onEvent as ChannelLike;
         const id = args.id as string;
+        const params = args.params as { prompt: string; document_id?: number | null; action?: string };
         let index = 0;
         const send = (event: GenerationEvent) => sendTo(channel, index++, event);
-        send({ event: 'started', data: { prompt_tokens: 12 } });
+        const run = addRun({
+          kind: 'generate', document_id: params.document_id ?? null, action: params.action ?? null, prompt: params.prompt, mode: null, judge: null, seed: 1,
+          status: 'running', final_text: null, analysis: null, error: null, settings: null, prompt_tokens: 12, completion_tokens: 0, cost_usd: 0,
+          started_at: now(), finished_at: null, members: [],
+        });
+        send({ event: 'started', data: { run_id: run.id, prompt_tokens: 12 } });
         let text = '';
         let tokens = 0;
         for (const word of reply) {
@@ -78,29 +148,264 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
           send({ event: 'text', data: { text: word, completion_tokens: tokens, tokens_per_second: 42.5, time_to_first_token_ms: 35 } });
         }
         const generation: Generation = {
-          text,
-          prompt_tokens: 12,
-          completion_tokens: tokens,
-          stop_reason: cancelled.has(id) ? 'cancelled' : 'end_of_turn',
-          timings: {
-            prompt_tokens_processed: 12,
-            prompt_ms: 30,
-            prompt_tokens_per_second: 400,
-            time_to_first_token_ms: 35,
-            decode_ms: tokens * delayMs,
-            decode_tokens_per_second: 42.5,
-            total_ms: 35 + tokens * delayMs,
-          },
+          text, prompt_tokens: 12, completion_tokens: tokens, stop_reason: cancelled.has(id) ? 'cancelled' : 'end_of_turn',
+          timings: { prompt_tokens_processed: 12, prompt_ms: 30, prompt_tokens_per_second: 400, time_to_first_token_ms: 35, decode_ms: tokens * delayMs, decode_tokens_per_second: 42.5, total_ms: 35 + tokens * delayMs },
         };
+        Object.assign(run, { status: cancelled.has(id) ? 'cancelled' : 'completed', final_text: text, completion_tokens: tokens, finished_at: now() });
+        run.members = [{ id: nextId++, run_id: run.id, position: 0, label: 'A', role: 'member', round: 0, provider: 'local', model: 'SmolLM2-135M-Instruct', output: text, status: 'completed', error: null, prompt_tokens: 12, completion_tokens: tokens, cost_usd: 0, latency_ms: 400, first_token_ms: 35 }];
         send({ event: 'finished', data: generation });
         return generation;
       }
       case 'cancel':
         cancelled.add(args.id as string);
+        return true;
+
+      case 'list_documents':
+        return [...documents.values()].filter((d) => !d.deleted).sort((a, b) => b.updated_at - a.updated_at).map((d) => ({ id: d.id, title: d.title, updated_at: d.updated_at, words: d.body.trim() ? d.body.trim().split(/\s+/).length : 0, preview: d.body.slice(0, 160) }));
+      case 'create_document': {
+        const id = nextId++;
+        const doc = { id, title: String(args.title), body: String(args.body ?? ''), created_at: now(), updated_at: now() };
+        documents.set(id, doc);
+        return doc;
+      }
+      case 'get_document': {
+        const doc = documents.get(args.id as number);
+        if (!doc || doc.deleted) fail('not_found', `document ${args.id} does not exist`);
+        return doc;
+      }
+      case 'save_document': {
+        const doc = documents.get(args.id as number);
+        if (!doc) fail('not_found', 'no such document');
+        Object.assign(doc, { title: args.title, body: args.body, updated_at: now() });
+        revisions.unshift({ id: nextId++, document_id: doc.id, title: doc.title, body: doc.body, reason: String(args.reason ?? 'autosave'), created_at: now() });
+        return { ...doc };
+      }
+      case 'delete_document':
+        documents.get(args.id as number)!.deleted = true;
+        return null;
+      case 'restore_document': {
+        const doc = documents.get(args.id as number)!;
+        doc.deleted = false;
+        return doc;
+      }
+      case 'list_revisions':
+        return revisions.filter((r) => r.document_id === args.documentId);
+      case 'restore_revision': {
+        const r = revisions.find((x) => x.id === args.revisionId)!;
+        const doc = documents.get(r.document_id)!;
+        Object.assign(doc, { title: r.title, body: r.body, updated_at: now() });
+        return { ...doc };
+      }
+      case 'list_conversations':
+        return conversations.filter((c) => c.document_id === args.documentId);
+      case 'create_conversation': {
+        const c = { id: nextId++, document_id: (args.documentId as number) ?? null, title: String(args.title), created_at: now(), updated_at: now() };
+        conversations.unshift(c);
+        return c;
+      }
+      case 'list_messages':
+        return messages.filter((m) => m.conversation_id === args.conversationId);
+      case 'add_message': {
+        const m: Message = { id: nextId++, conversation_id: args.conversationId as number, role: args.role as Message['role'], content: String(args.content), run_id: null, created_at: now() };
+        messages.push(m);
+        return m;
+      }
+
+      case 'list_runs': {
+        const filter = (args.filter ?? {}) as { kind?: string | null; mode?: string | null };
+        return [...runs.values()].filter((r) => (!filter.kind || r.kind === filter.kind) && (!filter.mode || r.mode === filter.mode)).sort((a, b) => b.id - a.id);
+      }
+      case 'get_run': {
+        const run = runs.get(args.id as number);
+        if (!run) fail('not_found', 'no such run');
+        return run;
+      }
+      case 'delete_run':
+        runs.delete(args.id as number);
+        return null;
+      case 'search': {
+        const q = String(args.query).toLowerCase().trim();
+        const hits = [];
+        for (const d of documents.values()) {
+          if (!d.deleted && (d.title + ' ' + d.body).toLowerCase().includes(q)) {
+            hits.push({ kind: 'document', id: d.id, open_id: d.id, title: d.title, snippet: d.body.replace(new RegExp(q, 'ig'), (m) => `\uE000${m}\uE001`).slice(0, 120), at: d.updated_at, rank: -1 });
+          }
+        }
+        for (const r of runs.values()) {
+          for (const m of r.members) {
+            if (m.output.toLowerCase().includes(q)) {
+              hits.push({ kind: 'run_output', id: m.id, open_id: r.id, title: `${m.model} — ${r.prompt.slice(0, 40)}`, snippet: m.output.replace(new RegExp(q, 'ig'), (x) => `\uE000${x}\uE001`), at: r.started_at, rank: -1 });
+            }
+          }
+        }
+        return hits;
+      }
+      case 'export_text':
+      case 'export_to_file':
+        return cmd === 'export_text' ? `# export of ${args.what} ${args.id}` : null;
+
+      case 'list_models':
+        return models.map((m) => ({ ...m, loaded: m.path === READY.info!.path, missing: false }));
+      case 'import_model': {
+        const path = String(args.path);
+        if (!path.endsWith('.gguf')) fail('model_invalid', `${path} is not a GGUF model file (it starts with "PK"). Atelier loads GGUF files, e.g. from llama.cpp or Hugging Face`);
+        const m = { id: nextId++, path, name: path.split('/').pop()!.replace('.gguf', ''), architecture: 'mistral3', quantization: 'Q4_K', size_bytes: 2_100_000_000, parameters: 3_400_000_000, sha256: null, source_url: null, is_default: false, added_at: now() };
+        models.push(m);
+        return m;
+      }
+      case 'set_default_model':
+      case 'load_model':
+      case 'delete_model':
+        return null;
+      case 'device_options':
+        return {
+          devices: [
+            { id: 'auto', label: 'Automatic', available: true, note: null },
+            { id: 'cpu', label: 'CPU', available: true, note: null },
+            { id: 'cuda', label: 'NVIDIA GPU (CUDA)', available: false, note: 'this build of Atelier has no CUDA support (build with `--features cuda`)' },
+            { id: 'metal', label: 'Apple GPU (Metal)', available: false, note: 'this build of Atelier has no Metal support' },
+            { id: 'npu', label: 'NPU', available: false, note: 'NPU not supported yet: Atelier runs on the CPU, CUDA or Metal (see docs/npu.md)' },
+          ],
+          cpu_threads: 2,
+          cpu_kernels: 'avx512-vnni',
+        };
+
+      case 'list_providers':
+        return {
+          providers: providers.map((p) => ({ ...p, key_set: backend.keys.has(p.id) || p.key_set })),
+          presets: [
+            { id: 'openrouter', name: 'OpenRouter', base_url: 'https://openrouter.ai/api/v1', requires_key: true },
+            { id: 'mistral', name: 'Mistral AI', base_url: 'https://api.mistral.ai/v1', requires_key: true },
+            { id: 'ollama', name: 'Ollama', base_url: 'http://127.0.0.1:11434/v1', requires_key: false },
+          ],
+        };
+      case 'save_provider': {
+        const input = args.provider as ProviderRecord;
+        const existing = providers.find((p) => p.id === input.id);
+        const record = { ...input, kind: 'openai_compatible', created_at: now(), updated_at: now(), key_set: existing?.key_set ?? false, requires_key: !input.base_url.includes('127.0.0.1') };
+        if (existing) Object.assign(existing, record);
+        else providers.push(record);
+        return record;
+      }
+      case 'delete_provider': {
+        const i = providers.findIndex((p) => p.id === args.id);
+        if (i >= 0) providers.splice(i, 1);
+        return null;
+      }
+      case 'set_key': {
+        backend.keys.set(String(args.provider), String(args.key));
+        const p = providers.find((x) => x.id === args.provider);
+        if (p) p.key_set = true;
+        return true;
+      }
+      case 'delete_key': {
+        backend.keys.delete(String(args.provider));
+        const p = providers.find((x) => x.id === args.provider);
+        if (p) p.key_set = false;
+        return true;
+      }
+      case 'key_status':
+        return backend.keys.has(String(args.provider));
+      case 'test_provider':
+        if (offline) fail('offline', 'offline mode is on: no request was sent');
+        return 'ready';
+      case 'fetch_prices':
+        return 2;
+      case 'estimate_fusion': {
+        const params = args.params as FusionParams;
+        const cloud = params.members.filter((m) => m !== 'local');
+        return { total_usd: cloud.length * 0.0008 + 0.0004, per_member_usd: params.members.map((m) => (m === 'local' ? 0 : 0.0008)), judge_usd: 0.0004, unpriced: [] };
+      }
+      case 'run_fusion':
+        return runFusionMock(args.params as FusionParams, args.onEvent as ChannelLike);
+
+      case 'privacy_status':
+        return privacy();
+      case 'set_offline':
+        offline = Boolean(args.offline);
+        return privacy();
+      case 'ledger':
+        return ledger;
+      case 'ledger_totals':
+        return { requests: ledger.length, bytes_sent: ledger.reduce((n, e) => n + e.bytes_sent, 0), bytes_received: 0, prompt_tokens: ledger.length * 20, completion_tokens: ledger.length * 30, cost_usd: ledger.length * 0.0008 };
+      case 'get_settings':
+        return settings;
+      case 'set_setting':
+        settings[String(args.key)] = args.value;
         return null;
       default:
         throw { kind: 'unknown_command', message: `no mock for ${cmd}` };
     }
   });
+
+  async function runFusionMock(params: FusionParams, channel: ChannelLike) {
+    let index = 0;
+    const send = (e: FusionEvent) => sendTo(channel, index++, e);
+    const names = params.self_fusion ? ['local', 'local', 'local'] : params.members;
+    const infos = names.map((m, i) => {
+      const [provider, ...rest] = m.split(':');
+      return { index: i, provider, model: provider === 'local' ? 'SmolLM2-135M-Instruct' : rest.join(':'), cloud: provider !== 'local' };
+    });
+    const judge = { index: infos.length, provider: 'local', model: 'SmolLM2-135M-Instruct', cloud: false };
+    send({ type: 'run_started', mode: params.mode, rounds: 0, members: infos, judge, estimate: { total_usd: 0.002, per_member_usd: [], judge_usd: 0, unpriced: [] }, seed: 7 });
+    const members: RunMember[] = [];
+    const runId = nextId++;
+    const answers = ['The sea woke grey, ', 'and the gulls were first to speak. ', 'Mara counted the steps.'];
+    await Promise.all(
+      infos.map(async (info) => {
+        send({ type: 'member_started', member: info.index, round: 0 });
+        const fails = info.model.startsWith('broken') || (info.cloud && offline);
+        let text = '';
+        for (const part of answers) {
+          await sleep(delayMs);
+          if (fails) break;
+          text += part;
+          send({ type: 'member_delta', member: info.index, round: 0, text: part });
+        }
+        if (fails) {
+          const error = offline ? 'offline mode is on: no request was sent' : '401 invalid key: openrouter refused the API key';
+          send({ type: 'member_failed', member: info.index, round: 0, kind: offline ? 'offline' : 'unauthorized', error, tokens: 0 });
+          members.push({ id: nextId++, run_id: runId, position: info.index, label: String.fromCharCode(65 + info.index), role: 'member', round: 0, provider: info.provider, model: info.model, output: '', status: 'failed', error, prompt_tokens: null, completion_tokens: null, cost_usd: null, latency_ms: 300, first_token_ms: null });
+          return;
+        }
+        if (info.cloud) ledger.push({ id: nextId++, at: now(), provider: info.provider, model: info.model, endpoint: 'https://openrouter.ai/api/v1/chat/completions', run_id: runId, bytes_sent: 812, bytes_received: 2048, prompt_tokens: 20, completion_tokens: 30, cost_usd: 0.0008, status: '200' });
+        send({ type: 'member_finished', member: info.index, round: 0, usage: { prompt_tokens: 20, completion_tokens: 3, cost_usd: info.cloud ? 0.0008 : 0 }, latency_ms: 900, first_token_ms: 120 });
+        members.push({ id: nextId++, run_id: runId, position: info.index, label: String.fromCharCode(65 + info.index), role: 'member', round: 0, provider: info.provider, model: info.model, output: text, status: 'completed', error: null, prompt_tokens: 20, completion_tokens: 3, cost_usd: info.cloud ? 0.0008 : 0, latency_ms: 900, first_token_ms: 120 });
+      }),
+    );
+    const answered = members.filter((m) => m.status === 'completed');
+    const verdict = {
+      consensus: ['Both open at dawn by the sea.'],
+      contradictions: ['One hears gulls, one counts steps.'],
+      unique_insights: [{ response: 'A', insight: 'The gulls as the first voice.' }],
+      blind_spots: ['No smell of salt.'],
+      scores: Object.fromEntries(answered.map((m, i) => [m.label, 8 - i])),
+      best: answered[0]?.label ?? null,
+      minority_report: 'Night would be more haunting.',
+    };
+    const finalText = 'At dawn the sea lay grey and still; the gulls spoke first, and Mara began to count the steps.';
+    if (answered.length >= 2) {
+      send({ type: 'judge_started', pass: 0, order: answered.map((m) => m.position) });
+      send({ type: 'judge_delta', pass: 0, text: '{"consensus": …}' });
+      send({ type: 'analysis', verdict });
+      send({ type: 'final', text: finalText, source: 'judge' });
+    } else if (answered.length === 1) {
+      send({ type: 'final', text: answered[0].output, source: `response ${answered[0].label}` });
+    }
+    const cost = answered.filter((m) => m.provider !== 'local').length * 0.0008;
+    send({ type: 'usage', prompt_tokens: 60, completion_tokens: 9, cost_usd: cost });
+    const status = answered.length === 0 ? 'failed' : 'completed';
+    send({ type: 'finished', status, error: null });
+    runs.set(runId, {
+      id: runId, kind: 'fusion', document_id: params.document_id ?? null, action: 'fusion', prompt: params.prompt, mode: params.mode, judge: params.judge ?? null, seed: 7,
+      status, final_text: answered.length >= 2 ? finalText : (answered[0]?.output ?? null), analysis: answered.length >= 2 ? JSON.stringify(verdict) : null,
+      error: null, settings: null, prompt_tokens: 60, completion_tokens: 9, cost_usd: cost, started_at: now(), finished_at: now(), members,
+    });
+    return {
+      run_id: runId, status, error: status === 'failed' ? 'no answers' : null, final_text: runs.get(runId)!.final_text, final_source: 'judge', verdict: answered.length >= 2 ? verdict : null,
+      members: [], judge_passes: [], cost_usd: cost, prompt_tokens: 60, completion_tokens: 9, judges_disagreed: false, tie: false,
+    };
+  }
+
   return backend;
 }

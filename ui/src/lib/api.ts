@@ -1,6 +1,35 @@
 // The only module that talks to the Rust backend. Components import these functions, never `invoke`.
 import { Channel, invoke } from '@tauri-apps/api/core';
-import type { CommandError, GenerateParams, Generation, GenerationEvent, ModelStatus } from './types';
+import type {
+  CommandError,
+  Conversation,
+  CostEstimate,
+  DeviceOptions,
+  Document,
+  DocumentSummary,
+  DownloadEvent,
+  FusionEvent,
+  FusionParams,
+  FusionResult,
+  GenerateParams,
+  Generation,
+  GenerationEvent,
+  LedgerEntry,
+  LedgerTotals,
+  Message,
+  ModelRecord,
+  ModelStatus,
+  PrivacyStatus,
+  ProviderInput,
+  ProviderRecord,
+  ProvidersView,
+  Revision,
+  Run,
+  RunFilter,
+  RunWithMembers,
+  SearchHit,
+  Settings,
+} from './types';
 
 /** An error from the backend, with a machine-readable kind and a message meant for the user. */
 export class AtelierError extends Error {
@@ -30,6 +59,24 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
+let nextId = 0;
+function newId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${(nextId++).toString(36)}`;
+}
+
+export interface Running<T> {
+  id: string;
+  /** Resolves when the operation ends (also when stopped). */
+  done: Promise<T>;
+}
+
+/** Stops a running generation, fusion or download; what arrived so far is kept. */
+export function cancel(id: string): Promise<boolean> {
+  return call<boolean>('cancel', { id });
+}
+
+// --- the on-device model ------------------------------------------------------------------------
+
 /** Calls `onStatus` now and whenever the on-device model changes state. */
 export async function watchModelStatus(onStatus: (status: ModelStatus) => void): Promise<void> {
   const channel = new Channel<ModelStatus>();
@@ -37,24 +84,83 @@ export async function watchModelStatus(onStatus: (status: ModelStatus) => void):
   await call<void>('watch_model_status', { onStatus: channel });
 }
 
-let nextId = 0;
-
-export interface RunningGeneration {
-  id: string;
-  /** Resolves with the whole reply once generation ends (also when stopped). */
-  done: Promise<Generation>;
-}
-
 /** Starts a reply from the on-device model; `onEvent` receives its text as it streams. */
-export function generate(params: GenerateParams, onEvent: (event: GenerationEvent) => void): RunningGeneration {
-  const id = `gen-${Date.now().toString(36)}-${(nextId++).toString(36)}`;
+export function generate(params: GenerateParams, onEvent: (event: GenerationEvent) => void): Running<Generation> {
+  const id = newId('gen');
   const channel = new Channel<GenerationEvent>();
   channel.onmessage = onEvent;
-  const done = call<Generation>('generate', { id, params, onEvent: channel });
-  return { id, done };
+  return { id, done: call<Generation>('generate', { id, params, onEvent: channel }) };
 }
 
-/** Stops a running generation; what was generated so far is kept. */
-export function cancel(id: string): Promise<void> {
-  return call<void>('cancel', { id });
+export const listModels = () => call<ModelRecord[]>('list_models');
+export const importModel = (path: string) => call<ModelRecord>('import_model', { path });
+export const setDefaultModel = (id: number) => call<void>('set_default_model', { id });
+export const loadModel = (id: number) => call<void>('load_model', { id });
+export const deleteModel = (id: number, deleteFile: boolean) => call<void>('delete_model', { id, deleteFile });
+export const deviceOptions = () => call<DeviceOptions>('device_options');
+
+export function downloadModel(url: string, sha256: string | null, onEvent: (e: DownloadEvent) => void): Running<ModelRecord> {
+  const id = newId('dl');
+  const channel = new Channel<DownloadEvent>();
+  channel.onmessage = onEvent;
+  return { id, done: call<ModelRecord>('download_model', { id, url, sha256, onEvent: channel }) };
 }
+
+// --- documents and chats ------------------------------------------------------------------------
+
+export const listDocuments = () => call<DocumentSummary[]>('list_documents');
+export const createDocument = (title: string, body = '') => call<Document>('create_document', { title, body });
+export const getDocument = (id: number) => call<Document>('get_document', { id });
+export const saveDocument = (id: number, title: string, body: string, reason = 'autosave') =>
+  call<Document>('save_document', { id, title, body, reason });
+export const deleteDocument = (id: number) => call<void>('delete_document', { id });
+export const restoreDocument = (id: number) => call<Document>('restore_document', { id });
+export const listRevisions = (documentId: number) => call<Revision[]>('list_revisions', { documentId });
+export const restoreRevision = (revisionId: number) => call<Document>('restore_revision', { revisionId });
+
+export const listConversations = (documentId: number | null) => call<Conversation[]>('list_conversations', { documentId });
+export const createConversation = (documentId: number | null, title: string) =>
+  call<Conversation>('create_conversation', { documentId, title });
+export const listMessages = (conversationId: number) => call<Message[]>('list_messages', { conversationId });
+export const addMessage = (conversationId: number, role: string, content: string, runId: number | null = null) =>
+  call<Message>('add_message', { conversationId, role, content, runId });
+
+// --- history ------------------------------------------------------------------------------------
+
+export const listRuns = (filter: RunFilter = {}, limit = 50, offset = 0) => call<Run[]>('list_runs', { filter, limit, offset });
+export const getRun = (id: number) => call<RunWithMembers>('get_run', { id });
+export const deleteRun = (id: number) => call<void>('delete_run', { id });
+export const search = (query: string, limit = 30, offset = 0) => call<SearchHit[]>('search', { query, limit, offset });
+export const exportText = (what: string, id: number, format: 'md' | 'json') => call<string>('export_text', { what, id, format });
+export const exportToFile = (what: string, id: number, format: 'md' | 'json', path: string) =>
+  call<void>('export_to_file', { what, id, format, path });
+export const backupLibrary = (path: string) => call<void>('backup_library', { path });
+
+// --- providers, keys, fusion --------------------------------------------------------------------
+
+export const listProviders = () => call<ProvidersView>('list_providers');
+export const saveProvider = (provider: ProviderInput) => call<ProviderRecord>('save_provider', { provider });
+export const deleteProvider = (id: string) => call<void>('delete_provider', { id });
+/** Sends the key to the OS keychain. Nothing ever reads it back into the UI. */
+export const setKey = (provider: string, key: string) => call<boolean>('set_key', { provider, key });
+export const deleteKey = (provider: string) => call<boolean>('delete_key', { provider });
+export const keyStatus = (provider: string) => call<boolean>('key_status', { provider });
+export const testProvider = (provider: string, model: string) => call<string>('test_provider', { provider, model });
+export const fetchPrices = (provider: string) => call<number>('fetch_prices', { provider });
+export const estimateFusion = (params: FusionParams) => call<CostEstimate>('estimate_fusion', { params });
+
+export function runFusion(params: FusionParams, onEvent: (e: FusionEvent) => void): Running<FusionResult> {
+  const id = newId('fusion');
+  const channel = new Channel<FusionEvent>();
+  channel.onmessage = onEvent;
+  return { id, done: call<FusionResult>('run_fusion', { id, params, onEvent: channel }) };
+}
+
+// --- privacy and settings -----------------------------------------------------------------------
+
+export const privacyStatus = () => call<PrivacyStatus>('privacy_status');
+export const setOffline = (offline: boolean) => call<PrivacyStatus>('set_offline', { offline });
+export const ledger = (limit = 100, offset = 0) => call<LedgerEntry[]>('ledger', { limit, offset });
+export const ledgerTotals = (since: number | null = null) => call<LedgerTotals>('ledger_totals', { since });
+export const getSettings = () => call<Settings>('get_settings');
+export const setSetting = (key: string, value: unknown) => call<void>('set_setting', { key, value });

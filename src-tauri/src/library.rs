@@ -1,0 +1,119 @@
+//! Commands over the library: documents and revisions, chats, history, search, export, backup.
+
+use atelier_store::{
+    Conversation, Document, DocumentSummary, Message, Revision, Run, RunFilter, RunWithMembers, SearchHit,
+};
+use tauri::State;
+
+use crate::state::{AppState, CmdResult, CommandError};
+
+#[tauri::command]
+pub async fn list_documents(state: State<'_, AppState>) -> CmdResult<Vec<DocumentSummary>> {
+    Ok(state.store()?.documents().list().await?)
+}
+
+#[tauri::command]
+pub async fn create_document(state: State<'_, AppState>, title: String, body: Option<String>) -> CmdResult<Document> {
+    Ok(state.store()?.documents().create(&title, body.as_deref().unwrap_or("")).await?)
+}
+
+#[tauri::command]
+pub async fn get_document(state: State<'_, AppState>, id: i64) -> CmdResult<Document> {
+    Ok(state.store()?.documents().get(id).await?)
+}
+
+/// Autosave (and explicit saves: `reason` "manual").
+#[tauri::command]
+pub async fn save_document(state: State<'_, AppState>, id: i64, title: String, body: String, reason: Option<String>) -> CmdResult<Document> {
+    Ok(state.store()?.documents().save(id, &title, &body, reason.as_deref().unwrap_or("autosave")).await?)
+}
+
+#[tauri::command]
+pub async fn delete_document(state: State<'_, AppState>, id: i64) -> CmdResult<()> {
+    Ok(state.store()?.documents().delete(id).await?)
+}
+
+/// Undo of a delete.
+#[tauri::command]
+pub async fn restore_document(state: State<'_, AppState>, id: i64) -> CmdResult<Document> {
+    Ok(state.store()?.documents().restore(id).await?)
+}
+
+#[tauri::command]
+pub async fn list_revisions(state: State<'_, AppState>, document_id: i64) -> CmdResult<Vec<Revision>> {
+    Ok(state.store()?.documents().revisions(document_id).await?)
+}
+
+#[tauri::command]
+pub async fn restore_revision(state: State<'_, AppState>, revision_id: i64) -> CmdResult<Document> {
+    Ok(state.store()?.documents().restore_revision(revision_id).await?)
+}
+
+#[tauri::command]
+pub async fn list_conversations(state: State<'_, AppState>, document_id: Option<i64>) -> CmdResult<Vec<Conversation>> {
+    Ok(state.store()?.conversations().list(document_id).await?)
+}
+
+#[tauri::command]
+pub async fn create_conversation(state: State<'_, AppState>, document_id: Option<i64>, title: String) -> CmdResult<Conversation> {
+    Ok(state.store()?.conversations().create(document_id, &title).await?)
+}
+
+#[tauri::command]
+pub async fn list_messages(state: State<'_, AppState>, conversation_id: i64) -> CmdResult<Vec<Message>> {
+    Ok(state.store()?.conversations().messages(conversation_id).await?)
+}
+
+/// Saves a chat message (the user's, before the model is asked; the reply, once it is complete).
+#[tauri::command]
+pub async fn add_message(state: State<'_, AppState>, conversation_id: i64, role: String, content: String, run_id: Option<i64>) -> CmdResult<Message> {
+    Ok(state.store()?.conversations().add_message(conversation_id, &role, &content, run_id).await?)
+}
+
+#[tauri::command]
+pub async fn list_runs(state: State<'_, AppState>, filter: Option<RunFilter>, limit: Option<i64>, offset: Option<i64>) -> CmdResult<Vec<Run>> {
+    Ok(state.store()?.runs().list(&filter.unwrap_or_default(), limit.unwrap_or(50), offset.unwrap_or(0)).await?)
+}
+
+#[tauri::command]
+pub async fn get_run(state: State<'_, AppState>, id: i64) -> CmdResult<RunWithMembers> {
+    Ok(state.store()?.runs().get(id).await?)
+}
+
+#[tauri::command]
+pub async fn delete_run(state: State<'_, AppState>, id: i64) -> CmdResult<()> {
+    Ok(state.store()?.runs().delete(id).await?)
+}
+
+#[tauri::command]
+pub async fn search(state: State<'_, AppState>, query: String, limit: Option<i64>, offset: Option<i64>) -> CmdResult<Vec<SearchHit>> {
+    Ok(state.store()?.search(&query, limit.unwrap_or(30), offset.unwrap_or(0)).await?)
+}
+
+/// The text of an export (`what`: run, document, conversation; `format`: md, json).
+#[tauri::command]
+pub async fn export_text(state: State<'_, AppState>, what: String, id: i64, format: String) -> CmdResult<String> {
+    let store = state.store()?;
+    Ok(match (what.as_str(), format.as_str()) {
+        ("run", "md") => store.export_run_markdown(id).await?,
+        ("run", "json") => store.export_run_json(id).await?,
+        ("document", "md") => store.export_document_markdown(id).await?,
+        ("document", "json") => store.export_document_json(id).await?,
+        ("conversation", "md") => store.export_conversation_markdown(id).await?,
+        ("conversation", "json") => store.export_conversation_json(id).await?,
+        _ => return Err(CommandError::new("invalid", format!("cannot export {what} as {format}"))),
+    })
+}
+
+/// Writes an export to a file the user picked in the save dialog.
+#[tauri::command]
+pub async fn export_to_file(state: State<'_, AppState>, what: String, id: i64, format: String, path: String) -> CmdResult<()> {
+    let text = export_text(state, what, id, format).await?;
+    tokio::fs::write(&path, text).await.map_err(|e| CommandError::new("io", format!("cannot write {path}: {e}")))
+}
+
+/// A consistent copy of the whole library, taken while the app runs.
+#[tauri::command]
+pub async fn backup_library(state: State<'_, AppState>, path: String) -> CmdResult<()> {
+    Ok(state.store()?.backup(&path).await?)
+}

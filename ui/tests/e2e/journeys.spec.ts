@@ -1,0 +1,165 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, openApp, test } from './fixtures';
+import type { Page } from '@playwright/test';
+
+const editor = (page: Page) => page.getByTestId('editor');
+
+async function selectAllInEditor(page: Page) {
+  await editor(page).click();
+  await page.keyboard.press('Control+A');
+}
+
+test('write → rewrite a selection → replace it in the document, autosaved', async ({ page }) => {
+  await openApp(page, { reply: ['The', ' keeper', ' ascended', ' at', ' twilight', '.'] });
+  await expect(page.getByTestId('doc-title')).toHaveValue('The Lighthouse');
+  await selectAllInEditor(page);
+  await page.getByTestId('tone').selectOption('formal');
+  await page.getByTestId('action-rewrite').click();
+  await expect(page.getByTestId('output')).toContainText('The keeper');
+  await expect(page.getByTestId('output')).toHaveText('The keeper ascended at twilight.');
+  await expect(page.getByTestId('tok-s')).toHaveText('42.5 tok/s');
+  await page.getByTestId('replace').click();
+  await expect(editor(page)).toHaveText('The keeper ascended at twilight.');
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
+  await expect(page.getByTestId('word-count')).toHaveText('5 words');
+});
+
+test('continue streams, can be stopped, and keeps what arrived', async ({ page }) => {
+  await openApp(page, { delayMs: 120 });
+  await editor(page).click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Control+Enter');
+  await expect(page.getByTestId('output')).toContainText('Once');
+  await page.getByTestId('stop').click();
+  await expect(page.getByTestId('done')).toContainText('Stopped.');
+  await expect(page.getByTestId('output')).not.toContainText('wrote.');
+  await page.getByTestId('insert').click();
+  await expect(editor(page)).toContainText('The sea was restless that night.');
+  await expect(editor(page)).toContainText('Once');
+});
+
+test('a new document, renamed, is listed and saved', async ({ page }) => {
+  await openApp(page);
+  await page.keyboard.press('Control+n');
+  await expect(page.getByTestId('doc-title')).toHaveValue('Untitled');
+  await page.getByTestId('doc-title').fill('Chapter Two');
+  await editor(page).click();
+  await page.keyboard.type('Rain again.');
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
+  await expect(page.getByTestId('doc-item').first()).toContainText('Chapter Two');
+  // Delete with undo.
+  await page.getByTestId('delete-doc').first().click();
+  await expect(page.getByTestId('toast')).toContainText('moved to the trash');
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(page.getByTestId('doc-item').filter({ hasText: 'Chapter Two' })).toBeVisible();
+});
+
+test('a fusion run with a failing member still fuses, shows the analysis, and inserts the answer', async ({ page }) => {
+  await openApp(page, { delayMs: 40 });
+  await page.getByTestId('nav-fusion').click();
+  await page.getByTestId('fusion-prompt').fill('Open the chapter at dawn.');
+  await page.getByTestId('member-openrouter:mistralai/ministral-8b').check();
+  await page.getByTestId('member-openrouter:broken/model').check();
+  await expect(page.getByTestId('fusion-estimate')).toContainText('$0.0020');
+  await page.getByTestId('fusion-run').click();
+  await expect(page.getByTestId('member-column')).toHaveCount(3);
+  await expect(page.getByTestId('member-error')).toHaveText('401 invalid key: openrouter refused the API key');
+  await expect(page.getByTestId('analysis')).toContainText('Both open at dawn by the sea.');
+  await expect(page.getByTestId('analysis')).toContainText('Night would be more haunting.');
+  await expect(page.getByTestId('final-text')).toContainText('the gulls spoke first');
+  await page.getByTestId('final-insert').click();
+  await expect(page.getByTestId('doc-title')).toBeVisible();
+  await expect(editor(page)).toContainText('the gulls spoke first');
+});
+
+test('history: search finds a run and reopens it exactly', async ({ page }) => {
+  await openApp(page, { delayMs: 5 });
+  await page.getByTestId('nav-fusion').click();
+  await page.getByTestId('fusion-prompt').fill('Describe the harbour.');
+  await page.getByTestId('member-openrouter:mistralai/ministral-8b').check();
+  await page.getByTestId('fusion-run').click();
+  await expect(page.getByTestId('final-text')).toBeVisible();
+  await page.getByTestId('nav-history').click();
+  await expect(page.getByTestId('run-item')).toHaveCount(1);
+  await page.getByTestId('history-search').fill('gulls');
+  await expect(page.getByTestId('search-hit').first()).toContainText('gulls');
+  await expect(page.getByTestId('search-hit').first().locator('mark').first()).toHaveText('gulls');
+  await page.getByTestId('search-hit').first().click();
+  await expect(page.getByTestId('run-prompt')).toHaveText('Describe the harbour.');
+  await expect(page.getByTestId('run-final')).toContainText('Mara began to count');
+  await expect(page.getByTestId('run-member-output').first()).toContainText('The sea woke grey');
+});
+
+test('importing a file that is not a model shows the reason', async ({ page }) => {
+  await openApp(page, { dialogPath: '/home/writer/Downloads/notes.zip' });
+  await page.getByTestId('nav-models').click();
+  await expect(page.getByTestId('model-row')).toHaveCount(1);
+  await page.getByTestId('import-model').click();
+  await expect(page.getByTestId('import-error')).toContainText('is not a GGUF model file');
+  await expect(page.getByTestId('model-row')).toHaveCount(1);
+  await expect(page.getByTestId('npu-note')).toContainText('NPU not supported yet');
+});
+
+test('a key goes to the keychain and is never shown again', async ({ page }) => {
+  const secret = 'sk-mistral-SECRET-123456';
+  await openApp(page);
+  await page.getByTestId('nav-settings').click();
+  await page.getByTestId('preset-mistral').click();
+  await page.getByTestId('provider-model').fill('mistral-small-latest');
+  await page.getByTestId('provider-add-model').click();
+  await page.getByTestId('key-input').fill(secret);
+  await page.getByTestId('provider-save').click();
+  await expect(page.getByTestId('toast').first()).toContainText('Provider saved');
+  await page.getByTestId('provider-item').filter({ hasText: 'Mistral' }).click();
+  await expect(page.getByTestId('key-status')).toContainText('Key set');
+  await expect(page.getByTestId('key-input')).toHaveValue('');
+  expect(await page.content()).not.toContain(secret);
+  const calls = await page.evaluate(() => (window as unknown as { __ATELIER_MOCK__: { calls: { cmd: string }[] } }).__ATELIER_MOCK__.calls.map((c) => c.cmd));
+  expect(calls.filter((c) => c === 'set_key')).toHaveLength(1);
+  // The pill counts the new cloud model.
+  await expect(page.getByTestId('pill-text')).toHaveText('Cloud on: 3 models');
+});
+
+test('the offline switch blocks cloud members and self-fusion still runs', async ({ page }) => {
+  await openApp(page, { delayMs: 5 });
+  await expect(page.getByTestId('pill-text')).toHaveText('Cloud on: 2 models');
+  await page.getByTestId('offline-switch').check();
+  await expect(page.getByTestId('pill-text')).toHaveText('On-device');
+  await page.getByTestId('nav-fusion').click();
+  await expect(page.getByTestId('member-openrouter:mistralai/ministral-8b')).toBeDisabled();
+  await page.getByTestId('fusion-prompt').fill('A line about fog.');
+  await page.getByTestId('self-fusion').click();
+  await expect(page.getByTestId('member-column')).toHaveCount(3);
+  await expect(page.getByTestId('final-text')).toBeVisible();
+  await page.getByTestId('nav-privacy').click();
+  await expect(page.getByTestId('ledger-empty')).toHaveText('Nothing has left this computer.');
+});
+
+test('the command palette runs commands from the keyboard', async ({ page }) => {
+  await openApp(page);
+  await page.keyboard.press('Control+k');
+  await expect(page.getByTestId('palette')).toBeVisible();
+  await page.getByTestId('palette-input').fill('history');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('history-view')).toBeVisible();
+  await page.keyboard.press('Control+4');
+  await expect(page.getByTestId('models-view')).toBeVisible();
+});
+
+const VIEWS = ['write', 'fusion', 'history', 'models', 'settings', 'privacy'] as const;
+
+for (const scheme of ['light', 'dark'] as const) {
+  test(`every screen passes axe and is captured (${scheme})`, async ({ page }) => {
+    await page.emulateMedia({ colorScheme: scheme });
+    await openApp(page);
+    await expect(page.getByTestId('pill-text')).toBeVisible();
+    for (const view of VIEWS) {
+      await page.getByTestId(`nav-${view}`).click();
+      await page.waitForTimeout(250);
+      const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+      const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `${view} (${scheme})`).toEqual([]);
+      await page.screenshot({ path: `../artifacts/screenshots/${view}-${scheme}.png` });
+    }
+  });
+}
