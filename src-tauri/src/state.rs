@@ -132,7 +132,8 @@ impl ModelHost {
         *self.status.lock().unwrap() = status.clone();
         // A watcher whose window has gone fails to send; forget it.
         self.watchers.lock().unwrap().retain(|w| w.send(status.clone()).is_ok());
-        let _ = self.ready.send(status.state != ModelState::Loading);
+        // send_replace, not send: send drops the value when nobody is waiting yet (as at start-up).
+        self.ready.send_replace(status.state != ModelState::Loading);
     }
 
     /// Loads `path` on the calling (blocking) thread; the previous model keeps serving until it is ready.
@@ -232,5 +233,31 @@ impl AppState {
             }
             None => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_model_loaded_before_anyone_waits_is_served() {
+        let host = ModelHost::new();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tiny.gguf");
+        atelier_engine::synthetic::SyntheticSpec::tiny_llama().write(&path).unwrap();
+        host.load(Ok(path), &LoadOptions::default()).unwrap();
+        let engine = tokio::time::timeout(Duration::from_secs(5), host.engine()).await.expect("engine() waited on a loaded model");
+        assert!(engine.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_failed_first_load_answers_with_its_error() {
+        let host = ModelHost::new();
+        let missing = std::path::PathBuf::from("/nonexistent/model.gguf");
+        assert!(host.load(Err(EngineError::ModelNotFound { path: missing }), &LoadOptions::default()).is_err());
+        let answer = tokio::time::timeout(Duration::from_secs(5), host.engine()).await.expect("engine() hung after a failed load");
+        let Err(error) = answer else { panic!("a failed load served an engine") };
+        assert!(error.message.contains("/nonexistent/model.gguf"), "{}", error.message);
     }
 }

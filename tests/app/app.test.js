@@ -1,51 +1,151 @@
-// The real app, end to end: the window opens, a prompt streams text from the embedded on-device model.
-import { after, before, test } from 'node:test';
+// The real app, end to end, on the embedded on-device model: first run, writing, Continue streaming real
+// text, the run still in History after a restart, and a fusion run against a loopback OpenAI-compatible
+// server. Each launch gets its own library file.
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { artifacts, launchApp } from './harness.js';
+import { startServer } from './loopback-server.js';
 
-let app;
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-e2e-'));
+const env = { ATELIER_DB: path.join(home, 'library.sqlite3'), XDG_DATA_HOME: path.join(home, 'data'), XDG_CONFIG_HOME: path.join(home, 'config') };
 
-before(async () => {
-  app = await launchApp();
-});
+async function byTestId(browser, id, timeout = 20_000) {
+  const el = await browser.$(`[data-testid="${id}"]`);
+  await el.waitForExist({ timeout });
+  return el;
+}
 
-after(async () => {
-  await app?.close();
-});
+// WebKitWebDriver's getText drops text inside an overflow-clipped flex child; innerText is what is rendered.
+const visibleText = (browser, el) => browser.execute((node) => node.innerText, el);
 
-test('the window opens on-device with the embedded model', async () => {
-  const { browser } = app;
-  assert.equal(await browser.getTitle(), 'Atelier');
-  const pill = await browser.$('[data-testid="privacy-pill"]');
-  await pill.waitForExist({ timeout: 10_000 });
-  await browser.waitUntil(async () => /SmolLM2-135M-Instruct/.test(await pill.getText()), {
-    timeout: 60_000,
-    timeoutMsg: 'the embedded model did not finish loading',
+async function waitModelReady(browser) {
+  const pill = await byTestId(browser, 'privacy-pill');
+  let shown = '';
+  try {
+    await browser.waitUntil(async () => /SmolLM2-135M-Instruct/.test((shown = await visibleText(browser, pill))), { timeout: 90_000 });
+  } catch {
+    throw new Error(`the embedded model did not load; the pill says ${JSON.stringify(shown)}`);
+  }
+  return pill;
+}
+
+describe('first run on the embedded model', () => {
+  let app;
+  before(async () => {
+    app = await launchApp({ env });
   });
-  assert.match(await pill.getText(), /On-device/);
+  after(async () => {
+    await app?.close();
+  });
+
+  test('the window opens on-device with a welcome', async () => {
+    const { browser } = app;
+    assert.equal(await browser.getTitle(), 'Atelier');
+    const pill = await waitModelReady(browser);
+    assert.match(await visibleText(browser, pill), /On-device/);
+    assert.ok(await (await byTestId(browser, 'welcome')).isDisplayed());
+  });
+
+  test('write a paragraph, Continue streams real text, insert it', async () => {
+    const { browser } = app;
+    await (await browser.$('button=Start a document')).click();
+    const title = await byTestId(browser, 'doc-title');
+    await title.clearValue();
+    await title.setValue('The Harbour');
+    const editor = await byTestId(browser, 'editor');
+    await editor.click();
+    await browser.keys('The fog lifted slowly over the harbour, and the first boats went out.');
+    await (await byTestId(browser, 'action-continue')).click();
+    const output = await byTestId(browser, 'output', 60_000);
+    await browser.waitUntil(async () => (await browser.$('[data-testid="done"]').isExisting()), { timeout: 120_000, timeoutMsg: 'Continue did not finish' });
+    const text = await output.getText();
+    assert.ok(text.trim().length > 10, `reply too short: ${JSON.stringify(text)}`);
+    assert.match(await (await byTestId(browser, 'tok-s')).getText(), /tok\/s/);
+    await (await byTestId(browser, 'insert')).click();
+    await browser.waitUntil(async () => (await (await byTestId(browser, 'save-state')).getText()) === 'Saved', { timeout: 10_000 });
+    assert.ok((await editor.getText()).includes('first boats went out.'));
+    await browser.saveScreenshot(path.join(artifacts, 'app-write.png'));
+  });
 });
 
-test('a prompt streams text from the real model', async () => {
-  const { browser } = app;
-  const prompt = await browser.$('[data-testid="prompt"]');
-  await prompt.setValue('Write one sentence about a lighthouse.');
-  await (await browser.$('[data-testid="generate"]')).click();
-
-  const output = await browser.$('[data-testid="output"]');
-  await output.waitForExist({ timeout: 60_000 });
-  // Streaming: text grows while the Stop button is still there.
-  const early = await output.getText();
-  await browser.waitUntil(async () => (await browser.$('[data-testid="done"]').isExisting()), {
-    timeout: 120_000,
-    timeoutMsg: 'generation did not finish',
+describe('after a restart', () => {
+  let app;
+  before(async () => {
+    app = await launchApp({ env });
   });
-  const text = await output.getText();
-  assert.ok(text.trim().length > 10, `reply too short: ${JSON.stringify(text)}`);
-  assert.ok(text.startsWith(early.trim().slice(0, 5)));
-  assert.match(await (await browser.$('[data-testid="tok-s"]')).getText(), /tok\/s/);
+  after(async () => {
+    await app?.close();
+  });
 
-  const screenshot = path.join(artifacts, 'app-generate.png');
-  await browser.saveScreenshot(screenshot);
-  console.log(`screenshot: ${screenshot}`);
+  test('the document and the Continue run are still there', async () => {
+    const { browser } = app;
+    await waitModelReady(browser);
+    const title = await byTestId(browser, 'doc-title');
+    assert.equal(await title.getValue(), 'The Harbour');
+    await (await byTestId(browser, 'nav-history')).click();
+    const run = await byTestId(browser, 'run-item');
+    assert.match(await run.getText(), /continue/i);
+    assert.match(await run.getText(), /completed/);
+    await run.click();
+    assert.match(await (await byTestId(browser, 'run-prompt')).getText(), /first boats went out/);
+    await browser.saveScreenshot(path.join(artifacts, 'app-history.png'));
+  });
+});
+
+describe('fusion against a loopback OpenAI-compatible server', () => {
+  let app;
+  let server;
+  before(async () => {
+    server = await startServer();
+    app = await launchApp({ env });
+  });
+  after(async () => {
+    await app?.close();
+    await server?.close();
+  });
+
+  test('a provider is added, two cloud members and a judge fuse, and the ledger shows the requests', async () => {
+    const { browser } = app;
+    await waitModelReady(browser);
+    await (await byTestId(browser, 'nav-settings')).click();
+    await (await browser.$('button=Other…')).click();
+    await (await byTestId(browser, 'provider-name')).setValue('Loopback');
+    await (await byTestId(browser, 'provider-id')).setValue('loop');
+    const url = await byTestId(browser, 'provider-url');
+    await url.clearValue();
+    await url.setValue(server.url);
+    for (const model of ['writer-a', 'writer-b', 'judge']) {
+      await (await byTestId(browser, 'provider-model')).setValue(model);
+      await (await byTestId(browser, 'provider-add-model')).click();
+    }
+    await (await byTestId(browser, 'provider-save')).click();
+    await browser.waitUntil(async () => /Cloud on: 3 models/.test(await (await byTestId(browser, 'privacy-pill')).getText()), { timeout: 10_000 });
+
+    await (await byTestId(browser, 'nav-fusion')).click();
+    await (await byTestId(browser, 'fusion-prompt')).setValue('Describe a harbour at dawn in one sentence.');
+    await (await byTestId(browser, 'member-local')).click(); // off: only the two loopback writers
+    await (await byTestId(browser, 'member-loop:writer-a')).click();
+    await (await byTestId(browser, 'member-loop:writer-b')).click();
+    await (await byTestId(browser, 'fusion-judge')).selectByAttribute('value', 'loop:judge');
+    await (await byTestId(browser, 'fusion-run')).click();
+    const final = await byTestId(browser, 'final-text', 60_000);
+    assert.equal(await final.getText(), 'The harbour woke slowly, tar and salt in the air.');
+    assert.match(await (await byTestId(browser, 'analysis')).getText(), /both describe a harbour at dawn/);
+    assert.equal(server.requests.length, 3);
+    // The judge saw answers, not who wrote them.
+    const judgePrompt = JSON.stringify(server.requests.find((r) => r.model === 'judge').messages);
+    assert.ok(!judgePrompt.includes('loop') && !judgePrompt.includes('Loopback'));
+    await browser.saveScreenshot(path.join(artifacts, 'app-fusion.png'));
+
+    await (await byTestId(browser, 'nav-privacy')).click();
+    const totals = await byTestId(browser, 'ledger-totals');
+    let shown = '';
+    await browser
+      .waitUntil(async () => /^3\b/.test((shown = await visibleText(browser, totals))), { timeout: 10_000 })
+      .catch(() => assert.fail(`the ledger does not show 3 requests: ${JSON.stringify(shown)}`));
+    assert.match(await (await byTestId(browser, 'ledger')).getText(), /writer-a/);
+  });
 });

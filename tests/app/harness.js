@@ -38,7 +38,8 @@ function start(command, args, env) {
   return child;
 }
 
-/** Launches the app and returns a connected WebDriver browser plus a `close()` that ends everything. */
+/** Launches the app and returns a connected WebDriver browser plus a `close()` that ends everything.
+ *  `env` reaches the app (tauri-driver passes its environment on): e.g. ATELIER_DB for a library of its own. */
 export async function launchApp({ env = {}, display = process.env.DISPLAY } = {}) {
   mkdirSync(artifacts, { recursive: true });
   const children = [];
