@@ -51,6 +51,11 @@ pub(crate) fn word_count(text: &str) -> i64 {
     text.split_whitespace().count() as i64
 }
 
+/// The opening words shown in the document list.
+pub(crate) fn preview(text: &str) -> String {
+    text.chars().take(160).collect()
+}
+
 impl<'a> Documents<'a> {
     pub(crate) fn new(pool: &'a SqlitePool) -> Self {
         Self { pool }
@@ -58,9 +63,11 @@ impl<'a> Documents<'a> {
 
     pub async fn create(&self, title: &str, body: &str) -> Result<Document> {
         let now = now_ms();
-        let id = sqlx::query("INSERT INTO documents (title, body, created_at, updated_at) VALUES (?, ?, ?, ?)")
+        let id = sqlx::query("INSERT INTO documents (title, body, word_count, preview, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
             .bind(title)
             .bind(body)
+            .bind(word_count(body))
+            .bind(preview(body))
             .bind(now)
             .bind(now)
             .execute(self.pool)
@@ -79,21 +86,29 @@ impl<'a> Documents<'a> {
 
     /// Every live document, most recently edited first.
     pub async fn list(&self) -> Result<Vec<DocumentSummary>> {
-        let rows: Vec<(i64, String, i64, String)> = sqlx::query_as(
-            "SELECT id, title, updated_at, body FROM documents WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC",
+        // Served from the documents_listing index, as one JSON row: a row per document through sqlx costs
+        // more than the query itself in a library of thousands. A body is read only where nothing was
+        // derived yet (documents written before migration 0002).
+        let json: String = sqlx::query_scalar(
+            "SELECT coalesce(json_group_array(json_array(id, title, updated_at, word_count, preview)), '[]') FROM \
+             (SELECT id, title, updated_at, word_count, preview FROM documents WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC)",
         )
-        .fetch_all(self.pool)
+        .fetch_one(self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, title, updated_at, body)| DocumentSummary {
-                id,
-                title,
-                updated_at,
-                words: word_count(&body),
-                preview: body.chars().take(160).collect(),
-            })
-            .collect())
+        let rows: Vec<(i64, String, i64, Option<i64>, Option<String>)> =
+            serde_json::from_str(&json).map_err(|e| StoreError::Invalid(format!("document list: {e}")))?;
+        let mut list = Vec::with_capacity(rows.len());
+        for (id, title, updated_at, words, opening) in rows {
+            let (words, opening) = match (words, opening) {
+                (Some(words), Some(opening)) => (words, opening),
+                _ => {
+                    let body: String = sqlx::query_scalar("SELECT body FROM documents WHERE id = ?").bind(id).fetch_one(self.pool).await?;
+                    (word_count(&body), preview(&body))
+                }
+            };
+            list.push(DocumentSummary { id, title, updated_at, words, preview: opening });
+        }
+        Ok(list)
     }
 
     /// Saves the text (autosave and explicit saves alike) and keeps the revision history: a new revision
@@ -112,9 +127,11 @@ impl<'a> Documents<'a> {
             tx.rollback().await?;
             return self.get(id).await;
         }
-        sqlx::query("UPDATE documents SET title = ?, body = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE documents SET title = ?, body = ?, word_count = ?, preview = ?, updated_at = ? WHERE id = ?")
             .bind(title)
             .bind(body)
+            .bind(word_count(body))
+            .bind(preview(body))
             .bind(now)
             .bind(id)
             .execute(&mut *tx)

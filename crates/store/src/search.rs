@@ -51,34 +51,104 @@ pub(crate) fn fts_query(input: &str) -> Option<String> {
     Some(query)
 }
 
+/// Each searchable kind: its FTS table, the bm25 weights of its columns, and how a hit is titled, dated and
+/// opened. Matches `f` are joined to their source row `x`.
+struct Source {
+    kind: &'static str,
+    fts: &'static str,
+    bm25_weights: &'static str,
+    from: &'static str,
+    open_id: &'static str,
+    title: &'static str,
+    at: &'static str,
+    filter: &'static str,
+}
+
+const SOURCES: [Source; 4] = [
+    Source {
+        kind: "document",
+        fts: "documents_fts",
+        bm25_weights: ", 5.0, 1.0",
+        from: "JOIN documents x ON x.id = f.id",
+        open_id: "x.id",
+        title: "x.title",
+        at: "x.updated_at",
+        filter: "AND x.deleted_at IS NULL",
+    },
+    Source {
+        kind: "message",
+        fts: "messages_fts",
+        bm25_weights: "",
+        from: "JOIN messages x ON x.id = f.id JOIN conversations c ON c.id = x.conversation_id",
+        open_id: "x.conversation_id",
+        title: "c.title",
+        at: "x.created_at",
+        filter: "",
+    },
+    Source {
+        kind: "run",
+        fts: "runs_fts",
+        bm25_weights: "",
+        from: "JOIN runs x ON x.id = f.id",
+        open_id: "x.id",
+        title: "substr(x.prompt, 1, 80)",
+        at: "x.started_at",
+        filter: "",
+    },
+    Source {
+        kind: "run_output",
+        fts: "run_members_fts",
+        bm25_weights: "",
+        from: "JOIN run_members x ON x.id = f.id JOIN runs r ON r.id = x.run_id",
+        open_id: "x.run_id",
+        title: "x.model || ' — ' || substr(r.prompt, 1, 60)",
+        at: "r.started_at",
+        filter: "",
+    },
+];
+
+/// How many of the newest matches of each kind are ranked by relevance. Every match of a rarer word is
+/// ranked; for a word found in most of a large library, the best among the newest this many are shown,
+/// which keeps a search of 100,000 messages interactive.
+const RANK_WINDOW: i64 = 2000;
+
 pub(crate) async fn search(pool: &SqlitePool, input: &str, limit: i64, offset: i64) -> Result<Vec<SearchHit>> {
     let Some(query) = fts_query(input) else { return Ok(Vec::new()) };
-    let sql = format!(
-        "SELECT * FROM ( \
-           SELECT 'document' AS kind, d.id AS id, d.id AS open_id, d.title AS title, \
-                  snippet(documents_fts, -1, '{s}', '{e}', '…', 16) AS snippet, d.updated_at AS at, \
-                  bm25(documents_fts, 5.0, 1.0) AS rank \
-             FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid \
-            WHERE documents_fts MATCH ?1 AND d.deleted_at IS NULL \
-           UNION ALL \
-           SELECT 'message', m.id, m.conversation_id, c.title, snippet(messages_fts, 0, '{s}', '{e}', '…', 16), \
-                  m.created_at, bm25(messages_fts) \
-             FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid JOIN conversations c ON c.id = m.conversation_id \
-            WHERE messages_fts MATCH ?1 \
-           UNION ALL \
-           SELECT 'run', r.id, r.id, substr(r.prompt, 1, 80), snippet(runs_fts, -1, '{s}', '{e}', '…', 16), \
-                  r.started_at, bm25(runs_fts) \
-             FROM runs_fts JOIN runs r ON r.id = runs_fts.rowid WHERE runs_fts MATCH ?1 \
-           UNION ALL \
-           SELECT 'run_output', rm.id, rm.run_id, rm.model || ' — ' || substr(r.prompt, 1, 60), \
-                  snippet(run_members_fts, 0, '{s}', '{e}', '…', 16), r.started_at, bm25(run_members_fts) \
-             FROM run_members_fts JOIN run_members rm ON rm.id = run_members_fts.rowid JOIN runs r ON r.id = rm.run_id \
-            WHERE run_members_fts MATCH ?1 \
-         ) ORDER BY rank, at DESC LIMIT ?2 OFFSET ?3",
-        s = HIGHLIGHT_START,
-        e = HIGHLIGHT_END
-    );
-    Ok(sqlx::query_as(&sql).bind(query).bind(limit).bind(offset).fetch_all(pool).await?)
+    // Ranking first, without snippets: snippet() is costly, and a common word matches most of a large
+    // library. bm25 is computed for the newest RANK_WINDOW matches of each kind only (FTS5 walks rowids
+    // newest first and stops), and each kind keeps its best `limit + offset` before they are merged.
+    let branches: Vec<String> = SOURCES
+        .iter()
+        .map(|s| {
+            format!(
+                "SELECT * FROM (SELECT '{kind}' AS kind, f.id AS id, {open_id} AS open_id, {title} AS title, '' AS snippet, {at} AS at, f.rank AS rank \
+                 FROM (SELECT rowid AS id, bm25({fts}{weights}) AS rank FROM {fts} WHERE {fts} MATCH ?1 ORDER BY rowid DESC LIMIT ?5) f \
+                 {from} WHERE 1 {filter} ORDER BY rank, at DESC, id DESC LIMIT ?4)",
+                kind = s.kind,
+                fts = s.fts,
+                open_id = s.open_id,
+                title = s.title,
+                at = s.at,
+                weights = s.bm25_weights,
+                from = s.from,
+                filter = s.filter,
+            )
+        })
+        .collect();
+    let sql = format!("SELECT * FROM ({}) ORDER BY rank, at DESC, kind, id DESC LIMIT ?2 OFFSET ?3", branches.join(" UNION ALL "));
+    let mut hits: Vec<SearchHit> = sqlx::query_as(&sql).bind(&query).bind(limit).bind(offset).bind(limit + offset).bind(RANK_WINDOW).fetch_all(pool).await?;
+    // Then a snippet for each hit shown.
+    for hit in &mut hits {
+        let Some(source) = SOURCES.iter().find(|s| s.kind == hit.kind) else { continue };
+        let sql = format!(
+            "SELECT snippet({fts}, -1, '{s}', '{e}', '…', 16) FROM {fts} WHERE {fts} MATCH ?1 AND rowid = ?2",
+            fts = source.fts,
+            s = HIGHLIGHT_START,
+            e = HIGHLIGHT_END
+        );
+        hit.snippet = sqlx::query_scalar(&sql).bind(&query).bind(hit.id).fetch_optional(pool).await?.unwrap_or_default();
+    }
+    Ok(hits)
 }
 
 #[cfg(test)]
