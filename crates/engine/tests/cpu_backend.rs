@@ -121,3 +121,18 @@ fn a_chosen_thread_count_gives_the_same_logits() {
     assert!(one.device_name().contains("1 threads"), "{}", one.device_name());
     assert_eq!(one.logits(&tokens).unwrap(), all);
 }
+
+#[test]
+fn a_prompt_longer_than_a_micro_batch_agrees_with_one_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f32.gguf");
+    SyntheticSpec { context_length: 640, ..spec(GgmlDType::F32) }.write(&path).unwrap();
+    // 600 tokens: three micro-batches of ours (the last one partial) against candle's single batch.
+    let tokens: Vec<u32> = (0..600).map(|i| (i * 37 + 11) % 300).collect();
+    let options = LoadOptions { context_length: Some(640), ..Default::default() };
+    let ours = Model::load(&path, &options).unwrap().logits(&tokens).unwrap();
+    let candle = Model::load(&path, &LoadOptions { candle_on_cpu: true, ..options }).unwrap().logits(&tokens).unwrap();
+    assert_eq!(ours.len(), 600);
+    let diff = max_relative_diff(&ours, &candle);
+    assert!(diff <= 1e-4, "micro-batched vs one batch: {diff}");
+}

@@ -62,6 +62,10 @@ pub(crate) fn weight_type(gguf: &GgufFile, name: &str, dtype: GgmlDType) -> Resu
 }
 
 /// Whether every matrix of the model has a CPU kernel (else the candle path runs it).
+/// Prompt tokens processed together: large enough that the weights are read once per many tokens,
+/// small enough that the activations (about 20 floats per token per model dimension) stay a few MiB.
+const MICRO_BATCH: usize = 256;
+
 pub fn supports(gguf: &GgufFile) -> bool {
     gguf.content().tensor_infos.iter().filter(|(n, t)| t.shape.rank() == 2 && !n.starts_with("v.") && !n.starts_with("mm.")).all(
         |(n, t)| weight_type(gguf, n, t.ggml_dtype).is_ok(),
@@ -151,14 +155,29 @@ impl CpuTransformer {
     }
 
     /// Runs `tokens` at positions `start..` and returns the logits of every position (`all_logits`) or the last.
+    /// Long prompts run in micro-batches of [`MICRO_BATCH`] tokens, which bounds the activation memory.
     pub fn forward(&mut self, tokens: &[u32], start: usize, all_logits: bool) -> Result<Vec<f32>> {
-        let seq = tokens.len();
-        if seq == 0 {
+        if tokens.is_empty() {
             return Err(EngineError::EmptyPrompt);
         }
-        if start + seq > self.context_length {
-            return Err(EngineError::ContextOverflow { prompt_tokens: start + seq, context_length: self.context_length });
+        if start + tokens.len() > self.context_length {
+            return Err(EngineError::ContextOverflow { prompt_tokens: start + tokens.len(), context_length: self.context_length });
         }
+        let mut logits = Vec::new();
+        let chunks = tokens.len().div_ceil(MICRO_BATCH);
+        for (i, chunk) in tokens.chunks(MICRO_BATCH).enumerate() {
+            let out = self.forward_batch(chunk, start + i * MICRO_BATCH, all_logits)?;
+            if all_logits {
+                logits.extend_from_slice(&out);
+            } else if i + 1 == chunks {
+                logits = out;
+            }
+        }
+        Ok(logits)
+    }
+
+    fn forward_batch(&mut self, tokens: &[u32], start: usize, all_logits: bool) -> Result<Vec<f32>> {
+        let seq = tokens.len();
         let c = &self.config;
         let (d, hd, n_head, n_kv) = (c.n_embd, c.head_dim, c.n_head, c.n_kv_head);
         let (q_dim, kv_dim) = (n_head * hd, n_kv * hd);
