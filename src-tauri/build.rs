@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "delete_run", "search", "export_text", "export_to_file", "backup_library", "list_providers", "save_provider",
     "delete_provider", "set_key", "delete_key", "key_status", "test_provider", "fetch_prices", "estimate_fusion",
     "run_fusion", "privacy_status", "set_offline", "ledger", "ledger_totals", "get_settings", "set_setting",
+    "ui_ready",
 ];
 
 fn main() {

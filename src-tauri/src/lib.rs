@@ -13,6 +13,7 @@ pub use state::{AppState, CommandError, ModelHost, ModelState, ModelStatus};
 macro_rules! commands {
     () => {
         tauri::generate_handler![
+            ui_ready,
             engine::watch_model_status,
             engine::generate,
             engine::cancel,
@@ -62,8 +63,20 @@ macro_rules! commands {
     };
 }
 
+/// When this process started running Atelier's code: the origin of the cold-start measurement.
+static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// The UI calls this once its first screen is drawn and filled; the log keeps the cold-start time.
+#[tauri::command]
+fn ui_ready() -> u64 {
+    let elapsed = LAUNCHED.get().map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
+    log::info!("window interactive {elapsed} ms after launch");
+    elapsed
+}
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    LAUNCHED.get_or_init(std::time::Instant::now);
     tauri::Builder::default()
         // A second launch focuses the running window instead of opening another library writer.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {

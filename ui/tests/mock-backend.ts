@@ -333,6 +333,8 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
       case 'set_setting':
         settings[String(args.key)] = args.value;
         return null;
+      case 'ui_ready':
+        return Math.round(performance.now());
       default:
         throw { kind: 'unknown_command', message: `no mock for ${cmd}` };
     }

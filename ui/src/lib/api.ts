@@ -92,6 +92,8 @@ export function generate(params: GenerateParams, onEvent: (event: GenerationEven
   return { id, done: call<Generation>('generate', { id, params, onEvent: channel }) };
 }
 
+/** Tells the backend the first screen is up (it logs the cold-start time); returns ms since launch. */
+export const uiReady = () => call<number>('ui_ready');
 export const listModels = () => call<ModelRecord[]>('list_models');
 export const importModel = (path: string) => call<ModelRecord>('import_model', { path });
 export const setDefaultModel = (id: number) => call<void>('set_default_model', { id });

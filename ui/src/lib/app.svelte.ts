@@ -55,6 +55,7 @@ class AppState {
     } catch (e) {
       this.error(e);
     }
+    api.uiReady().catch(() => {});
   }
 
   async refreshPrivacy() {
