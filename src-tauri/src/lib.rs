@@ -5,8 +5,6 @@ mod fusion;
 mod library;
 mod state;
 
-use std::sync::Arc;
-
 pub use state::{AppState, CommandError, ModelHost, ModelState, ModelStatus};
 
 /// Every command the UI may call; build.rs declares the same list so capabilities can grant them.
@@ -66,11 +64,21 @@ macro_rules! commands {
 /// When this process started running Atelier's code: the origin of the cold-start measurement.
 static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
+/// Set once the UI's first screen is up: the model starts loading then, so it does not compete with the
+/// webview for the CPU while the window opens.
+static UI_UP: std::sync::OnceLock<std::sync::mpsc::SyncSender<()>> = std::sync::OnceLock::new();
+
+/// How long the model waits for the window before loading anyway (a UI that never reports, a slow machine).
+const MODEL_LOAD_DEFER: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The UI calls this once its first screen is drawn and filled; the log keeps the cold-start time.
 #[tauri::command]
 fn ui_ready() -> u64 {
     let elapsed = LAUNCHED.get().map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
     log::info!("window interactive {elapsed} ms after launch");
+    if let Some(up) = UI_UP.get() {
+        let _ = up.try_send(());
+    }
     elapsed
 }
 
@@ -107,17 +115,21 @@ pub fn run() {
                 }
                 state
             });
-            // The model loads off the UI thread; the window is usable meanwhile.
-            let host = Arc::clone(&state.model);
-            let path = tauri::async_runtime::block_on(engine::startup_model(&state));
-            let options = tauri::async_runtime::block_on(engine::load_options(&state));
+            app.manage(state);
+            // The model is found and loaded off the UI thread, once the window is up; the UI shows "loading".
+            let (ui_up, wait_for_ui) = std::sync::mpsc::sync_channel(1);
+            let _ = UI_UP.set(ui_up);
+            let handle = app.handle().clone();
             std::thread::Builder::new()
                 .name("model-loader".into())
                 .spawn(move || {
-                    let _ = host.load(path, &options);
+                    let _ = wait_for_ui.recv_timeout(MODEL_LOAD_DEFER);
+                    let state = handle.state::<AppState>();
+                    let path = tauri::async_runtime::block_on(engine::startup_model(&state));
+                    let options = tauri::async_runtime::block_on(engine::load_options(&state));
+                    let _ = state.model.load(path, &options);
                 })
                 .expect("cannot start the model loader thread");
-            app.manage(state);
             Ok(())
         })
         .invoke_handler(commands!())

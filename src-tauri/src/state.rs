@@ -149,11 +149,13 @@ impl ModelHost {
                     error: None,
                     load_ms: Some(model.load_duration().as_secs_f64() * 1000.0),
                 };
+                log::info!("model {} ready on {} in {:.0} ms", model.info().name, model.device_name(), status.load_ms.unwrap_or_default());
                 *self.engine.lock().unwrap() = Some(Arc::new(LocalEngine::new(model)));
                 self.publish(status);
                 Ok(())
             }
             Err(err) => {
+                log::warn!("the model could not be loaded: {err}");
                 let keep = self.engine.lock().unwrap().is_some();
                 let status = if keep {
                     // The model that was running keeps running; the error is shown.
