@@ -63,6 +63,8 @@ pub fn supported_levels() -> Vec<SimdLevel> {
 }
 
 pub type DotFn<W, A> = unsafe fn(&[W], &[A]) -> f32;
+/// One weight row against four activation rows.
+pub type Dot4Fn<W, A> = unsafe fn(&[W], [&[A]; 4]) -> [f32; 4];
 
 /// Function pointers for one SIMD level.
 #[derive(Clone, Copy)]
@@ -77,6 +79,7 @@ pub struct Kernels {
     pub q5_1: DotFn<BlockQ5_1, BlockQ8_1>,
     pub q8_0: DotFn<BlockQ8_0, BlockQ8_0>,
     pub q4_k: DotFn<BlockQ4K, BlockQ8K>,
+    pub q4_k_x4: Dot4Fn<BlockQ4K, BlockQ8K>,
     pub q5_k: DotFn<BlockQ5K, BlockQ8K>,
     pub q6_k: DotFn<BlockQ6K, BlockQ8K>,
     pub f32: DotFn<f32, f32>,
@@ -97,6 +100,7 @@ impl Kernels {
             q5_1: |x, y| dot_q5_1(x, y),
             q8_0: |x, y| dot_q8_0(x, y),
             q4_k: |x, y| dot_q4_k(x, y),
+            q4_k_x4: |x, ys| ys.map(|y| dot_q4_k(x, y)),
             q5_k: |x, y| dot_q5_k(x, y),
             q6_k: |x, y| dot_q6_k(x, y),
             f32: |x, y| x.iter().zip(y).map(|(a, b)| a * b).sum(),
@@ -124,6 +128,7 @@ impl Kernels {
                 q5_1: x86::dot_q5_1_avx2,
                 q8_0: x86::dot_q8_0_avx2,
                 q4_k: x86::dot_q4_k_avx2,
+                q4_k_x4: x86::dot_q4_k_avx2_x4,
                 q5_k: x86::dot_q5_k_avx2,
                 q6_k: x86::dot_q6_k_avx2,
                 f32: x86::dot_f32_avx2,
