@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::MemberError;
-use crate::provider::{ChatEvent, ChatRequest, Provider, Role, Usage};
+use crate::provider::{ChatEvent, ChatMessage, ChatRequest, Provider, Role, Usage};
 
 /// The loaded on-device model, shared by the app, the CLI and fusion panels.
 pub struct LocalEngine {
@@ -60,26 +60,21 @@ impl LocalProvider {
     }
 }
 
-fn to_engine_messages(request: &ChatRequest, persona: Option<&str>) -> Vec<atelier_engine::ChatMessage> {
-    let mut messages = Vec::new();
+fn to_engine_messages(request: &ChatRequest, persona: Option<&str>) -> Vec<ChatMessage> {
+    let mut messages: Vec<ChatMessage> = Vec::new();
     if let Some(persona) = persona {
-        messages.push(atelier_engine::ChatMessage::system(format!("You are {persona}.")));
+        messages.push(ChatMessage::system(format!("You are {persona}.")));
     }
     for m in &request.messages {
-        let role = match m.role {
-            Role::System => atelier_engine::Role::System,
-            Role::User => atelier_engine::Role::User,
-            Role::Assistant => atelier_engine::Role::Assistant,
-        };
         // Small chat templates accept one system message: fold a second one into it.
-        if role == atelier_engine::Role::System {
-            if let Some(first) = messages.first_mut().filter(|f: &&mut atelier_engine::ChatMessage| f.role == atelier_engine::Role::System) {
+        if m.role == Role::System {
+            if let Some(first) = messages.first_mut().filter(|f| f.role == Role::System) {
                 first.content.push_str("\n\n");
                 first.content.push_str(&m.content);
                 continue;
             }
         }
-        messages.push(atelier_engine::ChatMessage { role, content: m.content.clone() });
+        messages.push(m.clone());
     }
     messages
 }
