@@ -1,5 +1,4 @@
 use atelier_engine::cpu::matmul::{matmul, QMatrix, Storage};
-use atelier_engine::cpu::quant::WeightType;
 use std::time::Instant;
 fn main() {
     let (rows, cols) = (1536 * 30, 576);
