@@ -29,8 +29,8 @@ async function waitForPort(port, timeoutMs) {
   throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
 }
 
-function start(command, args, env) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(command, args, env, extraStdio = []) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', ...extraStdio] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
@@ -38,30 +38,65 @@ function start(command, args, env) {
   return child;
 }
 
-/** Launches the app and returns a connected WebDriver browser plus a `close()` that ends everything.
- *  `env` reaches the app (tauri-driver passes its environment on): e.g. ATELIER_DB for a library of its own. */
-export async function launchApp({ env = {}, display = process.env.DISPLAY } = {}) {
-  mkdirSync(artifacts, { recursive: true });
-  const children = [];
-  let xvfb = null;
-  if (!display) {
-    display = `:${90 + Math.floor(Math.random() * 9)}`;
-    xvfb = start('Xvfb', [display, '-screen', '0', '1280x900x24', '-nolisten', 'tcp']);
-    children.push(xvfb);
-    await sleep(500);
-  }
-  const port = 4444 + Math.floor(Math.random() * 500);
-  const nativePort = port + 1000;
-  const driver = start('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
-    DISPLAY: display,
-    ...env,
+// Xvfb picks a free display and writes its number to fd 3 once it accepts clients: no guessed display
+// number, no fixed sleep (a first start on a cold machine compiles its keymap and can take seconds).
+async function startXvfb(timeoutMs) {
+  const xvfb = start('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x900x24', '-nolisten', 'tcp'], {}, ['pipe']);
+  const display = await new Promise((resolve, reject) => {
+    let written = '';
+    const timer = setTimeout(() => reject(new Error(`Xvfb did not start in ${timeoutMs} ms: ${xvfb.log()}`)), timeoutMs);
+    xvfb.stdio[3].on('data', (d) => {
+      written += d;
+      if (written.includes('\n')) {
+        clearTimeout(timer);
+        resolve(`:${written.trim()}`);
+      }
+    });
+    xvfb.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Xvfb exited (${code}): ${xvfb.log()}`));
+    });
   });
-  children.push(driver);
+  return { xvfb, display };
+}
+
+/** Launches the app and returns a connected WebDriver browser plus a `close()` that ends everything.
+ *  `env` reaches the app (tauri-driver passes its environment on): e.g. ATELIER_DB for a library of its own.
+ *  A launch that fails (WebKitWebDriver's first start on a cold machine can miss its own deadline) is
+ *  retried with fresh processes; every failure's driver log goes to stderr so CI shows why. */
+export async function launchApp({ env = {}, display = process.env.DISPLAY, attempts = 3 } = {}) {
+  mkdirSync(artifacts, { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOnce(env, display);
+    } catch (e) {
+      console.error(`launch attempt ${attempt} of ${attempts} failed: ${e.message}`);
+      if (attempt >= attempts) throw e;
+      await sleep(1000);
+    }
+  }
+}
+
+async function launchOnce(env, display) {
+  const children = [];
   const close = async () => {
     for (const child of children.reverse()) child.kill('SIGTERM');
     await sleep(200);
   };
+  let driver = null;
   try {
+    if (!display) {
+      const started = await startXvfb(30_000);
+      children.push(started.xvfb);
+      display = started.display;
+    }
+    const port = 4444 + Math.floor(Math.random() * 500);
+    const nativePort = port + 1000;
+    driver = start('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
+      DISPLAY: display,
+      ...env,
+    });
+    children.push(driver);
     await waitForPort(port, 15_000);
     const browser = await remote({
       hostname: '127.0.0.1',
@@ -84,6 +119,6 @@ export async function launchApp({ env = {}, display = process.env.DISPLAY } = {}
     };
   } catch (e) {
     await close();
-    throw new Error(`${e.message}\n--- tauri-driver log ---\n${driver.log()}`);
+    throw new Error(`${e.message}\n--- tauri-driver log ---\n${driver?.log() ?? '(not started)'}`);
   }
 }
