@@ -175,18 +175,18 @@ impl Model {
         let info = gguf.info()?;
         let use_own_kernels =
             device.is_cpu() && !options.dequantize && !options.candle_on_cpu && crate::cpu::model::supports(&gguf);
-        let transformer = if use_own_kernels {
-            Transformer::Cpu(CpuTransformer::load(&gguf, config, context_length)?)
-        } else {
-            Transformer::Candle(CandleTransformer::load(&mut gguf, config, context_length, &device, options.dequantize)?)
-        };
         let threads = options.threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
         });
-        let pool = match &transformer {
-            Transformer::Cpu(_) => Threads::Compute(ComputePool::new(threads)),
+        let (transformer, pool) = if use_own_kernels {
+            let pool = ComputePool::new(threads);
+            // Inside the pool: repacking weights at load runs on every thread.
+            let transformer = pool.run(|| CpuTransformer::load(&gguf, config, context_length))?;
+            (Transformer::Cpu(transformer), Threads::Compute(pool))
+        } else {
+            let transformer = CandleTransformer::load(&mut gguf, config, context_length, &device, options.dequantize)?;
             // candle schedules on rayon: a pool of the requested size, else rayon's global one.
-            Transformer::Candle(_) => match options.threads {
+            let pool = match options.threads {
                 Some(n) => Threads::Rayon(
                     rayon::ThreadPoolBuilder::new()
                         .num_threads(n.max(1))
@@ -194,7 +194,8 @@ impl Model {
                         .map_err(|e| EngineError::Device(format!("cannot start {n} CPU threads: {e}")))?,
                 ),
                 None => Threads::Global,
-            },
+            };
+            (Transformer::Candle(transformer), pool)
         };
         Ok(Self {
             info,

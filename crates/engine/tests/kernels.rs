@@ -132,6 +132,51 @@ fn k_quants_with_q8_k_activations() {
     }
 }
 
+/// Q4_K repacked into eight-row interleaved blocks: the layout round-trips (dequantised rows equal the
+/// originals'), the scalar interleaved GEMM equals the row-by-row dot, and every level's dispatched GEMM
+/// equals it for 1..=9 activation rows (full 4-row tiles and every remainder).
+#[test]
+fn q4_k_interleaved_gemm() {
+    let mut rng = StdRng::seed_from_u64(7);
+    for &nb in &BLOCK_COUNTS[..3] {
+        let rows = random_blocks::<BlockQ4K>(&mut rng, 8 * nb, |b, r| {
+            b.d = scale(r);
+            b.dmin = scale(r);
+        });
+        let mut packed = vec![BlockQ4Kx8 { d: [f16::ZERO; 8], dmin: [f16::ZERO; 8], scales: [[0; 8]; 8], mins: [0; 64], qs: [0; QK_K * 4] }; nb];
+        repack_q4_k_x8(&rows, &mut packed);
+        for r in 0..8 {
+            let (mut want, mut got) = (vec![0f32; nb * QK_K], vec![0f32; nb * QK_K]);
+            dequantize_q4_k(&rows[r * nb..(r + 1) * nb], &mut want);
+            dequantize_q4_k_x8_row(&packed, r, &mut got);
+            assert_eq!(got, want, "row {r} of {nb} blocks after repacking");
+        }
+        let m = 9;
+        let act = random_f32(&mut rng, m * nb * QK_K);
+        let mut ys = vec![BlockQ8K::default(); m * nb];
+        quantize_q8_k(&act, &mut ys);
+        let magnitude = magnitude(&act) * 4.0;
+        let mut reference = vec![0f32; 8 * m];
+        gemm_q4_k_x8(&packed, &ys, &mut reference);
+        for t in 0..m {
+            for r in 0..8 {
+                let want = dot_q4_k(&rows[r * nb..(r + 1) * nb], &ys[t * nb..(t + 1) * nb]);
+                assert_close(SimdLevel::Scalar, "q4_k x8 reference", reference[t * 8 + r], want, magnitude);
+            }
+        }
+        for kernels in levels() {
+            let Some(gemm) = kernels.q4_k_x8 else { continue };
+            for rows_of_activations in 1..=m {
+                let mut got = vec![f32::NAN; 8 * rows_of_activations];
+                unsafe { gemm(&packed, &ys[..rows_of_activations * nb], &mut got) };
+                for (i, (got, want)) in got.iter().zip(&reference).enumerate() {
+                    assert_close(kernels.level, &format!("q4_k x8, {rows_of_activations} rows, output {i}"), *got, *want, magnitude);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn float_dots_and_axpy_at_odd_lengths() {
     let mut rng = StdRng::seed_from_u64(4);

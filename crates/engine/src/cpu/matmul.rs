@@ -36,7 +36,8 @@ impl Storage {
     }
 }
 
-/// A weight matrix `[rows, cols]` in GGUF's storage, used in place.
+/// A weight matrix `[rows, cols]` in GGUF's storage, used in place — or, for Q4_K on CPUs with a tiled
+/// GEMM, repacked once at load into eight-row interleaved blocks (the mapped pages are then released).
 #[derive(Clone)]
 pub struct QMatrix {
     pub ty: WeightType,
@@ -44,6 +45,8 @@ pub struct QMatrix {
     pub cols: usize,
     storage: Storage,
     offset: usize,
+    /// `[rows / 8][cols / 256]` interleaved blocks; when set, the rows in `storage` are not read again.
+    q4_k_x8: Option<Arc<Vec<BlockQ4Kx8>>>,
 }
 
 impl QMatrix {
@@ -55,7 +58,33 @@ impl QMatrix {
         assert!(offset + len <= bytes.len(), "tensor outside the file");
         assert_eq!((bytes.as_ptr() as usize + offset) % 4, 0, "tensor data misaligned");
         assert_eq!(cols % ty.block_len(), 0, "row length not a multiple of the block size");
-        Self { ty, rows, cols, storage, offset }
+        let mut matrix = Self { ty, rows, cols, storage, offset, q4_k_x8: None };
+        if ty == WeightType::Q4K && rows % 8 == 0 && kernels().q4_k_x8.is_some() {
+            matrix.repack_q4_k();
+        }
+        matrix
+    }
+
+    fn repack_q4_k(&mut self) {
+        let nb = self.cols / QK_K;
+        let mut packed = zeroed_q4_k_x8(self.rows / 8 * nb);
+        let group_bytes = 8 * self.row_bytes();
+        let src = self.bytes();
+        let dst = OutPtr(packed.as_mut_ptr() as *mut f32);
+        parallel_for(self.rows / 8, |g| {
+            // SAFETY: whole aligned Q4_K blocks (checked in `new`); each group writes its own `nb` blocks.
+            let rows = unsafe { as_blocks::<BlockQ4K>(&src[g * group_bytes..(g + 1) * group_bytes]) };
+            let out = unsafe { std::slice::from_raw_parts_mut((dst.get() as *mut BlockQ4Kx8).add(g * nb), nb) };
+            repack_q4_k_x8(rows, out);
+        });
+        if let Storage::Mapped(map) = &self.storage {
+            // Give the mapped copy back to the OS: only the repacked one is read from now on, and the
+            // resident set stays at one copy of the weights. (Best effort: a failure only costs memory.)
+            // SAFETY: the file is mapped read-only and nothing borrows these bytes after this point; pages
+            // read again would be faulted back in from the file unchanged.
+            let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, self.offset, self.rows * self.row_bytes()) };
+        }
+        self.q4_k_x8 = Some(Arc::new(packed));
     }
 
     pub fn row_bytes(&self) -> usize {
@@ -73,7 +102,31 @@ impl QMatrix {
 
     /// Row `r` as f32 values (embedding lookup).
     pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
-        dequantize_row(self.ty, self.row(r), out);
+        match &self.q4_k_x8 {
+            Some(packed) => {
+                let nb = self.cols / QK_K;
+                dequantize_q4_k_x8_row(&packed[r / 8 * nb..(r / 8 + 1) * nb], r % 8, out);
+            }
+            None => dequantize_row(self.ty, self.row(r), out),
+        }
+    }
+}
+
+/// `n` all-zero blocks straight from the allocator: the pages are first touched by the (parallel) writes
+/// that fill them, not by a serial memset of gigabytes.
+fn zeroed_q4_k_x8(n: usize) -> Vec<BlockQ4Kx8> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let layout = std::alloc::Layout::array::<BlockQ4Kx8>(n).expect("weights larger than the address space");
+    // SAFETY: the layout is non-zero in size; BlockQ4Kx8 is plain data (f16 and u8) for which all-zero
+    // bytes are a valid value; the Vec takes ownership of an allocation made with the global allocator and `layout`.
+    unsafe {
+        let ptr = std::alloc::alloc_zeroed(layout) as *mut BlockQ4Kx8;
+        if ptr.is_null() {
+            std::alloc::handle_alloc_error(layout);
+        }
+        Vec::from_raw_parts(ptr, n, n)
     }
 }
 
@@ -119,6 +172,13 @@ struct OutPtr(*mut f32);
 unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
 
+impl OutPtr {
+    /// Through a method, so closures capture the `Send + Sync` wrapper rather than its raw field.
+    fn get(self) -> *mut f32 {
+        self.0
+    }
+}
+
 /// `outs[i][t * mats[i].rows + r] = mats[i].row(r) · x[t]` for every matrix, activation row and weight row,
 /// in one parallel pass. All matrices share `cols`; `x` holds `m` rows.
 pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
@@ -137,7 +197,10 @@ pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
     // Work units: chunks of rows; enough of them to balance the threads, big enough to amortise the task.
     let mut units: Vec<(usize, usize, usize)> = Vec::new();
     for (i, w) in mats.iter().enumerate() {
-        let chunk = w.rows.div_ceil(threads * 4).clamp(4, 256);
+        let mut chunk = w.rows.div_ceil(threads * 4).clamp(4, 256);
+        if w.q4_k_x8.is_some() {
+            chunk = chunk.next_multiple_of(8);
+        }
         let mut r = 0;
         while r < w.rows {
             units.push((i, r, (r + chunk).min(w.rows)));
@@ -156,6 +219,21 @@ pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
         let w = mats[i];
         let act = &acts.iter().find(|(t, _)| *t == w.ty.activation()).unwrap().1;
         let out = ptrs[i];
+        if let (Some(packed), Activations::Q8K(y), Some(gemm)) = (&w.q4_k_x8, act, kernels().q4_k_x8) {
+            let nb = cols / QK_K;
+            let mut tile = vec![0f32; 8 * m];
+            for g in start / 8..end / 8 {
+                // SAFETY: the packed blocks and activations hold `nb` blocks per row; the kernel runs on this CPU.
+                unsafe { gemm(&packed[g * nb..(g + 1) * nb], y, &mut tile) };
+                for t in 0..m {
+                    for r in 0..8 {
+                        // SAFETY: as below.
+                        unsafe { *out.0.add(t * w.rows + g * 8 + r) = tile[t * 8 + r] };
+                    }
+                }
+            }
+            return;
+        }
         for r in start..end {
             let row = w.row(r);
             let mut t = 0;

@@ -66,6 +66,9 @@ pub type DotFn<W, A> = unsafe fn(&[W], &[A]) -> f32;
 /// One weight row against four activation rows.
 pub type Dot4Fn<W, A> = unsafe fn(&[W], [&[A]; 4]) -> [f32; 4];
 
+/// Eight interleaved weight rows against every activation row of `ys`: `out[t * 8 + r]`.
+pub type GemmX8Fn<W, A> = unsafe fn(&[W], &[A], &mut [f32]);
+
 /// Function pointers for one SIMD level.
 #[derive(Clone, Copy)]
 pub struct Kernels {
@@ -80,6 +83,8 @@ pub struct Kernels {
     pub q8_0: DotFn<BlockQ8_0, BlockQ8_0>,
     pub q4_k: DotFn<BlockQ4K, BlockQ8K>,
     pub q4_k_x4: Dot4Fn<BlockQ4K, BlockQ8K>,
+    /// Where set, Q4_K matrices are repacked at load into [`BlockQ4Kx8`] and run through this GEMM.
+    pub q4_k_x8: Option<GemmX8Fn<BlockQ4Kx8, BlockQ8K>>,
     pub q5_k: DotFn<BlockQ5K, BlockQ8K>,
     pub q6_k: DotFn<BlockQ6K, BlockQ8K>,
     pub f32: DotFn<f32, f32>,
@@ -101,6 +106,7 @@ impl Kernels {
             q8_0: |x, y| dot_q8_0(x, y),
             q4_k: |x, y| dot_q4_k(x, y),
             q4_k_x4: |x, ys| ys.map(|y| dot_q4_k(x, y)),
+            q4_k_x8: None,
             q5_k: |x, y| dot_q5_k(x, y),
             q6_k: |x, y| dot_q6_k(x, y),
             f32: |x, y| x.iter().zip(y).map(|(a, b)| a * b).sum(),
@@ -144,6 +150,7 @@ impl Kernels {
                 q5_0: x86::dot_q5_0_vnni,
                 q5_1: x86::dot_q5_1_vnni,
                 q8_0: x86::dot_q8_0_vnni,
+                q4_k_x8: Some(x86::gemm_q4_k_x8_vnni),
                 ..Self::for_level(SimdLevel::Avx2)?
             }),
             #[cfg(target_arch = "aarch64")]

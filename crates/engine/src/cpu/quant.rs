@@ -92,6 +92,98 @@ pub struct BlockQ8K {
     pub bsums: [i16; QK_K / 16],
 }
 
+/// Eight Q4_K rows' super-block, interleaved for a GEMM tile (repacked once at load): a 32-byte load of
+/// `qs` holds four consecutive quants of each of the eight rows, so vector lanes are rows and one
+/// broadcast activation word feeds all eight. Scales and mins are unpacked from their 6-bit encoding.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct BlockQ4Kx8 {
+    pub d: [f16; 8],
+    pub dmin: [f16; 8],
+    /// `[sub-block][row]`
+    pub scales: [[u8; 8]; 8],
+    /// Sub-block pairs: byte `16 * (s / 2) + 2 * row + s % 2` is the min of sub-block `s` of `row`, so
+    /// that a widening load gives each row's two mins as adjacent i16 (one `madd` per pair).
+    pub mins: [u8; 64],
+    /// `[64-value chunk j][4-byte group k][row][4]`: byte `i` of group `k` of chunk `j` is byte `32j + 4k + i`
+    /// of the row's `qs` (low nibble: value `64j + 4k + i`, high nibble: value `64j + 32 + 4k + i`).
+    pub qs: [u8; QK_K * 4],
+}
+
+#[inline]
+pub fn q4_k_x8_min_index(sub_block: usize, row: usize) -> usize {
+    16 * (sub_block / 2) + 2 * row + sub_block % 2
+}
+
+/// Interleaves eight rows of `nb` Q4_K blocks each (`rows[r * nb + b]`) into `nb` [`BlockQ4Kx8`].
+pub fn repack_q4_k_x8(rows: &[BlockQ4K], out: &mut [BlockQ4Kx8]) {
+    let nb = out.len();
+    assert_eq!(rows.len(), 8 * nb);
+    for (b, packed) in out.iter_mut().enumerate() {
+        for r in 0..8 {
+            let x = &rows[r * nb + b];
+            packed.d[r] = x.d;
+            packed.dmin[r] = x.dmin;
+            for s in 0..8 {
+                (packed.scales[s][r], packed.mins[q4_k_x8_min_index(s, r)]) = scale_min_k4(s, &x.scales);
+            }
+            for j in 0..4 {
+                for k in 0..8 {
+                    let to = 256 * j + 32 * k + 4 * r;
+                    packed.qs[to..to + 4].copy_from_slice(&x.qs[32 * j + 4 * k..32 * j + 4 * k + 4]);
+                }
+            }
+        }
+    }
+}
+
+/// Row `r` (0..8) of interleaved blocks as f32 values (the embedding lookup of a repacked matrix).
+pub fn dequantize_q4_k_x8_row(x: &[BlockQ4Kx8], r: usize, out: &mut [f32]) {
+    for (b, o) in x.iter().zip(out.chunks_exact_mut(QK_K)) {
+        let (d, min) = (b.d[r].to_f32(), b.dmin[r].to_f32());
+        for j in 0..4 {
+            let (sc0, m0) = (b.scales[2 * j][r] as f32, b.mins[q4_k_x8_min_index(2 * j, r)] as f32);
+            let (sc1, m1) = (b.scales[2 * j + 1][r] as f32, b.mins[q4_k_x8_min_index(2 * j + 1, r)] as f32);
+            for k in 0..8 {
+                for i in 0..4 {
+                    let q = b.qs[256 * j + 32 * k + 4 * r + i];
+                    o[64 * j + 4 * k + i] = d * sc0 * (q & 0x0F) as f32 - min * m0;
+                    o[64 * j + 32 + 4 * k + i] = d * sc1 * (q >> 4) as f32 - min * m1;
+                }
+            }
+        }
+    }
+}
+
+/// Scalar reference of the interleaved GEMM: `out[t * 8 + r]` = row `r` · activation row `t`, for the
+/// `ys.len() / x.len()` activation rows in `ys`.
+pub fn gemm_q4_k_x8(x: &[BlockQ4Kx8], ys: &[BlockQ8K], out: &mut [f32]) {
+    let nb = x.len();
+    for (t, y) in ys.chunks_exact(nb).enumerate() {
+        for r in 0..8 {
+            let mut sum = 0f32;
+            for (b, y) in x.iter().zip(y) {
+                let (mut sum_q, mut sum_m) = (0i32, 0i32);
+                for s in 0..8 {
+                    let (j, high) = (s / 2, s % 2 == 1);
+                    let mut dot = 0i32;
+                    for k in 0..8 {
+                        for i in 0..4 {
+                            let q = b.qs[256 * j + 32 * k + 4 * r + i];
+                            let q = if high { q >> 4 } else { q & 0x0F };
+                            dot += q as i32 * y.qs[64 * j + 32 * high as usize + 4 * k + i] as i32;
+                        }
+                    }
+                    sum_q += b.scales[s][r] as i32 * dot;
+                    sum_m += b.mins[q4_k_x8_min_index(s, r)] as i32 * (y.bsums[2 * s] + y.bsums[2 * s + 1]) as i32;
+                }
+                sum += y.d * (b.d[r].to_f32() * sum_q as f32 - b.dmin[r].to_f32() * sum_m as f32);
+            }
+            out[t * 8 + r] = sum;
+        }
+    }
+}
+
 impl Default for BlockQ8_0 {
     fn default() -> Self {
         Self { d: f16::ZERO, qs: [0; QK] }
@@ -119,6 +211,7 @@ const _: () = {
     assert!(std::mem::size_of::<BlockQ5K>() == 176);
     assert!(std::mem::size_of::<BlockQ6K>() == 210);
     assert!(std::mem::size_of::<BlockQ8K>() == 292);
+    assert!(std::mem::size_of::<BlockQ4Kx8>() == 8 * 144 + 32);
 };
 
 /// The weight formats the CPU path runs, with the activation format each pairs with.

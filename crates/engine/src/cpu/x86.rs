@@ -9,7 +9,7 @@ use std::arch::x86_64::*;
 
 use half::f16;
 
-use super::quant::{BlockQ4K, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8K, BlockQ8_0, BlockQ8_1, QK_K};
+use super::quant::{BlockQ4K, BlockQ4Kx8, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8K, BlockQ8_0, BlockQ8_1, QK_K};
 
 /// The two f16 values at `p` (a block's d and m, or d and s) as lanes 0 and 1.
 /// A 4-byte zero-extending load, then F16C: a scalar u16 insert would make LLVM merge into a live
@@ -274,6 +274,86 @@ pub unsafe fn dot_q4_k_avx2_x4(x: &[BlockQ4K], ys: [&[BlockQ8K]; 4]) -> [f32; 4]
         out[k] = hsum_f32x8(acc[k]) + _mm_cvtss_f32(m);
     }
     out
+}
+
+/// [`super::quant::gemm_q4_k_x8`] with VNNI: tiles of eight interleaved weight rows × four activation rows.
+/// Each 32-byte load of quants is unpacked once and feeds four `vpdpbusd` pairs (lanes are weight rows,
+/// the activation word is broadcast), and the 6-bit scales are applied once per 32-value sub-block.
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512vl,avx512vnni")]
+pub unsafe fn gemm_q4_k_x8_vnni(x: &[BlockQ4Kx8], ys: &[BlockQ8K], out: &mut [f32]) {
+    let m = ys.len() / x.len();
+    assert!(out.len() >= 8 * m);
+    let mut t = 0;
+    while t + 4 <= m {
+        tile_q4_k_x8_vnni::<4>(x, ys, t, out);
+        t += 4;
+    }
+    match m - t {
+        3 => tile_q4_k_x8_vnni::<3>(x, ys, t, out),
+        2 => tile_q4_k_x8_vnni::<2>(x, ys, t, out),
+        1 => tile_q4_k_x8_vnni::<1>(x, ys, t, out),
+        _ => {}
+    }
+}
+
+/// Eight u8 as eight f32.
+#[inline(always)]
+unsafe fn u8x8_to_ps(p: &[u8; 8]) -> __m256 {
+    _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(p.as_ptr() as *const __m128i)))
+}
+
+#[inline(always)]
+unsafe fn tile_q4_k_x8_vnni<const N: usize>(x: &[BlockQ4Kx8], ys: &[BlockQ8K], t0: usize, out: &mut [f32]) {
+    let nb = x.len();
+    let m4 = _mm256_set1_epi8(0x0F);
+    let mut acc = [_mm256_setzero_ps(); N];
+    for (b, xb) in x.iter().enumerate() {
+        let y: [&BlockQ8K; N] = std::array::from_fn(|i| ys.get_unchecked((t0 + i) * nb + b));
+        // Σ over sub-blocks of scale × (quants · activations), per weight row (lane) and activation row.
+        let mut scaled = [_mm256_setzero_ps(); N];
+        for j in 0..4 {
+            let mut dot_lo = [_mm256_setzero_si256(); N];
+            let mut dot_hi = [_mm256_setzero_si256(); N];
+            let q = xb.qs.as_ptr().add(256 * j);
+            for k in 0..8 {
+                let bits = _mm256_loadu_si256(q.add(32 * k) as *const __m256i);
+                let lo = _mm256_and_si256(bits, m4);
+                let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(bits), m4);
+                for i in 0..N {
+                    let a = y[i].qs.as_ptr().add(64 * j + 4 * k);
+                    let a_lo = _mm256_set1_epi32(std::ptr::read_unaligned(a as *const i32));
+                    let a_hi = _mm256_set1_epi32(std::ptr::read_unaligned(a.add(32) as *const i32));
+                    dot_lo[i] = _mm256_dpbusd_epi32(dot_lo[i], lo, a_lo);
+                    dot_hi[i] = _mm256_dpbusd_epi32(dot_hi[i], hi, a_hi);
+                }
+            }
+            let (sc_lo, sc_hi) = (u8x8_to_ps(&xb.scales[2 * j]), u8x8_to_ps(&xb.scales[2 * j + 1]));
+            for i in 0..N {
+                scaled[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_lo[i]), sc_lo, scaled[i]);
+                scaled[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_hi[i]), sc_hi, scaled[i]);
+            }
+        }
+        // Mins: Σ_s min[s][row] × (sum of the activation's sub-block s), two sub-blocks per madd.
+        let mins: [__m256i; 4] =
+            std::array::from_fn(|p| _mm256_cvtepu8_epi16(_mm_loadu_si128(xb.mins.as_ptr().add(16 * p) as *const __m128i)));
+        let d = _mm256_cvtph_ps(_mm_loadu_si128(xb.d.as_ptr() as *const __m128i));
+        let dmin = _mm256_cvtph_ps(_mm_loadu_si128(xb.dmin.as_ptr() as *const __m128i));
+        for i in 0..N {
+            let bsums = _mm256_loadu_si256(y[i].bsums.as_ptr() as *const __m256i);
+            // Eight sub-block sums as i16, then each adjacent pair broadcast as one i32.
+            let sub = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256::<1>(bsums));
+            let sub = _mm256_broadcastsi128_si256(sub);
+            let mut m = _mm256_madd_epi16(mins[0], _mm256_shuffle_epi32::<0x00>(sub));
+            m = _mm256_add_epi32(m, _mm256_madd_epi16(mins[1], _mm256_shuffle_epi32::<0x55>(sub)));
+            m = _mm256_add_epi32(m, _mm256_madd_epi16(mins[2], _mm256_shuffle_epi32::<0xAA>(sub)));
+            m = _mm256_add_epi32(m, _mm256_madd_epi16(mins[3], _mm256_shuffle_epi32::<0xFF>(sub)));
+            let block = _mm256_fmsub_ps(d, scaled[i], _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(m)));
+            acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d), block, acc[i]);
+        }
+    }
+    for (i, acc) in acc.iter().enumerate() {
+        _mm256_storeu_ps(out.as_mut_ptr().add((t0 + i) * 8), *acc);
+    }
 }
 
 #[target_feature(enable = "avx2,fma,f16c")]
