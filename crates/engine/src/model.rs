@@ -179,10 +179,8 @@ impl Model {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
         });
         let (transformer, pool) = if use_own_kernels {
-            let pool = ComputePool::new(threads);
-            // Inside the pool: repacking weights at load runs on every thread.
-            let transformer = pool.run(|| CpuTransformer::load(&gguf, config, context_length))?;
-            (Transformer::Cpu(transformer), Threads::Compute(pool))
+            let transformer = CpuTransformer::load(&gguf, config, context_length)?;
+            (Transformer::Cpu(transformer), Threads::Compute(ComputePool::new(threads)))
         } else {
             let transformer = CandleTransformer::load(&mut gguf, config, context_length, &device, options.dequantize)?;
             // candle schedules on rayon: a pool of the requested size, else rayon's global one.

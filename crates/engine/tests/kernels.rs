@@ -177,6 +177,49 @@ fn q4_k_interleaved_gemm() {
     }
 }
 
+/// Q4_1 (the embedded model's format) interleaved the same way, checked the same way.
+#[test]
+fn q4_1_interleaved_gemm() {
+    let mut rng = StdRng::seed_from_u64(8);
+    for &nb in BLOCK_COUNTS {
+        let rows = random_blocks::<BlockQ4_1>(&mut rng, 8 * nb, |b, r| {
+            b.d = scale(r);
+            b.m = scale(r);
+        });
+        let mut packed = vec![BlockQ4_1x8 { d: [f16::ZERO; 8], m: [f16::ZERO; 8], qs: [0; QK * 4] }; nb];
+        repack_q4_1_x8(&rows, &mut packed);
+        for r in 0..8 {
+            let (mut want, mut got) = (vec![0f32; nb * QK], vec![0f32; nb * QK]);
+            dequantize_q4_1(&rows[r * nb..(r + 1) * nb], &mut want);
+            dequantize_q4_1_x8_row(&packed, r, &mut got);
+            assert_eq!(got, want, "row {r} of {nb} blocks after repacking");
+        }
+        let m = 9;
+        let act = random_f32(&mut rng, m * nb * QK);
+        let mut ys = vec![BlockQ8_1::default(); m * nb];
+        quantize_q8_1(&act, &mut ys);
+        let magnitude = magnitude(&act);
+        let mut reference = vec![0f32; 8 * m];
+        gemm_q4_1_x8(&packed, &ys, &mut reference);
+        for t in 0..m {
+            for r in 0..8 {
+                let want = dot_q4_1(&rows[r * nb..(r + 1) * nb], &ys[t * nb..(t + 1) * nb]);
+                assert_close(SimdLevel::Scalar, "q4_1 x8 reference", reference[t * 8 + r], want, magnitude);
+            }
+        }
+        for kernels in levels() {
+            let Some(gemm) = kernels.q4_1_x8 else { continue };
+            for rows_of_activations in 1..=m {
+                let mut got = vec![f32::NAN; 8 * rows_of_activations];
+                unsafe { gemm(&packed, &ys[..rows_of_activations * nb], &mut got) };
+                for (i, (got, want)) in got.iter().zip(&reference).enumerate() {
+                    assert_close(kernels.level, &format!("q4_1 x8, {rows_of_activations} rows, output {i}"), *got, *want, magnitude);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn float_dots_and_axpy_at_odd_lengths() {
     let mut rng = StdRng::seed_from_u64(4);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use half::f16;
 use memmap2::Mmap;
-use super::kernels;
+use super::{kernels, GemmX8Fn};
 use super::pool::{current_threads, parallel_for};
 use super::quant::*;
 
@@ -36,8 +36,9 @@ impl Storage {
     }
 }
 
-/// A weight matrix `[rows, cols]` in GGUF's storage, used in place — or, for Q4_K on CPUs with a tiled
-/// GEMM, repacked once at load into eight-row interleaved blocks (the mapped pages are then released).
+/// A weight matrix `[rows, cols]` in GGUF's storage, used in place — or, for Q4_K and Q4_1 on CPUs with a
+/// tiled GEMM for them, repacked once at load into eight-row interleaved blocks (the mapped pages are then
+/// released, so the weights stay resident once).
 #[derive(Clone)]
 pub struct QMatrix {
     pub ty: WeightType,
@@ -45,8 +46,15 @@ pub struct QMatrix {
     pub cols: usize,
     storage: Storage,
     offset: usize,
-    /// `[rows / 8][cols / 256]` interleaved blocks; when set, the rows in `storage` are not read again.
-    q4_k_x8: Option<Arc<Vec<BlockQ4Kx8>>>,
+    /// When set, the rows in `storage` are not read again.
+    interleaved: Option<Interleaved>,
+}
+
+/// `[rows / 8][blocks per row]` interleaved blocks.
+#[derive(Clone)]
+enum Interleaved {
+    Q4K(Arc<Vec<BlockQ4Kx8>>),
+    Q4_1(Arc<Vec<BlockQ4_1x8>>),
 }
 
 impl QMatrix {
@@ -58,33 +66,56 @@ impl QMatrix {
         assert!(offset + len <= bytes.len(), "tensor outside the file");
         assert_eq!((bytes.as_ptr() as usize + offset) % 4, 0, "tensor data misaligned");
         assert_eq!(cols % ty.block_len(), 0, "row length not a multiple of the block size");
-        let mut matrix = Self { ty, rows, cols, storage, offset, q4_k_x8: None };
-        if ty == WeightType::Q4K && rows % 8 == 0 && kernels().q4_k_x8.is_some() {
-            matrix.repack_q4_k();
+        let mut matrix = Self { ty, rows, cols, storage, offset, interleaved: None };
+        if rows % 8 == 0 {
+            let k = kernels();
+            matrix.interleaved = match ty {
+                WeightType::Q4K if k.q4_k_x8.is_some() => Some(Interleaved::Q4K(matrix.interleave(repack_q4_k_x8))),
+                WeightType::Q4_1 if k.q4_1_x8.is_some() => Some(Interleaved::Q4_1(matrix.interleave(repack_q4_1_x8))),
+                _ => None,
+            };
+            matrix.release_mapped_copy();
         }
         matrix
     }
 
-    fn repack_q4_k(&mut self) {
-        let nb = self.cols / QK_K;
-        let mut packed = zeroed_q4_k_x8(self.rows / 8 * nb);
+    /// The rows repacked in groups of eight by `repack`.
+    fn interleave<S: Sync, P: ZeroValid + Send>(&self, repack: fn(&[S], &mut [P])) -> Arc<Vec<P>> {
+        let nb = self.cols / self.ty.block_len();
+        let mut packed = zeroed_blocks::<P>(self.rows / 8 * nb);
         let group_bytes = 8 * self.row_bytes();
         let src = self.bytes();
-        let dst = OutPtr(packed.as_mut_ptr() as *mut f32);
-        parallel_for(self.rows / 8, |g| {
-            // SAFETY: whole aligned Q4_K blocks (checked in `new`); each group writes its own `nb` blocks.
-            let rows = unsafe { as_blocks::<BlockQ4K>(&src[g * group_bytes..(g + 1) * group_bytes]) };
-            let out = unsafe { std::slice::from_raw_parts_mut((dst.get() as *mut BlockQ4Kx8).add(g * nb), nb) };
-            repack_q4_k_x8(rows, out);
+        let groups = self.rows / 8;
+        // Big matrices on every core (a 3B model repacks gigabytes at load); small ones are not worth a thread.
+        let threads = if src.len() < 4 << 20 { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
+        let per_thread = groups.div_ceil(threads);
+        std::thread::scope(|scope| {
+            for (i, out) in packed.chunks_mut(per_thread * nb).enumerate() {
+                let src = &src[i * per_thread * group_bytes..];
+                let mut work = move || {
+                    for (g, out) in out.chunks_exact_mut(nb).enumerate() {
+                        // SAFETY: whole aligned blocks of type `S` (checked in `new`).
+                        repack(unsafe { as_blocks::<S>(&src[g * group_bytes..(g + 1) * group_bytes]) }, out);
+                    }
+                };
+                if threads == 1 {
+                    work();
+                } else {
+                    scope.spawn(work);
+                }
+            }
         });
-        if let Storage::Mapped(map) = &self.storage {
-            // Give the mapped copy back to the OS: only the repacked one is read from now on, and the
-            // resident set stays at one copy of the weights. (Best effort: a failure only costs memory.)
-            // SAFETY: the file is mapped read-only and nothing borrows these bytes after this point; pages
-            // read again would be faulted back in from the file unchanged.
+        Arc::new(packed)
+    }
+
+    /// For a repacked matrix, gives the pages of its mapped rows back to the OS: only the repacked copy is
+    /// read, and the resident set stays at one copy of the weights. Best effort (a failure costs memory).
+    pub fn release_mapped_copy(&self) {
+        if let (Some(_), Storage::Mapped(map)) = (&self.interleaved, &self.storage) {
+            // SAFETY: the file is mapped read-only and nothing borrows a repacked matrix's rows; pages read
+            // again would be faulted back in from the file unchanged.
             let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, self.offset, self.rows * self.row_bytes()) };
         }
-        self.q4_k_x8 = Some(Arc::new(packed));
     }
 
     pub fn row_bytes(&self) -> usize {
@@ -102,27 +133,35 @@ impl QMatrix {
 
     /// Row `r` as f32 values (embedding lookup).
     pub fn dequantize_row(&self, r: usize, out: &mut [f32]) {
-        match &self.q4_k_x8 {
-            Some(packed) => {
-                let nb = self.cols / QK_K;
-                dequantize_q4_k_x8_row(&packed[r / 8 * nb..(r / 8 + 1) * nb], r % 8, out);
-            }
+        let nb = self.cols / self.ty.block_len();
+        let group = r / 8 * nb..(r / 8 + 1) * nb;
+        match &self.interleaved {
+            Some(Interleaved::Q4K(packed)) => dequantize_q4_k_x8_row(&packed[group], r % 8, out),
+            Some(Interleaved::Q4_1(packed)) => dequantize_q4_1_x8_row(&packed[group], r % 8, out),
             None => dequantize_row(self.ty, self.row(r), out),
         }
     }
 }
 
+/// Block types for which all-zero bytes are a valid value.
+///
+/// # Safety
+/// Implement only for plain data (integers, f16, arrays of them).
+unsafe trait ZeroValid {}
+unsafe impl ZeroValid for BlockQ4Kx8 {}
+unsafe impl ZeroValid for BlockQ4_1x8 {}
+
 /// `n` all-zero blocks straight from the allocator: the pages are first touched by the (parallel) writes
 /// that fill them, not by a serial memset of gigabytes.
-fn zeroed_q4_k_x8(n: usize) -> Vec<BlockQ4Kx8> {
-    if n == 0 {
+fn zeroed_blocks<P: ZeroValid>(n: usize) -> Vec<P> {
+    if n == 0 || std::mem::size_of::<P>() == 0 {
         return Vec::new();
     }
-    let layout = std::alloc::Layout::array::<BlockQ4Kx8>(n).expect("weights larger than the address space");
-    // SAFETY: the layout is non-zero in size; BlockQ4Kx8 is plain data (f16 and u8) for which all-zero
-    // bytes are a valid value; the Vec takes ownership of an allocation made with the global allocator and `layout`.
+    let layout = std::alloc::Layout::array::<P>(n).expect("weights larger than the address space");
+    // SAFETY: the layout is non-zero in size; all-zero bytes are a valid `P` (ZeroValid); the Vec takes
+    // ownership of an allocation made with the global allocator and `layout`.
     unsafe {
-        let ptr = std::alloc::alloc_zeroed(layout) as *mut BlockQ4Kx8;
+        let ptr = std::alloc::alloc_zeroed(layout) as *mut P;
         if ptr.is_null() {
             std::alloc::handle_alloc_error(layout);
         }
@@ -172,13 +211,6 @@ struct OutPtr(*mut f32);
 unsafe impl Send for OutPtr {}
 unsafe impl Sync for OutPtr {}
 
-impl OutPtr {
-    /// Through a method, so closures capture the `Send + Sync` wrapper rather than its raw field.
-    fn get(self) -> *mut f32 {
-        self.0
-    }
-}
-
 /// `outs[i][t * mats[i].rows + r] = mats[i].row(r) · x[t]` for every matrix, activation row and weight row,
 /// in one parallel pass. All matrices share `cols`; `x` holds `m` rows.
 pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
@@ -198,7 +230,7 @@ pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
     let mut units: Vec<(usize, usize, usize)> = Vec::new();
     for (i, w) in mats.iter().enumerate() {
         let mut chunk = w.rows.div_ceil(threads * 4).clamp(4, 256);
-        if w.q4_k_x8.is_some() {
+        if w.interleaved.is_some() {
             chunk = chunk.next_multiple_of(8);
         }
         let mut r = 0;
@@ -219,20 +251,16 @@ pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
         let w = mats[i];
         let act = &acts.iter().find(|(t, _)| *t == w.ty.activation()).unwrap().1;
         let out = ptrs[i];
-        if let (Some(packed), Activations::Q8K(y), Some(gemm)) = (&w.q4_k_x8, act, kernels().q4_k_x8) {
-            let nb = cols / QK_K;
-            let mut tile = vec![0f32; 8 * m];
-            for g in start / 8..end / 8 {
-                // SAFETY: the packed blocks and activations hold `nb` blocks per row; the kernel runs on this CPU.
-                unsafe { gemm(&packed[g * nb..(g + 1) * nb], y, &mut tile) };
-                for t in 0..m {
-                    for r in 0..8 {
-                        // SAFETY: as below.
-                        unsafe { *out.0.add(t * w.rows + g * 8 + r) = tile[t * 8 + r] };
-                    }
-                }
+        let k = kernels();
+        match (&w.interleaved, act, k.q4_k_x8, k.q4_1_x8) {
+            (Some(Interleaved::Q4K(packed)), Activations::Q8K(y), Some(gemm), _) => {
+                return run_interleaved(packed, y, gemm, start..end, m, w.rows, out);
             }
-            return;
+            (Some(Interleaved::Q4_1(packed)), Activations::Q8_1(y), _, Some(gemm)) => {
+                return run_interleaved(packed, y, gemm, start..end, m, w.rows, out);
+            }
+            (Some(_), ..) => unreachable!("interleaved without its kernel"),
+            _ => {}
         }
         for r in start..end {
             let row = w.row(r);
@@ -259,6 +287,22 @@ pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
         }
     };
     parallel_for(units.len(), |u| run(&units[u]));
+}
+
+/// Rows `rows` (whole groups of eight) of an interleaved matrix against all `m` activation rows.
+fn run_interleaved<P, A>(packed: &[P], y: &[A], gemm: GemmX8Fn<P, A>, rows: std::ops::Range<usize>, m: usize, stride: usize, out: OutPtr) {
+    let nb = packed.len() / (stride / 8);
+    let mut tile = vec![0f32; 8 * m];
+    for g in rows.start / 8..rows.end / 8 {
+        // SAFETY: the packed blocks and activations hold `nb` blocks per row; the kernel runs on this CPU.
+        unsafe { gemm(&packed[g * nb..(g + 1) * nb], y, &mut tile) };
+        for t in 0..m {
+            for r in 0..8 {
+                // SAFETY: (t, row) pairs are unique across units and inside the buffer (checked by the caller).
+                unsafe { *out.0.add(t * stride + g * 8 + r) = tile[t * 8 + r] };
+            }
+        }
+    }
 }
 
 pub fn matmul(w: &QMatrix, x: &[f32], out: &mut [f32]) {

@@ -85,6 +85,8 @@ pub struct Kernels {
     pub q4_k_x4: Dot4Fn<BlockQ4K, BlockQ8K>,
     /// Where set, Q4_K matrices are repacked at load into [`BlockQ4Kx8`] and run through this GEMM.
     pub q4_k_x8: Option<GemmX8Fn<BlockQ4Kx8, BlockQ8K>>,
+    /// The same for Q4_1.
+    pub q4_1_x8: Option<GemmX8Fn<BlockQ4_1x8, BlockQ8_1>>,
     pub q5_k: DotFn<BlockQ5K, BlockQ8K>,
     pub q6_k: DotFn<BlockQ6K, BlockQ8K>,
     pub f32: DotFn<f32, f32>,
@@ -107,6 +109,7 @@ impl Kernels {
             q4_k: |x, y| dot_q4_k(x, y),
             q4_k_x4: |x, ys| ys.map(|y| dot_q4_k(x, y)),
             q4_k_x8: None,
+            q4_1_x8: None,
             q5_k: |x, y| dot_q5_k(x, y),
             q6_k: |x, y| dot_q6_k(x, y),
             f32: |x, y| x.iter().zip(y).map(|(a, b)| a * b).sum(),
@@ -151,6 +154,7 @@ impl Kernels {
                 q5_1: x86::dot_q5_1_vnni,
                 q8_0: x86::dot_q8_0_vnni,
                 q4_k_x8: Some(x86::gemm_q4_k_x8_vnni),
+                q4_1_x8: Some(x86::gemm_q4_1_x8_vnni),
                 ..Self::for_level(SimdLevel::Avx2)?
             }),
             #[cfg(target_arch = "aarch64")]

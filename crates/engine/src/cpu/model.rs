@@ -139,6 +139,15 @@ impl CpuTransformer {
                 sin[pos * half + i] = angle.sin() * attention_factor;
             }
         }
+        // Reading a tensor to repack it also maps its neighbours' pages (the kernel's fault-around), some of
+        // them already repacked and released: release every repacked range once more, now that all are read.
+        for layer in &layers {
+            for w in [&layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.w_gate, &layer.w_up, &layer.w_down] {
+                w.release_mapped_copy();
+            }
+        }
+        embedding.release_mapped_copy();
+        output.release_mapped_copy();
         Ok(Self { config, embedding, output, norm, layers, cos, sin, context_length })
     }
 

@@ -184,6 +184,67 @@ pub fn gemm_q4_k_x8(x: &[BlockQ4Kx8], ys: &[BlockQ8K], out: &mut [f32]) {
     }
 }
 
+/// Eight Q4_1 rows' block, interleaved like [`BlockQ4Kx8`]: byte `i` of 4-byte group `k` of row `r` is at
+/// `32k + 4r + i` and holds values `4k + i` (low nibble) and `16 + 4k + i` (high nibble) of that row.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct BlockQ4_1x8 {
+    pub d: [f16; 8],
+    pub m: [f16; 8],
+    pub qs: [u8; QK * 4],
+}
+
+/// Interleaves eight rows of `nb` Q4_1 blocks each (`rows[r * nb + b]`) into `nb` [`BlockQ4_1x8`].
+pub fn repack_q4_1_x8(rows: &[BlockQ4_1], out: &mut [BlockQ4_1x8]) {
+    let nb = out.len();
+    assert_eq!(rows.len(), 8 * nb);
+    for (b, packed) in out.iter_mut().enumerate() {
+        for r in 0..8 {
+            let x = &rows[r * nb + b];
+            packed.d[r] = x.d;
+            packed.m[r] = x.m;
+            for k in 0..4 {
+                packed.qs[32 * k + 4 * r..32 * k + 4 * r + 4].copy_from_slice(&x.qs[4 * k..4 * k + 4]);
+            }
+        }
+    }
+}
+
+/// Row `r` (0..8) of interleaved Q4_1 blocks as f32 values.
+pub fn dequantize_q4_1_x8_row(x: &[BlockQ4_1x8], r: usize, out: &mut [f32]) {
+    for (b, o) in x.iter().zip(out.chunks_exact_mut(QK)) {
+        let (d, m) = (b.d[r].to_f32(), b.m[r].to_f32());
+        for k in 0..4 {
+            for i in 0..4 {
+                let q = b.qs[32 * k + 4 * r + i];
+                o[4 * k + i] = (q & 0x0F) as f32 * d + m;
+                o[16 + 4 * k + i] = (q >> 4) as f32 * d + m;
+            }
+        }
+    }
+}
+
+/// Scalar reference of the interleaved Q4_1 GEMM: `out[t * 8 + r]` = row `r` · activation row `t`.
+pub fn gemm_q4_1_x8(x: &[BlockQ4_1x8], ys: &[BlockQ8_1], out: &mut [f32]) {
+    let nb = x.len();
+    for (t, y) in ys.chunks_exact(nb).enumerate() {
+        for r in 0..8 {
+            let mut sum = 0f32;
+            for (b, y) in x.iter().zip(y) {
+                let mut dot = 0i32;
+                for k in 0..4 {
+                    for i in 0..4 {
+                        let q = b.qs[32 * k + 4 * r + i];
+                        dot += (q & 0x0F) as i32 * y.qs[4 * k + i] as i32 + (q >> 4) as i32 * y.qs[16 + 4 * k + i] as i32;
+                    }
+                }
+                sum += dot as f32 * b.d[r].to_f32() * y.d.to_f32() + b.m[r].to_f32() * y.s.to_f32();
+            }
+            out[t * 8 + r] = sum;
+        }
+    }
+}
+
 impl Default for BlockQ8_0 {
     fn default() -> Self {
         Self { d: f16::ZERO, qs: [0; QK] }
@@ -212,6 +273,7 @@ const _: () = {
     assert!(std::mem::size_of::<BlockQ6K>() == 210);
     assert!(std::mem::size_of::<BlockQ8K>() == 292);
     assert!(std::mem::size_of::<BlockQ4Kx8>() == 8 * 144 + 32);
+    assert!(std::mem::size_of::<BlockQ4_1x8>() == 8 * 20);
 };
 
 /// The weight formats the CPU path runs, with the activation format each pairs with.

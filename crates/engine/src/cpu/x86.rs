@@ -9,7 +9,7 @@ use std::arch::x86_64::*;
 
 use half::f16;
 
-use super::quant::{BlockQ4K, BlockQ4Kx8, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8K, BlockQ8_0, BlockQ8_1, QK_K};
+use super::quant::{BlockQ4K, BlockQ4Kx8, BlockQ4_1x8, BlockQ4_0, BlockQ4_1, BlockQ5K, BlockQ5_0, BlockQ5_1, BlockQ6K, BlockQ8K, BlockQ8_0, BlockQ8_1, QK_K};
 
 /// The two f16 values at `p` (a block's d and m, or d and s) as lanes 0 and 1.
 /// A 4-byte zero-extending load, then F16C: a scalar u16 insert would make LLVM merge into a live
@@ -293,6 +293,59 @@ pub unsafe fn gemm_q4_k_x8_vnni(x: &[BlockQ4Kx8], ys: &[BlockQ8K], out: &mut [f3
         2 => tile_q4_k_x8_vnni::<2>(x, ys, t, out),
         1 => tile_q4_k_x8_vnni::<1>(x, ys, t, out),
         _ => {}
+    }
+}
+
+/// [`super::quant::gemm_q4_1_x8`] with VNNI, tiled like [`gemm_q4_k_x8_vnni`].
+#[target_feature(enable = "avx2,fma,f16c,avx512f,avx512vl,avx512vnni")]
+pub unsafe fn gemm_q4_1_x8_vnni(x: &[BlockQ4_1x8], ys: &[BlockQ8_1], out: &mut [f32]) {
+    let m = ys.len() / x.len();
+    assert!(out.len() >= 8 * m);
+    let mut t = 0;
+    while t + 4 <= m {
+        tile_q4_1_x8_vnni::<4>(x, ys, t, out);
+        t += 4;
+    }
+    match m - t {
+        3 => tile_q4_1_x8_vnni::<3>(x, ys, t, out),
+        2 => tile_q4_1_x8_vnni::<2>(x, ys, t, out),
+        1 => tile_q4_1_x8_vnni::<1>(x, ys, t, out),
+        _ => {}
+    }
+}
+
+#[inline(always)]
+unsafe fn tile_q4_1_x8_vnni<const N: usize>(x: &[BlockQ4_1x8], ys: &[BlockQ8_1], t0: usize, out: &mut [f32]) {
+    let nb = x.len();
+    let m4 = _mm256_set1_epi8(0x0F);
+    let mut acc = [_mm256_setzero_ps(); N];
+    for (b, xb) in x.iter().enumerate() {
+        let y: [&BlockQ8_1; N] = std::array::from_fn(|i| ys.get_unchecked((t0 + i) * nb + b));
+        // Low and high nibbles in separate chains: twice the vpdpbusd in flight.
+        let mut dot_lo = [_mm256_setzero_si256(); N];
+        let mut dot_hi = [_mm256_setzero_si256(); N];
+        for k in 0..4 {
+            let bits = _mm256_loadu_si256(xb.qs.as_ptr().add(32 * k) as *const __m256i);
+            let lo = _mm256_and_si256(bits, m4);
+            let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(bits), m4);
+            for i in 0..N {
+                let a = y[i].qs.as_ptr().add(4 * k);
+                dot_lo[i] = _mm256_dpbusd_epi32(dot_lo[i], lo, _mm256_set1_epi32(std::ptr::read_unaligned(a as *const i32)));
+                dot_hi[i] = _mm256_dpbusd_epi32(dot_hi[i], hi, _mm256_set1_epi32(std::ptr::read_unaligned(a.add(16) as *const i32)));
+            }
+        }
+        let d = _mm256_cvtph_ps(_mm_loadu_si128(xb.d.as_ptr() as *const __m128i));
+        let m = _mm256_cvtph_ps(_mm_loadu_si128(xb.m.as_ptr() as *const __m128i));
+        for i in 0..N {
+            // [d, s] of the activation block: its scale and d × Σq for the weights' offset term.
+            let ds = f16_pair(&y[i].d);
+            let dot = _mm256_cvtepi32_ps(_mm256_add_epi32(dot_lo[i], dot_hi[i]));
+            acc[i] = _mm256_fmadd_ps(dot, _mm256_mul_ps(d, _mm256_broadcastss_ps(ds)), acc[i]);
+            acc[i] = _mm256_fmadd_ps(m, _mm256_broadcastss_ps(_mm_movehdup_ps(ds)), acc[i]);
+        }
+    }
+    for (i, acc) in acc.iter().enumerate() {
+        _mm256_storeu_ps(out.as_mut_ptr().add((t0 + i) * 8), *acc);
     }
 }
 
