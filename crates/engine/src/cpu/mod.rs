@@ -138,6 +138,8 @@ impl Kernels {
                 q8_0: x86::dot_q8_0_avx2,
                 q4_k: x86::dot_q4_k_avx2,
                 q4_k_x4: x86::dot_q4_k_avx2_x4,
+                q4_k_x8: Some(x86::gemm_q4_k_x8_avx2),
+                q4_1_x8: Some(x86::gemm_q4_1_x8_avx2),
                 q5_k: x86::dot_q5_k_avx2,
                 q6_k: x86::dot_q6_k_avx2,
                 f32: x86::dot_f32_avx2,
