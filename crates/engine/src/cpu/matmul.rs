@@ -86,6 +86,9 @@ impl QMatrix {
         let group_bytes = 8 * self.row_bytes();
         let src = self.bytes();
         let groups = self.rows / 8;
+        if packed.is_empty() {
+            return Arc::new(packed);
+        }
         // Big matrices on every core (a 3B model repacks gigabytes at load); small ones are not worth a thread.
         let threads = if src.len() < 4 << 20 { 1 } else { std::thread::available_parallelism().map_or(1, |n| n.get()) };
         let per_thread = groups.div_ceil(threads);
