@@ -170,6 +170,19 @@ pub(crate) async fn run_seat(seat: Seat<'_>, ctx: &RunContext, on_delta: OnDelta
         attempt_cancel.cancel();
         drop(stream);
         let latency_ms = started.elapsed().as_millis() as u64;
+        let outcome = |text: String, usage: Usage, error: Option<&MemberError>| MemberOutcome {
+            index,
+            round,
+            provider: seat.spec.provider.id().to_string(),
+            model: seat.spec.provider.model().to_string(),
+            text,
+            usage,
+            latency_ms,
+            first_token_ms: first_token.map(|d| d.as_millis() as u64),
+            attempts: attempt,
+            error: error.map(|e| e.to_string()),
+            error_kind: error.map(|e| e.kind().into()),
+        };
         match result {
             Ok(()) => {
                 let mut usage = usage.unwrap_or(Usage { prompt_tokens: 0, completion_tokens: tokens, cost_usd: None });
@@ -186,19 +199,7 @@ pub(crate) async fn run_seat(seat: Seat<'_>, ctx: &RunContext, on_delta: OnDelta
                         first_token_ms: first_token.map(|d| d.as_millis() as u64),
                     });
                 }
-                return MemberOutcome {
-                    index,
-                    round,
-                    provider: seat.spec.provider.id().to_string(),
-                    model: seat.spec.provider.model().to_string(),
-                    text,
-                    usage,
-                    latency_ms,
-                    first_token_ms: first_token.map(|d| d.as_millis() as u64),
-                    attempts: attempt,
-                    error: None,
-                    error_kind: None,
-                };
+                return outcome(text, usage, None);
             }
             Err(error) => {
                 let retry = text.is_empty() && error.is_retryable() && attempt < ctx.retry.max_attempts && !ctx.cancel.is_cancelled();
@@ -231,19 +232,7 @@ pub(crate) async fn run_seat(seat: Seat<'_>, ctx: &RunContext, on_delta: OnDelta
                 if report {
                     (ctx.events)(FusionEvent::MemberFailed { member: index, round, kind: error.kind().into(), error: error.to_string(), tokens });
                 }
-                return MemberOutcome {
-                    index,
-                    round,
-                    provider: seat.spec.provider.id().to_string(),
-                    model: seat.spec.provider.model().to_string(),
-                    text,
-                    usage,
-                    latency_ms,
-                    first_token_ms: first_token.map(|d| d.as_millis() as u64),
-                    attempts: attempt,
-                    error: Some(error.to_string()),
-                    error_kind: Some(error.kind().into()),
-                };
+                return outcome(text, usage, Some(&error));
             }
         }
     }
