@@ -175,16 +175,18 @@ impl Model {
         let info = gguf.info()?;
         let use_own_kernels =
             device.is_cpu() && !options.dequantize && !options.candle_on_cpu && crate::cpu::model::supports(&gguf);
+        let transformer = if use_own_kernels {
+            Transformer::Cpu(CpuTransformer::load(&gguf, config, context_length)?)
+        } else {
+            Transformer::Candle(CandleTransformer::load(&mut gguf, config, context_length, &device, options.dequantize)?)
+        };
         let threads = options.threads.unwrap_or_else(|| {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
         });
-        let (transformer, pool) = if use_own_kernels {
-            let transformer = CpuTransformer::load(&gguf, config, context_length)?;
-            (Transformer::Cpu(transformer), Threads::Compute(ComputePool::new(threads)))
-        } else {
-            let transformer = CandleTransformer::load(&mut gguf, config, context_length, &device, options.dequantize)?;
+        let pool = match &transformer {
+            Transformer::Cpu(_) => Threads::Compute(ComputePool::new(threads)),
             // candle schedules on rayon: a pool of the requested size, else rayon's global one.
-            let pool = match options.threads {
+            Transformer::Candle(_) => match options.threads {
                 Some(n) => Threads::Rayon(
                     rayon::ThreadPoolBuilder::new()
                         .num_threads(n.max(1))
@@ -192,8 +194,7 @@ impl Model {
                         .map_err(|e| EngineError::Device(format!("cannot start {n} CPU threads: {e}")))?,
                 ),
                 None => Threads::Global,
-            };
-            (Transformer::Candle(transformer), pool)
+            },
         };
         Ok(Self {
             info,

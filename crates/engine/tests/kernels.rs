@@ -109,18 +109,6 @@ fn k_quants_with_q8_k_activations() {
                 b.dmin = scale(r);
             });
             assert_close(kernels.level, "q4_k", unsafe { (kernels.q4_k)(&x4, &y) }, dot_q4_k(&x4, &y), m);
-            // Four activation rows at once: each as the scalar reference gives it alone.
-            let ys: Vec<Vec<BlockQ8K>> = (0..4)
-                .map(|_| {
-                    let mut q = vec![BlockQ8K::default(); n];
-                    quantize_q8_k(&random_f32(&mut rng, n * QK_K), &mut q);
-                    q
-                })
-                .collect();
-            let four = unsafe { (kernels.q4_k_x4)(&x4, [&ys[0], &ys[1], &ys[2], &ys[3]]) };
-            for (k, got) in four.into_iter().enumerate() {
-                assert_close(kernels.level, "q4_k x4", got, dot_q4_k(&x4, &ys[k]), m);
-            }
             let x5 = random_blocks::<BlockQ5K>(&mut rng, n, |b, r| {
                 b.d = scale(r);
                 b.dmin = scale(r);

@@ -267,22 +267,7 @@ pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
         }
         for r in start..end {
             let row = w.row(r);
-            let mut t = 0;
-            // Q4_K rows run against four activation rows at a time (the weight block is unpacked once).
-            if let (WeightType::Q4K, Activations::Q8K(y)) = (w.ty, act) {
-                let per_row = cols / QK_K;
-                while t + 4 <= m {
-                    let ys = [0, 1, 2, 3].map(|k| block_row(y, t + k, per_row));
-                    // SAFETY: as in dot_row.
-                    let v = unsafe { (kernels().q4_k_x4)(as_blocks(row), ys) };
-                    for (k, v) in v.into_iter().enumerate() {
-                        // SAFETY: (t, r) pairs are unique across units and inside the buffer (checked above).
-                        unsafe { *out.0.add((t + k) * w.rows + r) = v };
-                    }
-                    t += 4;
-                }
-            }
-            for t in t..m {
+            for t in 0..m {
                 let v = dot_row(w.ty, row, act, t, cols);
                 // SAFETY: (t, r) pairs are unique across units and inside the buffer (checked above).
                 unsafe { *out.0.add(t * w.rows + r) = v };

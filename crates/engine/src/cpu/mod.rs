@@ -63,8 +63,6 @@ pub fn supported_levels() -> Vec<SimdLevel> {
 }
 
 pub type DotFn<W, A> = unsafe fn(&[W], &[A]) -> f32;
-/// One weight row against four activation rows.
-pub type Dot4Fn<W, A> = unsafe fn(&[W], [&[A]; 4]) -> [f32; 4];
 
 /// Eight interleaved weight rows against every activation row of `ys`: `out[t * 8 + r]`.
 pub type GemmX8Fn<W, A> = unsafe fn(&[W], &[A], &mut [f32]);
@@ -82,7 +80,6 @@ pub struct Kernels {
     pub q5_1: DotFn<BlockQ5_1, BlockQ8_1>,
     pub q8_0: DotFn<BlockQ8_0, BlockQ8_0>,
     pub q4_k: DotFn<BlockQ4K, BlockQ8K>,
-    pub q4_k_x4: Dot4Fn<BlockQ4K, BlockQ8K>,
     /// Where set, Q4_K matrices are repacked at load into [`BlockQ4Kx8`] and run through this GEMM.
     pub q4_k_x8: Option<GemmX8Fn<BlockQ4Kx8, BlockQ8K>>,
     /// The same for Q4_1.
@@ -107,7 +104,6 @@ impl Kernels {
             q5_1: |x, y| dot_q5_1(x, y),
             q8_0: |x, y| dot_q8_0(x, y),
             q4_k: |x, y| dot_q4_k(x, y),
-            q4_k_x4: |x, ys| ys.map(|y| dot_q4_k(x, y)),
             q4_k_x8: None,
             q4_1_x8: None,
             q5_k: |x, y| dot_q5_k(x, y),
@@ -137,7 +133,6 @@ impl Kernels {
                 q5_1: x86::dot_q5_1_avx2,
                 q8_0: x86::dot_q8_0_avx2,
                 q4_k: x86::dot_q4_k_avx2,
-                q4_k_x4: x86::dot_q4_k_avx2_x4,
                 q4_k_x8: Some(x86::gemm_q4_k_x8_avx2),
                 q4_1_x8: Some(x86::gemm_q4_1_x8_avx2),
                 q5_k: x86::dot_q5_k_avx2,

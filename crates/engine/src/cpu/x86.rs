@@ -231,51 +231,6 @@ pub unsafe fn dot_q4_k_avx2(x: &[BlockQ4K], y: &[BlockQ8K]) -> f32 {
     hsum_f32x8(acc) + _mm_cvtss_f32(acc_m)
 }
 
-/// [`dot_q4_k_avx2`] of one weight row against four activation rows: each weight block's nibbles and
-/// scales are unpacked once for all four (prompt processing spends most of its time in this unpacking).
-#[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn dot_q4_k_avx2_x4(x: &[BlockQ4K], ys: [&[BlockQ8K]; 4]) -> [f32; 4] {
-    let m4 = _mm256_set1_epi8(0x0F);
-    let mut acc = [_mm256_setzero_ps(); 4];
-    let mut acc_m = [_mm_setzero_ps(); 4];
-    for (b, x) in x.iter().enumerate() {
-        let dd = f16_pair(&x.d);
-        let (xd, xmin) = (_mm_cvtss_f32(dd), _mm_cvtss_f32(_mm_movehdup_ps(dd)));
-        let mins_and_scales = _mm256_cvtepu8_epi16(unpack_scales_mins(&x.scales));
-        let sc128 = _mm256_extracti128_si256::<0>(mins_and_scales);
-        let scales = _mm256_set_m128i(sc128, sc128);
-        let mut sumi = [_mm256_setzero_si256(); 4];
-        for j in 0..(QK_K / 64) {
-            let scale_l = _mm256_shuffle_epi8(scales, scale_shuffle_k4(2 * j as i32));
-            let scale_h = _mm256_shuffle_epi8(scales, scale_shuffle_k4(2 * j as i32 + 1));
-            let bits = _mm256_loadu_si256(x.qs.as_ptr().add(32 * j) as *const __m256i);
-            let lo = _mm256_and_si256(bits, m4);
-            let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(bits), m4);
-            for k in 0..4 {
-                let q8 = ys[k][b].qs.as_ptr().add(64 * j);
-                let q8l = _mm256_loadu_si256(q8 as *const __m256i);
-                let q8h = _mm256_loadu_si256(q8.add(32) as *const __m256i);
-                let pl = _mm256_madd_epi16(scale_l, _mm256_maddubs_epi16(lo, q8l));
-                let ph = _mm256_madd_epi16(scale_h, _mm256_maddubs_epi16(hi, q8h));
-                sumi[k] = _mm256_add_epi32(sumi[k], _mm256_add_epi32(pl, ph));
-            }
-        }
-        for k in 0..4 {
-            let y = &ys[k][b];
-            let mins = _mm_cvtepi32_ps(mins_dot_bsums(mins_and_scales, &y.bsums));
-            acc_m[k] = _mm_fmadd_ps(_mm_set1_ps(-y.d * xmin), mins, acc_m[k]);
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(y.d * xd), _mm256_cvtepi32_ps(sumi[k]), acc[k]);
-        }
-    }
-    let mut out = [0f32; 4];
-    for k in 0..4 {
-        let mut m = _mm_add_ps(acc_m[k], _mm_movehl_ps(acc_m[k], acc_m[k]));
-        m = _mm_add_ss(m, _mm_movehdup_ps(m));
-        out[k] = hsum_f32x8(acc[k]) + _mm_cvtss_f32(m);
-    }
-    out
-}
-
 /// u8 × i8 products summed into eight 32-bit lanes (one per interleaved weight row), accumulated over a
 /// few steps and then widened: the one operation that differs between the VNNI and AVX2 GEMM tiles.
 trait Int8Dot {
