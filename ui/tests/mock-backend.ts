@@ -31,6 +31,8 @@ export interface MockOptions {
   seed?: 'empty' | 'demo';
   /** What the native file dialog "returns". */
   dialogPath?: string | null;
+  /** Milliseconds a document save takes (a slow disk). */
+  saveDelayMs?: number;
 }
 
 interface ChannelLike {
@@ -38,7 +40,10 @@ interface ChannelLike {
 }
 
 export interface MockBackend {
-  calls: { cmd: string; args: Record<string, unknown> }[];
+  /** Every command, with when it arrived (Date.now()). */
+  calls: { cmd: string; args: Record<string, unknown>; at: number }[];
+  /** The most document saves that were ever in flight at once. */
+  maxSavesInFlight: number;
   /** Every key the UI handed over, for the test to check it never comes back. */
   keys: Map<string, string>;
 }
@@ -75,7 +80,8 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
   const reply = options.reply ?? ['Once', ' upon', ' a', ' time', ',', ' a', ' lighthouse', ' keeper', ' wrote', '.'];
   const delayMs = options.delayMs ?? 20;
   const cancelled = new Set<string>();
-  const backend: MockBackend = { calls: [], keys: new Map() };
+  const backend: MockBackend = { calls: [], keys: new Map(), maxSavesInFlight: 0 };
+  let savesInFlight = 0;
   let nextId = 100;
   const documents = new Map<number, Document & { deleted?: boolean }>();
   const revisions: Revision[] = [];
@@ -114,7 +120,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
   mockWindows('main');
   mockIPC(async (cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
-    backend.calls.push({ cmd, args });
+    backend.calls.push({ cmd, args, at: now() });
     if (options.failWith) throw options.failWith;
     switch (cmd) {
       case 'plugin:dialog|open':
@@ -174,6 +180,13 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         return doc;
       }
       case 'save_document': {
+        savesInFlight += 1;
+        backend.maxSavesInFlight = Math.max(backend.maxSavesInFlight, savesInFlight);
+        try {
+          if (options.saveDelayMs) await sleep(options.saveDelayMs);
+        } finally {
+          savesInFlight -= 1;
+        }
         const doc = documents.get(args.id as number);
         if (!doc) fail('not_found', 'no such document');
         Object.assign(doc, { title: args.title, body: args.body, updated_at: now() });
