@@ -3,7 +3,7 @@ use std::time::Instant;
 fn main() {
     let (rows, cols) = (1536 * 30, 576);
     let bytes = vec![0x5au8; rows * WeightType::Q4_1.row_bytes(cols)];
-    let m = QMatrix::new(WeightType::Q4_1, rows, cols, Storage::owned(&bytes), 0);
+    let m = QMatrix::new(WeightType::Q4_1, rows, cols, Storage::owned(&bytes), 0).unwrap();
     let x: Vec<f32> = (0..cols).map(|i| (i as f32).sin()).collect();
     let mut out = vec![0f32; rows];
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
@@ -16,7 +16,7 @@ fn main() {
     }
     // In-cache: small matrix many times.
     let small_rows = 64;
-    let ms = QMatrix::new(WeightType::Q4_1, small_rows, cols, Storage::owned(&bytes[..small_rows * WeightType::Q4_1.row_bytes(cols)]), 0);
+    let ms = QMatrix::new(WeightType::Q4_1, small_rows, cols, Storage::owned(&bytes[..small_rows * WeightType::Q4_1.row_bytes(cols)]), 0).unwrap();
     let mut o2 = vec![0f32; small_rows];
     let t = Instant::now();
     for _ in 0..10000 { pool.install(|| matmul(&ms, &x, &mut o2)); }

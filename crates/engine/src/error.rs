@@ -27,6 +27,19 @@ pub enum EngineError {
     #[error("{} lacks the tensor `{name}`", path.display())]
     MissingTensor { path: PathBuf, name: String },
 
+    #[error("{} has an impossible model setting: {detail}. The file is damaged or was written by a broken converter", path.display())]
+    BadHyperparameter { path: PathBuf, detail: String },
+
+    #[error("{} has tensor `{tensor}` of shape {found}, but its settings need {expected}. The file is damaged or was written by a broken converter", path.display())]
+    TensorShape { path: PathBuf, tensor: String, found: String, expected: String },
+
+    #[error("{} declares more metadata than a model can need: {detail}. The file is damaged or hostile", path.display())]
+    MetadataTooLarge { path: PathBuf, detail: String },
+
+    /// A tensor's bytes are not where or how the kernels can read them (no file path at this level).
+    #[error("tensor data: {0}")]
+    TensorLayout(String),
+
     #[error("not enough memory to load this model: it needs about {needed_mib} MiB but only {available_mib} MiB are available. Close other programs or choose a smaller (more quantised) model")]
     InsufficientMemory { needed_mib: u64, available_mib: u64 },
 
@@ -35,6 +48,9 @@ pub enum EngineError {
 
     #[error("chat template: {0}")]
     Template(String),
+
+    #[error("the model's chat template did too much work ({0}); it may loop forever. Use a model with a simpler template")]
+    TemplateTooExpensive(String),
 
     #[error("the prompt is {prompt_tokens} tokens but the context holds {context_length}; shorten the prompt or raise the context length")]
     ContextOverflow { prompt_tokens: usize, context_length: usize },

@@ -33,6 +33,9 @@ pub struct AttentionTemperature {
     pub original_context: usize,
 }
 
+/// Longest context a file may claim (10M-token models exist; 2^32 is a corrupt header).
+pub const MAX_CONTEXT: usize = 1 << 24;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransformerConfig {
     pub architecture: String,
@@ -61,12 +64,29 @@ impl TransformerConfig {
         let head_dim = gguf.opt_usize(&key("attention.key_length"))?.unwrap_or(n_embd / n_head.max(1));
         let rope_dim = gguf.opt_usize(&key("rope.dimension_count"))?.unwrap_or(head_dim);
         let train_context = gguf.opt_usize(&key("context_length"))?.unwrap_or(2048);
-        let corrupt = |detail: String| EngineError::Corrupt { path: gguf.path().to_path_buf(), detail };
+        let n_layer = gguf.usize(&key("block_count"))?;
+        let n_ff = gguf.usize(&key("feed_forward_length"))?;
+        let bad = |detail: String| EngineError::BadHyperparameter { path: gguf.path().to_path_buf(), detail };
+        // Bounded here, before anything is sized from them; the tensor shapes then pin them exactly.
+        if n_embd == 0 || n_ff == 0 {
+            return Err(bad(format!("embedding length {n_embd} and feed-forward length {n_ff} must both be positive")));
+        }
         if n_head == 0 || n_kv_head == 0 || n_head % n_kv_head != 0 {
-            return Err(corrupt(format!("{n_head} attention heads cannot share {n_kv_head} key/value heads")));
+            return Err(bad(format!("{n_head} attention heads cannot share {n_kv_head} key/value heads")));
+        }
+        if head_dim == 0 || n_head.checked_mul(head_dim).is_none() {
+            return Err(bad(format!("key length {head_dim} with {n_head} heads")));
         }
         if rope_dim > head_dim || rope_dim % 2 != 0 {
-            return Err(corrupt(format!("rotary dimension {rope_dim} does not fit head size {head_dim}")));
+            return Err(bad(format!("rotary dimension {rope_dim} does not fit head size {head_dim}")));
+        }
+        // Every block has nine tensors, so a file cannot hold more blocks than tensors.
+        let tensors = gguf.content().tensor_infos.len();
+        if n_layer == 0 || n_layer > tensors {
+            return Err(bad(format!("block count {n_layer} (the file has {tensors} tensors)")));
+        }
+        if train_context > MAX_CONTEXT {
+            return Err(bad(format!("context length {train_context} (at most {MAX_CONTEXT} is accepted)")));
         }
 
         let factor = gguf.opt_f64(&key("rope.scaling.factor"))?;
@@ -96,26 +116,82 @@ impl TransformerConfig {
             }),
             _ => None,
         };
-        Ok(Self {
-            n_layer: gguf.usize(&key("block_count"))?,
+        let rope_theta = gguf.opt_f64(&key("rope.freq_base"))?.unwrap_or(10_000.0);
+        let rms_eps = gguf.opt_f64(&key("attention.layer_norm_rms_epsilon"))?.unwrap_or(1e-5);
+        if !(rope_theta.is_finite() && rope_theta > 0.0) || !(rms_eps.is_finite() && rms_eps >= 0.0) {
+            return Err(bad(format!("rope base {rope_theta} / norm epsilon {rms_eps}")));
+        }
+        let config = Self {
+            n_layer,
             n_embd,
-            n_ff: gguf.usize(&key("feed_forward_length"))?,
+            n_ff,
             n_head,
             n_kv_head,
             head_dim,
             rope_dim,
-            rope_theta: gguf.opt_f64(&key("rope.freq_base"))?.unwrap_or(10_000.0),
-            rms_eps: gguf.opt_f64(&key("attention.layer_norm_rms_epsilon"))?.unwrap_or(1e-5),
+            rope_theta,
+            rms_eps,
             train_context,
             rope_scaling,
             attention_temperature,
             architecture: arch,
-        })
+        };
+        config.check_tensor_shapes(gguf)?;
+        Ok(config)
     }
 
-    /// Bytes of an f32 key/value cache holding `context` positions.
+    /// Every tensor the decoder reads has the shape the settings imply; returns the vocabulary size
+    /// (rows of `token_embd.weight`). Both backends index by these settings, so this guards both.
+    pub fn check_tensor_shapes(&self, gguf: &GgufFile) -> Result<usize> {
+        let path = gguf.path();
+        let dims = |name: &str| -> Result<Vec<usize>> { Ok(gguf.tensor_location(name)?.1) };
+        let expect = |name: &str, want: &[usize]| -> Result<()> {
+            let found = dims(name)?;
+            if found != want {
+                return Err(EngineError::TensorShape {
+                    path: path.to_path_buf(),
+                    tensor: name.to_string(),
+                    found: format!("{found:?}"),
+                    expected: format!("{want:?}"),
+                });
+            }
+            Ok(())
+        };
+        let (d, ff) = (self.n_embd, self.n_ff);
+        let (q_dim, kv_dim) = (self.n_head * self.head_dim, self.n_kv_head * self.head_dim);
+        let vocab = match dims("token_embd.weight")?[..] {
+            [vocab, _] if vocab > 0 => vocab,
+            _ => 1, // fails just below with the expected shape
+        };
+        expect("token_embd.weight", &[vocab, d])?;
+        if gguf.has_tensor("output.weight") {
+            expect("output.weight", &[vocab, d])?;
+        }
+        expect("output_norm.weight", &[d])?;
+        for i in 0..self.n_layer {
+            let p = |s: &str| format!("blk.{i}.{s}.weight");
+            expect(&p("attn_norm"), &[d])?;
+            expect(&p("ffn_norm"), &[d])?;
+            expect(&p("attn_q"), &[q_dim, d])?;
+            expect(&p("attn_k"), &[kv_dim, d])?;
+            expect(&p("attn_v"), &[kv_dim, d])?;
+            expect(&p("attn_output"), &[d, q_dim])?;
+            expect(&p("ffn_gate"), &[ff, d])?;
+            expect(&p("ffn_up"), &[ff, d])?;
+            expect(&p("ffn_down"), &[d, ff])?;
+        }
+        if gguf.has_tensor("rope_freqs.weight") {
+            expect("rope_freqs.weight", &[self.rope_dim / 2])?;
+        }
+        Ok(vocab)
+    }
+
+    /// Bytes of an f32 key/value cache holding `context` positions; saturates (so it never fits) on overflow.
     pub fn kv_cache_bytes(&self, context: usize) -> u64 {
-        (2 * self.n_layer * self.n_kv_head * self.head_dim * context * 4) as u64
+        [2, self.n_layer, self.n_kv_head, self.head_dim, context, 4]
+            .iter()
+            .try_fold(1u64, |acc, &n| acc.checked_mul(n as u64))
+            .unwrap_or(u64::MAX)
     }
 
     /// Inverse frequencies of the rotary embedding and the factor that scales cos/sin.

@@ -42,7 +42,7 @@ fn matrix_products_are_exact_up_to_activation_rounding_for_every_weight_type() {
             let wq: Vec<f32> = q.dequantize(&Device::Cpu).unwrap().flatten_all().unwrap().to_vec1().unwrap();
             let xt = Tensor::from_vec(x.clone(), (m, cols), &Device::Cpu).unwrap();
             let candle: Vec<f32> = QMatMul::from_qtensor(q).unwrap().forward(&xt).unwrap().flatten_all().unwrap().to_vec1().unwrap();
-            let matrix = QMatrix::new(ours, rows, cols, Storage::owned(&bytes), 0);
+            let matrix = QMatrix::new(ours, rows, cols, Storage::owned(&bytes), 0).unwrap();
             let mut got = vec![0f32; m * rows];
             matmul(&matrix, &x, &mut got);
 

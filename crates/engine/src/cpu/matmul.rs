@@ -10,6 +10,7 @@ use memmap2::Mmap;
 use super::{kernels, GemmX8Fn};
 use super::pool::{current_threads, parallel_for};
 use super::quant::*;
+use crate::error::{EngineError, Result};
 
 /// Bytes a matrix lives in: the memory-mapped model file, or (tests, converted weights) owned memory.
 #[derive(Clone)]
@@ -58,14 +59,25 @@ enum Interleaved {
 }
 
 impl QMatrix {
-    /// # Panics
-    /// If the byte range is outside the storage or misaligned for the block type; the loader checks both.
-    pub fn new(ty: WeightType, rows: usize, cols: usize, storage: Storage, offset: usize) -> Self {
-        let len = rows * ty.row_bytes(cols);
+    /// Fails (rather than panics: the numbers come from the model file) if the byte range is outside the
+    /// storage, misaligned for the block type, or the rows are not whole blocks.
+    pub fn new(ty: WeightType, rows: usize, cols: usize, storage: Storage, offset: usize) -> Result<Self> {
+        if cols % ty.block_len() != 0 {
+            return Err(EngineError::TensorLayout(format!(
+                "rows of {cols} values are not whole blocks of {}",
+                ty.block_len()
+            )));
+        }
         let bytes = storage.bytes();
-        assert!(offset + len <= bytes.len(), "tensor outside the file");
-        assert_eq!((bytes.as_ptr() as usize + offset) % 4, 0, "tensor data misaligned");
-        assert_eq!(cols % ty.block_len(), 0, "row length not a multiple of the block size");
+        let end = ty.row_bytes(cols).checked_mul(rows).and_then(|len| len.checked_add(offset));
+        if !matches!(end, Some(end) if end <= bytes.len()) {
+            return Err(EngineError::TensorLayout(format!("{rows}×{cols} values at byte {offset} lie outside the file")));
+        }
+        if (bytes.as_ptr() as usize + offset) % 4 != 0 {
+            return Err(EngineError::TensorLayout(format!(
+                "the data at byte {offset} is not 4-byte aligned (the file's `general.alignment` is too small)"
+            )));
+        }
         let mut matrix = Self { ty, rows, cols, storage, offset, interleaved: None };
         if rows % 8 == 0 {
             let k = kernels();
@@ -76,7 +88,7 @@ impl QMatrix {
             };
             matrix.release_mapped_copy();
         }
-        matrix
+        Ok(matrix)
     }
 
     /// The rows repacked in groups of eight by `repack`.

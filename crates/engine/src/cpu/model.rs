@@ -78,7 +78,15 @@ fn matrix(gguf: &GgufFile, map: &Arc<memmap2::Mmap>, name: &str) -> Result<QMatr
     let [rows, cols] = dims[..] else {
         return Err(EngineError::Corrupt { path: gguf.path().to_path_buf(), detail: format!("`{name}` is not a matrix") });
     };
-    Ok(QMatrix::new(ty, rows, cols, Storage::Mapped(Arc::clone(map)), offset as usize))
+    let offset = usize::try_from(offset).map_err(|_| corrupt(gguf, format!("`{name}` lies outside the file")))?;
+    QMatrix::new(ty, rows, cols, Storage::Mapped(Arc::clone(map)), offset).map_err(|e| match e {
+        EngineError::TensorLayout(detail) => corrupt(gguf, format!("tensor `{name}`: {detail}")),
+        other => other,
+    })
+}
+
+fn corrupt(gguf: &GgufFile, detail: String) -> EngineError {
+    EngineError::Corrupt { path: gguf.path().to_path_buf(), detail }
 }
 
 fn vector(gguf: &GgufFile, map: &memmap2::Mmap, name: &str, len: usize) -> Result<Vec<f32>> {
@@ -90,7 +98,10 @@ fn vector(gguf: &GgufFile, map: &memmap2::Mmap, name: &str, len: usize) -> Resul
             detail: format!("`{name}` should hold {len} f32/f16 values"),
         });
     }
-    let bytes = &map[offset as usize..offset as usize + ty.row_bytes(len)];
+    let bytes = usize::try_from(offset)
+        .ok()
+        .and_then(|start| map.get(start..start.checked_add(ty.row_bytes(len))?))
+        .ok_or_else(|| corrupt(gguf, format!("`{name}` lies outside the file")))?;
     let mut out = vec![0f32; len];
     super::quant::dequantize_row(ty, bytes, &mut out);
     Ok(out)

@@ -38,7 +38,8 @@ thread_local! {
 
 impl ComputePool {
     /// A pool of `threads` in total: the calling thread works too, so `threads - 1` are spawned.
-    pub fn new(threads: usize) -> Self {
+    /// Fails if the OS refuses a thread (e.g. a thread limit), rather than aborting the app.
+    pub fn new(threads: usize) -> crate::error::Result<Self> {
         let workers = threads.max(1) - 1;
         let shared = Arc::new(Shared {
             workers,
@@ -50,16 +51,17 @@ impl ComputePool {
             shutdown: AtomicBool::new(false),
             job: UnsafeCell::new(None),
         });
-        let handles = (0..workers)
-            .map(|i| {
-                let shared = Arc::clone(&shared);
-                std::thread::Builder::new()
-                    .name(format!("atelier-cpu-{i}"))
-                    .spawn(move || worker(&shared))
-                    .expect("cannot start a compute thread")
-            })
-            .collect();
-        Self { shared, handles }
+        let mut pool = Self { shared: Arc::clone(&shared), handles: Vec::with_capacity(workers) };
+        for i in 0..workers {
+            let shared = Arc::clone(&shared);
+            let handle = std::thread::Builder::new()
+                .name(format!("atelier-cpu-{i}"))
+                .spawn(move || worker(&shared))
+                .map_err(|e| crate::error::EngineError::Device(format!("cannot start CPU thread {} of {threads}: {e}", i + 1)))?;
+            // Dropping `pool` on failure stops the threads already started.
+            pool.handles.push(handle);
+        }
+        Ok(pool)
     }
 
     pub fn threads(&self) -> usize {
@@ -188,7 +190,7 @@ mod tests {
 
     #[test]
     fn every_index_runs_exactly_once() {
-        let pool = ComputePool::new(4);
+        let pool = ComputePool::new(4).unwrap();
         pool.run(|| {
             for n in [0, 1, 2, 7, 1000] {
                 let hits: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
@@ -202,7 +204,7 @@ mod tests {
 
     #[test]
     fn many_steps_in_a_row_and_passes_after_parking() {
-        let pool = ComputePool::new(3);
+        let pool = ComputePool::new(3).unwrap();
         for _ in 0..3 {
             let total = AtomicUsize::new(0);
             pool.run(|| {
