@@ -3,7 +3,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -137,6 +137,10 @@ pub struct Model {
     /// Tokens whose keys/values sit in the cache, so a continued conversation skips them.
     cached_tokens: Vec<u32>,
     pool: Threads,
+    /// The last prompt rendered and tokenised, so `prompt_tokens` then `generate` renders it once.
+    last_prompt: Mutex<Option<(Prompt, Arc<Vec<u32>>)>>,
+    #[cfg(test)]
+    renders: std::sync::atomic::AtomicUsize,
 }
 
 /// How the model's work is spread over CPU threads.
@@ -162,14 +166,28 @@ impl Model {
             token_text(tokenizer.eos_id()),
             |t| tokenizer.token_to_id(t).is_some(),
         )?;
+        let vocab = config.check_tensor_shapes(&gguf)?;
+        if vocab != tokenizer.token_count() {
+            return Err(EngineError::TensorShape {
+                path: gguf.path().to_path_buf(),
+                tensor: "token_embd.weight".into(),
+                found: format!("{vocab} rows"),
+                expected: format!("one row per token of the vocabulary ({})", tokenizer.token_count()),
+            });
+        }
         let context_length = options
             .context_length
             .unwrap_or_else(|| config.train_context.min(DEFAULT_CONTEXT_CAP))
             .max(16);
         let device = options.device.resolve()?;
         if device.is_cpu() {
-            let weights = if options.dequantize { gguf.parameter_count() * 4 } else { gguf.tensor_bytes() };
-            let needed = weights + config.kv_cache_bytes(context_length) + WORKING_MEMORY;
+            let weights = if options.dequantize { gguf.parameter_count().saturating_mul(4) } else { gguf.tensor_bytes() };
+            // cos and sin of every position.
+            let rope_tables = (context_length as u64).saturating_mul(config.rope_dim as u64 * 4);
+            let needed = weights
+                .saturating_add(config.kv_cache_bytes(context_length))
+                .saturating_add(rope_tables)
+                .saturating_add(WORKING_MEMORY);
             check_memory(needed, options.memory_budget.or_else(available_memory))?;
         }
         let info = gguf.info()?;
@@ -184,7 +202,7 @@ impl Model {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
         });
         let pool = match &transformer {
-            Transformer::Cpu(_) => Threads::Compute(ComputePool::new(threads)),
+            Transformer::Cpu(_) => Threads::Compute(ComputePool::new(threads)?),
             // candle schedules on rayon: a pool of the requested size, else rayon's global one.
             Transformer::Candle(_) => match options.threads {
                 Some(n) => Threads::Rayon(
@@ -211,6 +229,9 @@ impl Model {
             pool,
             load_duration: started.elapsed(),
             cached_tokens: Vec::new(),
+            last_prompt: Mutex::new(None),
+            #[cfg(test)]
+            renders: Default::default(),
         })
     }
 
@@ -251,16 +272,34 @@ impl Model {
         self.load_duration
     }
 
-    /// The prompt's token ids as the model will see them.
+    /// The prompt's token ids as the model will see them. A chat's message contents never become control
+    /// tokens (a message that says `<|im_start|>` is text); a raw prompt's control-token text does.
     pub fn prompt_tokens(&self, prompt: &Prompt) -> Result<Vec<u32>> {
-        let text = match prompt {
-            Prompt::Chat(messages) => self.template.render(messages)?,
-            Prompt::Raw(text) => text.clone(),
+        Ok(self.prompt_ids(prompt)?.to_vec())
+    }
+
+    fn prompt_ids(&self, prompt: &Prompt) -> Result<Arc<Vec<u32>>> {
+        let mut last = self.last_prompt.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((cached, ids)) = last.as_ref() {
+            if cached == prompt {
+                return Ok(Arc::clone(ids));
+            }
+        }
+        #[cfg(test)]
+        self.renders.fetch_add(1, Ordering::SeqCst);
+        let (text, untrusted) = match prompt {
+            Prompt::Chat(messages) => {
+                let rendered = self.template.render_prompt(messages, |t| self.tokenizer.contains_control_text(t))?;
+                (rendered.text, rendered.content_ranges)
+            }
+            Prompt::Raw(text) => (text.clone(), Vec::new()),
         };
         if text.is_empty() {
             return Err(EngineError::EmptyPrompt);
         }
-        self.tokenizer.encode(&text, true)
+        let ids = Arc::new(self.tokenizer.encode_guarded(&text, &untrusted, true)?);
+        *last = Some((prompt.clone(), Arc::clone(&ids)));
+        Ok(ids)
     }
 
     /// Logits at every position of `tokens`, computed from an empty cache (for reference checks).
@@ -336,7 +375,17 @@ impl Model {
                 timings: Timings::default(),
             });
         }
-        let prompt = self.prompt_tokens(&request.prompt)?;
+        let prompt = self.prompt_ids(&request.prompt)?;
+        // Rendering is bounded but may take a moment: a cancel during it stops here.
+        if cancel.is_cancelled() {
+            return Ok(Generation {
+                text: String::new(),
+                prompt_tokens: prompt.len(),
+                completion_tokens: 0,
+                stop_reason: StopReason::Cancelled,
+                timings: Timings::default(),
+            });
+        }
         let context = self.context_length();
         if prompt.len() >= context {
             return Err(EngineError::ContextOverflow { prompt_tokens: prompt.len(), context_length: context });
@@ -353,7 +402,7 @@ impl Model {
         self.cached_tokens.extend_from_slice(&prompt[reused..]);
         let prompt_elapsed = started.elapsed();
 
-        let mut history = prompt.clone();
+        let mut history = prompt.to_vec();
         let mut completion_tokens = 0usize;
         let mut first_token_at: Option<Duration> = None;
         let emit = |on_chunk: &mut dyn FnMut(Chunk<'_>), text: &str, completion_tokens: usize, first: Option<Duration>| {
@@ -579,6 +628,23 @@ mod tests {
         assert!(check_memory(10 << 20, None).is_ok());
         let err = check_memory(30 << 20, Some(20 << 20)).unwrap_err();
         assert!(matches!(err, EngineError::InsufficientMemory { needed_mib: 30, available_mib: 20 }));
+    }
+
+    #[test]
+    fn a_prompt_is_rendered_once_per_request() {
+        let file = tempfile::Builder::new().suffix(".gguf").tempfile().unwrap();
+        crate::synthetic::SyntheticSpec::tiny_llama().write(file.path()).unwrap();
+        let mut model = Model::load(file.path(), &LoadOptions::default()).unwrap();
+        let mut request = GenerateRequest::chat("Once upon a time");
+        request.max_tokens = 2;
+        let counted = model.prompt_tokens(&request.prompt).unwrap().len();
+        let generation = model.generate(&request, &CancelToken::new(), &mut |_| {}).unwrap();
+        assert_eq!(generation.prompt_tokens, counted);
+        assert_eq!(model.renders.load(Ordering::SeqCst), 1);
+        // A new conversation is rendered afresh.
+        request.prompt = Prompt::Chat(vec![ChatMessage::user("Another")]);
+        model.generate(&request, &CancelToken::new(), &mut |_| {}).unwrap();
+        assert_eq!(model.renders.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! tokenizer.json. Two kinds exist in GGUF: `gpt2` (byte-level BPE with merges; its pre-tokenizer is
 //! named by `tokenizer.ggml.pre`) and `llama` (SentencePiece BPE with scores and byte fallback).
 
+use std::collections::HashMap;
+use std::ops::Range;
+
 use candle_core::quantized::gguf_file::Value;
 use tokenizers::decoders::byte_fallback::ByteFallback;
 use tokenizers::decoders::byte_level::ByteLevel as ByteLevelDecoder;
@@ -45,7 +48,10 @@ pub enum TokenizerKind {
 }
 
 pub struct Tokenizer {
+    /// Never matches control tokens itself (`encode_special_tokens`): [`Specials`] decides where they are.
     inner: tokenizers::Tokenizer,
+    specials: Specials,
+    token_count: usize,
     kind: TokenizerKind,
     bos_id: Option<u32>,
     eos_id: Option<u32>,
@@ -100,6 +106,15 @@ impl Tokenizer {
             .map(|(text, t)| AddedToken::from(text.clone(), *t == TOKEN_TYPE_CONTROL).normalized(false))
             .collect();
         inner.add_special_tokens(&added);
+        inner.set_encode_special_tokens(true);
+        let specials = Specials::new(
+            tokens
+                .iter()
+                .zip(&token_types)
+                .enumerate()
+                .filter(|(_, (text, t))| **t == TOKEN_TYPE_CONTROL && !text.is_empty())
+                .map(|(id, (text, _))| (text.clone(), id as u32)),
+        );
 
         let mut stop_ids: Vec<u32> = eos_id.into_iter().chain(eot_id).collect();
         for (id, (text, t)) in tokens.iter().zip(&token_types).enumerate() {
@@ -108,7 +123,7 @@ impl Tokenizer {
             }
         }
         let add_bos = gguf.opt_bool("tokenizer.ggml.add_bos_token")?.unwrap_or(default_add_bos) && bos_id.is_some();
-        Ok(Self { inner, kind, bos_id, eos_id, add_bos, stop_ids })
+        Ok(Self { inner, specials, token_count: tokens.len(), kind, bos_id, eos_id, add_bos, stop_ids })
     }
 
     pub fn kind(&self) -> TokenizerKind {
@@ -118,8 +133,20 @@ impl Tokenizer {
     /// Encodes `text`, matching special tokens written in it; adds BOS when the model wants one and
     /// the text does not already start with it (chat templates often write it themselves).
     pub fn encode(&self, text: &str, add_bos: bool) -> Result<Vec<u32>> {
-        let encoding = self.inner.encode_fast(text, false).map_err(|e| EngineError::Tokenizer(e.to_string()))?;
-        let mut ids = encoding.get_ids().to_vec();
+        self.encode_guarded(text, &[], add_bos)
+    }
+
+    /// As [`Self::encode`], but control-token text that overlaps an `untrusted` byte range (message
+    /// contents) is encoded as plain text: a user cannot write a control token.
+    pub fn encode_guarded(&self, text: &str, untrusted: &[Range<usize>], add_bos: bool) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        let mut plain_from = 0;
+        for (at, len, id) in self.specials.find(text, untrusted) {
+            self.encode_plain_into(&text[plain_from..at], &mut ids)?;
+            ids.push(id);
+            plain_from = at + len;
+        }
+        self.encode_plain_into(&text[plain_from..], &mut ids)?;
         if add_bos && self.add_bos {
             if let Some(bos) = self.bos_id {
                 if ids.first() != Some(&bos) {
@@ -128,6 +155,32 @@ impl Tokenizer {
             }
         }
         Ok(ids)
+    }
+
+    /// Encodes `text` with no control tokens matched in it.
+    pub fn encode_plain(&self, text: &str) -> Result<Vec<u32>> {
+        let mut ids = Vec::new();
+        self.encode_plain_into(text, &mut ids)?;
+        Ok(ids)
+    }
+
+    fn encode_plain_into(&self, text: &str, ids: &mut Vec<u32>) -> Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let encoding = self.inner.encode_fast(text, false).map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+        ids.extend_from_slice(encoding.get_ids());
+        Ok(())
+    }
+
+    /// Whether `text` holds the text of a control token (e.g. `<|im_start|>`).
+    pub fn contains_control_text(&self, text: &str) -> bool {
+        self.specials.find(text, &[]).next().is_some()
+    }
+
+    /// Entries of the GGUF's token list (the rows the embedding must have).
+    pub fn token_count(&self) -> usize {
+        self.token_count
     }
 
     /// Decodes ids to text, leaving out control tokens.
@@ -163,6 +216,49 @@ impl Tokenizer {
 
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
+    }
+}
+
+/// Control tokens by first byte, longest first: finds them leftmost-longest, as `tokenizers` does.
+struct Specials {
+    by_first_byte: HashMap<u8, Vec<(String, u32)>>,
+}
+
+impl Specials {
+    fn new(tokens: impl Iterator<Item = (String, u32)>) -> Self {
+        let mut by_first_byte: HashMap<u8, Vec<(String, u32)>> = HashMap::new();
+        for (text, id) in tokens {
+            by_first_byte.entry(text.as_bytes()[0]).or_default().push((text, id));
+        }
+        for list in by_first_byte.values_mut() {
+            list.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+            list.dedup_by(|a, b| a.0 == b.0);
+        }
+        Self { by_first_byte }
+    }
+
+    /// `(start, len, id)` of each control token in `text` that overlaps no `untrusted` range.
+    fn find<'a>(&'a self, text: &'a str, untrusted: &'a [Range<usize>]) -> impl Iterator<Item = (usize, usize, u32)> + 'a {
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            while at < bytes.len() {
+                let start = at;
+                at += 1;
+                let Some(candidates) = self.by_first_byte.get(&bytes[start]) else { continue };
+                if !text.is_char_boundary(start) {
+                    continue;
+                }
+                let allowed = |len: usize| untrusted.iter().all(|r| start + len <= r.start || start >= r.end);
+                if let Some((token, id)) =
+                    candidates.iter().find(|(t, _)| text[start..].starts_with(t.as_str()) && allowed(t.len()))
+                {
+                    at = start + token.len();
+                    return Some((start, token.len(), *id));
+                }
+            }
+            None
+        })
     }
 }
 
