@@ -1,7 +1,7 @@
 // Starts the real Atelier app under Xvfb through tauri-driver (which spawns WebKitWebDriver) and
 // connects a WebDriver session to its window.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -27,6 +27,48 @@ async function waitForPort(port, timeoutMs) {
     await sleep(100);
   }
   throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+}
+
+/** Every process below `root` (tauri-driver starts WebKitWebDriver, which starts the app), from /proc. */
+function descendants(root) {
+  const children = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(Number(name));
+  }
+  const found = [];
+  const queue = [root];
+  while (queue.length) {
+    for (const child of children.get(queue.shift()) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+const isApp = (pid) => {
+  try {
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    const exe = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+    return exe === path.resolve(appBinary) || comm === path.basename(appBinary).slice(0, 15);
+  } catch {
+    return false;
+  }
+};
+
+/** The app processes this launch's tauri-driver started (normally exactly one). */
+function appPids(driverPid) {
+  return descendants(driverPid).filter(isApp);
 }
 
 function start(command, args, env, extraStdio = []) {
@@ -109,11 +151,15 @@ async function launchOnce(env, display) {
         'wdio:enforceWebDriverClassic': true,
       },
     });
+    const launched = driver;
     return {
       browser,
-      driverLog: () => driver.log(),
+      driverLog: () => launched.log(),
+      /** The PIDs of the app this launch started, e.g. to kill it the hard way. */
+      appPids: () => appPids(launched.pid),
       close: async () => {
-        await browser.deleteSession().catch(() => {});
+        // After the app was killed the session may never answer: give it a few seconds, then move on.
+        await Promise.race([browser.deleteSession().catch(() => {}), sleep(5000)]);
         await close();
       },
     };
