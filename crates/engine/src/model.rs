@@ -275,14 +275,20 @@ impl Model {
     /// The prompt's token ids as the model will see them. A chat's message contents never become control
     /// tokens (a message that says `<|im_start|>` is text); a raw prompt's control-token text does.
     pub fn prompt_tokens(&self, prompt: &Prompt) -> Result<Vec<u32>> {
-        Ok(self.prompt_ids(prompt)?.to_vec())
+        Ok(self.prompt_ids(prompt, false)?.to_vec())
     }
 
-    fn prompt_ids(&self, prompt: &Prompt) -> Result<Arc<Vec<u32>>> {
+    /// Renders and tokenises `prompt`, or reuses the result of the `prompt_tokens` call just before;
+    /// `take` uses it up (a template may print today's date, so a later request renders afresh).
+    fn prompt_ids(&self, prompt: &Prompt, take: bool) -> Result<Arc<Vec<u32>>> {
         let mut last = self.last_prompt.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((cached, ids)) = last.as_ref() {
             if cached == prompt {
-                return Ok(Arc::clone(ids));
+                let ids = Arc::clone(ids);
+                if take {
+                    *last = None;
+                }
+                return Ok(ids);
             }
         }
         #[cfg(test)]
@@ -298,7 +304,7 @@ impl Model {
             return Err(EngineError::EmptyPrompt);
         }
         let ids = Arc::new(self.tokenizer.encode_guarded(&text, &untrusted, true)?);
-        *last = Some((prompt.clone(), Arc::clone(&ids)));
+        *last = if take { None } else { Some((prompt.clone(), Arc::clone(&ids))) };
         Ok(ids)
     }
 
@@ -375,7 +381,7 @@ impl Model {
                 timings: Timings::default(),
             });
         }
-        let prompt = self.prompt_ids(&request.prompt)?;
+        let prompt = self.prompt_ids(&request.prompt, true)?;
         // Rendering is bounded but may take a moment: a cancel during it stops here.
         if cancel.is_cancelled() {
             return Ok(Generation {
@@ -641,8 +647,7 @@ mod tests {
         let generation = model.generate(&request, &CancelToken::new(), &mut |_| {}).unwrap();
         assert_eq!(generation.prompt_tokens, counted);
         assert_eq!(model.renders.load(Ordering::SeqCst), 1);
-        // A new conversation is rendered afresh.
-        request.prompt = Prompt::Chat(vec![ChatMessage::user("Another")]);
+        // The next request is rendered afresh (the template may print the date).
         model.generate(&request, &CancelToken::new(), &mut |_| {}).unwrap();
         assert_eq!(model.renders.load(Ordering::SeqCst), 2);
     }

@@ -346,6 +346,14 @@ fn sentencepiece_bpe(
     if scores.len() != tokens.len() {
         return Err(EngineError::Tokenizer(format!("{} tokens but {} scores", tokens.len(), scores.len())));
     }
+    // Deriving merges hashes both halves of every split of every piece: quadratic in a piece's length,
+    // so a vocabulary of huge pieces would hang the load.
+    let work = tokens.iter().fold(0u64, |sum, t| sum.saturating_add((t.len() as u64).saturating_mul(t.chars().count() as u64)));
+    if work > MAX_MERGE_WORK {
+        return Err(EngineError::Tokenizer(
+            "the vocabulary's pieces are far longer than any real tokenizer's; the file is damaged or hostile".into(),
+        ));
+    }
     let vocab: Vocab = tokens.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
     let merges = merges_from_scores(tokens, &scores, &vocab);
     let mut builder = BPE::builder().vocab_and_merges(vocab, merges).byte_fallback(true).fuse_unk(true);
@@ -372,6 +380,9 @@ fn sentencepiece_bpe(
     tokenizer.with_decoder(Some(DecoderSequence::new(decoders)));
     Ok(tokenizer)
 }
+
+/// Bytes hashed deriving SentencePiece merges: real vocabularies (256k short pieces) need under 10^8.
+const MAX_MERGE_WORK: u64 = 1 << 31;
 
 /// Every split of a piece into two pieces of the vocabulary is a merge; higher-scoring results merge first.
 fn merges_from_scores(tokens: &[String], scores: &[f32], vocab: &Vocab) -> Vec<(String, String)> {

@@ -80,10 +80,8 @@ impl TransformerConfig {
         if rope_dim > head_dim || rope_dim % 2 != 0 {
             return Err(bad(format!("rotary dimension {rope_dim} does not fit head size {head_dim}")));
         }
-        // Every block has nine tensors, so a file cannot hold more blocks than tensors.
-        let tensors = gguf.content().tensor_infos.len();
-        if n_layer == 0 || n_layer > tensors {
-            return Err(bad(format!("block count {n_layer} (the file has {tensors} tensors)")));
+        if n_layer == 0 {
+            return Err(bad("block count 0: the model has no layers".into()));
         }
         if train_context > MAX_CONTEXT {
             return Err(bad(format!("context length {train_context} (at most {MAX_CONTEXT} is accepted)")));
@@ -168,6 +166,14 @@ impl TransformerConfig {
             expect("output.weight", &[vocab, d])?;
         }
         expect("output_norm.weight", &[d])?;
+        // Every block has nine tensors, so a file cannot hold more blocks than tensors.
+        let tensors = gguf.content().tensor_infos.len();
+        if self.n_layer > tensors {
+            return Err(EngineError::BadHyperparameter {
+                path: path.to_path_buf(),
+                detail: format!("block count {} (the file has {tensors} tensors)", self.n_layer),
+            });
+        }
         for i in 0..self.n_layer {
             let p = |s: &str| format!("blk.{i}.{s}.weight");
             expect(&p("attn_norm"), &[d])?;

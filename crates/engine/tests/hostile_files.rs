@@ -211,3 +211,18 @@ fn a_quantised_matrix_outside_its_bytes_or_misaligned_is_an_error() {
         assert!(matches!(err, EngineError::TensorLayout(_)), "{err:?}");
     }
 }
+
+#[test]
+fn a_sentencepiece_vocabulary_of_huge_pieces_fails_instead_of_hanging() {
+    // Deriving merges from three 200 KB pieces would hash about 10^11 bytes.
+    let file = synthetic(|_| {}, |w| {
+        let mut tokens: Vec<String> = (0..297).map(|i| format!("t{i}")).collect();
+        tokens.extend((0..3).map(|i| format!("{i}").repeat(200_000)));
+        w.meta("tokenizer.ggml.model", "llama")
+            .meta("tokenizer.ggml.tokens", MetaValue::Strings(tokens))
+            .meta("tokenizer.ggml.scores", MetaValue::F32s(vec![0.0; 300]))
+            .meta("tokenizer.ggml.token_type", MetaValue::I32s(vec![1; 300]));
+    });
+    let err = load_err(file.path());
+    assert!(matches!(err, EngineError::Tokenizer(_)), "{err:?}");
+}
