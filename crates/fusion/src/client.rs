@@ -61,6 +61,7 @@ impl LedgerSink for MemoryLedger {
 #[derive(Clone)]
 pub struct OutboundClient {
     http: reqwest::Client,
+    connect_timeout: Duration,
     offline: Arc<AtomicBool>,
     ledger: Option<Arc<dyn LedgerSink>>,
 }
@@ -77,13 +78,24 @@ pub(crate) fn now_ms() -> i64 {
 
 impl OutboundClient {
     pub fn new(connect_timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
+        Self { http: Self::build_http(connect_timeout, true), connect_timeout, offline: Arc::new(AtomicBool::new(false)), ledger: None }
+    }
+
+    fn build_http(connect_timeout: Duration, follow_redirects: bool) -> reqwest::Client {
+        let redirects = if follow_redirects { reqwest::redirect::Policy::default() } else { reqwest::redirect::Policy::none() };
+        reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .tcp_nodelay(true)
+            .redirect(redirects)
             .user_agent(concat!("Atelier/", env!("CARGO_PKG_VERSION")))
             .build()
-            .expect("the HTTP client builds with static settings");
-        Self { http, offline: Arc::new(AtomicBool::new(false)), ledger: None }
+            .expect("the HTTP client builds with static settings")
+    }
+
+    /// The same door (offline switch and ledger shared) but redirects come back as responses, so the
+    /// caller decides which to follow (the model downloader does).
+    pub fn without_redirects(&self) -> Self {
+        Self { http: Self::build_http(self.connect_timeout, false), ..self.clone() }
     }
 
     pub fn with_ledger(mut self, ledger: Arc<dyn LedgerSink>) -> Self {
