@@ -5,15 +5,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use atelier_engine::{
-    CancelToken, ChatMessage, DeviceChoice, GenerateRequest, Generation, GgufFile, LoadOptions, Prompt, SamplingParams, StopReason,
+    CancelToken, ChatMessage, DeviceChoice, GenerateRequest, Generation, LoadOptions, Prompt, SamplingParams, StopReason,
 };
 use atelier_store::{MemberRole, ModelRecord, NewMember, NewRun, RunKind, RunStatus};
-use futures::StreamExt;
+use atelier_studio::{Download, DownloadProgress, StudioError};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tauri::ipc::Channel;
 use tauri::State;
-use tokio::io::AsyncWriteExt;
 
 use crate::state::{AppState, CmdResult, CommandError, ModelStatus};
 
@@ -57,32 +55,11 @@ pub async fn startup_model(state: &AppState) -> Result<PathBuf, atelier_engine::
 
 /// Validates a GGUF and records it in the library.
 async fn register(store: &atelier_store::Store, path: &Path, source_url: Option<&str>) -> CmdResult<ModelRecord> {
-    let path = path.to_path_buf();
-    let (info, supported) = tokio::task::spawn_blocking({
-        let path = path.clone();
-        move || -> CmdResult<_> {
-            let gguf = GgufFile::open(&path)?;
-            let info = gguf.info()?;
-            gguf.require_supported_architecture()?;
-            Ok((info, true))
-        }
-    })
-    .await
-    .map_err(|e| CommandError::new("internal", e.to_string()))??;
-    debug_assert!(supported);
-    Ok(store
-        .models()
-        .upsert(
-            &path.to_string_lossy(),
-            &info.name,
-            &info.architecture,
-            &info.quantization,
-            info.file_size as i64,
-            info.parameters as i64,
-            None,
-            source_url,
-        )
-        .await?)
+    atelier_studio::register(store, path, source_url, None).await.map_err(studio_error)
+}
+
+fn studio_error(err: StudioError) -> CommandError {
+    CommandError::new(err.kind(), err.to_string())
 }
 
 #[tauri::command]
@@ -344,8 +321,8 @@ pub enum DownloadEvent {
     Done(ModelRecord),
 }
 
-/// Downloads a GGUF into the models folder with resume (HTTP Range on the `.part` file) and an optional
-/// sha256 check; cancelling pauses (the partial file stays for the next call).
+/// Downloads a GGUF into the models folder (atelier_studio::download: resume, checks before the file
+/// is moved into place, never overwriting a model); cancelling pauses (the partial file stays).
 #[tauri::command]
 pub async fn download_model(
     state: State<'_, AppState>,
@@ -355,102 +332,31 @@ pub async fn download_model(
     on_event: Channel<DownloadEvent>,
 ) -> CmdResult<ModelRecord> {
     let cancel = state.begin(&id);
-    let result = download(&state, &url, sha256, &on_event, cancel).await;
+    let result = download(&state, url, sha256, &on_event, &cancel).await;
     state.end(&id);
     result
 }
 
 async fn download(
     state: &AppState,
-    url: &str,
+    url: String,
     sha256: Option<String>,
     on_event: &Channel<DownloadEvent>,
-    cancel: tokio_util::sync::CancellationToken,
+    cancel: &tokio_util::sync::CancellationToken,
 ) -> CmdResult<ModelRecord> {
     let store = state.store()?;
-    let name = url.rsplit('/').next().and_then(|n| n.split('?').next()).filter(|n| n.ends_with(".gguf")).ok_or_else(|| {
-        CommandError::new("invalid", "The address should end with the model's file name, e.g. …/model-Q4_K_M.gguf")
-    })?;
     let dir = atelier_engine::default_model::user_models_dir().ok_or_else(|| CommandError::new("io", "no folder to keep models in"))?;
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| CommandError::new("io", e.to_string()))?;
-    let target = dir.join(name);
-    let partial = dir.join(format!("{name}.part"));
-    let mut have = tokio::fs::metadata(&partial).await.map(|m| m.len()).unwrap_or(0);
-
-    let mut headers = reqwest::header::HeaderMap::new();
-    if have > 0 {
-        headers.insert(reqwest::header::RANGE, format!("bytes={have}-").parse().unwrap());
-    }
-    let response = state.client.get("download", url, headers).await.map_err(|e| CommandError::new("network", e.to_string()))?;
-    let status = response.response.status();
-    if !(status.is_success()) {
-        return Err(CommandError::new("network", format!("the server answered {status}")));
-    }
-    if have > 0 && status != reqwest::StatusCode::PARTIAL_CONTENT {
-        // The server ignored the range: start over.
-        have = 0;
-    }
-    let total = response.response.content_length().map(|l| l + have);
-    let mut file = tokio::fs::OpenOptions::new()
-        .create(true)
-        .append(have > 0)
-        .write(true)
-        .truncate(have == 0)
-        .open(&partial)
-        .await
-        .map_err(|e| CommandError::new("io", e.to_string()))?;
-    let started = Instant::now();
-    let mut downloaded = have;
-    let mut last_report = Instant::now();
-    let entry = response.entry;
-    let mut body = response.response.bytes_stream();
-    loop {
-        let chunk = tokio::select! {
-            chunk = body.next() => chunk,
-            _ = cancel.cancelled() => {
-                file.flush().await.ok();
-                return Err(CommandError::new("paused", "Download paused; start it again to resume."));
+    let request = Download::new(url, dir).sha256(sha256);
+    let record = atelier_studio::download(&state.client, store, &request, cancel, |progress| {
+        let _ = on_event.send(match progress {
+            DownloadProgress::Receiving { downloaded, total, bytes_per_second, eta_seconds } => {
+                DownloadEvent::Progress { downloaded, total, bytes_per_second, eta_seconds }
             }
-        };
-        let Some(chunk) = chunk else { break };
-        let chunk = chunk.map_err(|e| CommandError::new("network", format!("the download broke off ({e}); start it again to resume")))?;
-        entry.add_received(chunk.len() as u64);
-        file.write_all(&chunk).await.map_err(|e| CommandError::new("io", format!("cannot write the model file: {e}")))?;
-        downloaded += chunk.len() as u64;
-        if last_report.elapsed().as_millis() >= 200 {
-            last_report = Instant::now();
-            let speed = (downloaded - have) as f64 / started.elapsed().as_secs_f64().max(1e-3);
-            let eta = total.map(|t| (t.saturating_sub(downloaded)) as f64 / speed.max(1.0));
-            let _ = on_event.send(DownloadEvent::Progress { downloaded, total, bytes_per_second: speed, eta_seconds: eta });
-        }
-    }
-    file.flush().await.map_err(|e| CommandError::new("io", e.to_string()))?;
-    drop(file);
-    let _ = on_event.send(DownloadEvent::Verifying);
-    if let Some(expected) = sha256.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()) {
-        let path = partial.clone();
-        let actual = tokio::task::spawn_blocking(move || -> std::io::Result<String> {
-            let mut hasher = Sha256::new();
-            let mut file = std::fs::File::open(path)?;
-            std::io::copy(&mut file, &mut hasher)?;
-            Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
-        })
-        .await
-        .map_err(|e| CommandError::new("internal", e.to_string()))?
-        .map_err(|e| CommandError::new("io", e.to_string()))?;
-        if actual != expected {
-            let _ = tokio::fs::remove_file(&partial).await;
-            return Err(CommandError::new("checksum", format!("The download is corrupt (sha256 {actual}, expected {expected}); it was deleted.")));
-        }
-    }
-    tokio::fs::rename(&partial, &target).await.map_err(|e| CommandError::new("io", e.to_string()))?;
-    let record = match register(store, &target, Some(url)).await {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&target).await;
-            return Err(e);
-        }
-    };
+            DownloadProgress::Verifying => DownloadEvent::Verifying,
+        });
+    })
+    .await
+    .map_err(studio_error)?;
     let _ = on_event.send(DownloadEvent::Done(record.clone()));
     Ok(record)
 }
