@@ -1,6 +1,11 @@
 //! API keys live in the OS keychain and nowhere else. [`SecretStore`] is the small trait the app and
-//! the fusion engine use; [`KeyringStore`] is the real one (service `atelier`, account = provider id),
-//! [`MemoryStore`] is for tests. Secrets travel as [`SecretString`], whose `Debug` prints `[REDACTED]`.
+//! the fusion engine use; [`KeyringStore`] is the real one (service `atelier`, account =
+//! `provider@origin`), [`MemoryStore`] is for tests. Secrets travel as [`SecretString`], whose `Debug`
+//! prints `[REDACTED]`.
+//!
+//! A key is filed under a [`KeyScope`]: the provider id **and the origin** (scheme, host, port) it was
+//! given for. A provider re-pointed to another host (an edited URL, a panel file, an imported bundle)
+//! asks for a different scope and finds no key, so a key can only ever reach the origin it was set for.
 //!
 //! keyring 3.6 rather than 4: 4 moved the platform stores into separate `keyring-core` crates whose
 //! Linux Secret Service store was not yet checked headless here, while 3.6 with `sync-secret-service`
@@ -8,6 +13,9 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+mod origin;
+pub use origin::{strip_secrets, KeyScope, Origin};
 
 pub use secrecy::{ExposeSecret, SecretString};
 
@@ -28,6 +36,8 @@ pub enum KeysError {
     InvalidId(String),
     #[error("the key is empty")]
     EmptySecret,
+    #[error("`{url}` is not a usable address: {reason}")]
+    InvalidUrl { url: String, reason: String },
     #[error("keychain error: {0}")]
     Backend(String),
 }
@@ -36,16 +46,21 @@ pub type Result<T, E = KeysError> = std::result::Result<T, E>;
 
 /// Where provider keys are kept. Implementations never log or display a secret.
 pub trait SecretStore: Send + Sync {
-    fn set(&self, provider_id: &str, secret: &SecretString) -> Result<()>;
-    fn get(&self, provider_id: &str) -> Result<Option<SecretString>>;
+    fn set(&self, scope: &KeyScope, secret: &SecretString) -> Result<()>;
+    fn get(&self, scope: &KeyScope) -> Result<Option<SecretString>>;
     /// `true` if a key was deleted.
-    fn delete(&self, provider_id: &str) -> Result<bool>;
-    fn has(&self, provider_id: &str) -> Result<bool> {
-        Ok(self.get(provider_id)?.is_some())
+    fn delete(&self, scope: &KeyScope) -> Result<bool>;
+    fn has(&self, scope: &KeyScope) -> Result<bool> {
+        Ok(self.get(scope)?.is_some())
+    }
+    /// Removes and returns a key filed by an earlier Atelier under the bare provider id (no origin).
+    /// The caller re-files it under a scope it can vouch for (a built-in preset's own origin).
+    fn take_unscoped(&self, _provider_id: &str) -> Result<Option<SecretString>> {
+        Ok(None)
     }
 }
 
-fn check_id(id: &str) -> Result<()> {
+pub(crate) fn check_id(id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 128
         && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
@@ -82,9 +97,8 @@ impl KeyringStore {
         Self { service: service.into() }
     }
 
-    fn entry(&self, id: &str) -> Result<keyring::Entry> {
-        check_id(id)?;
-        keyring::Entry::new(&self.service, id).map_err(map_error)
+    fn entry(&self, account: &str) -> Result<keyring::Entry> {
+        keyring::Entry::new(&self.service, account).map_err(map_error)
     }
 
     /// Checks that a keychain answers, so the app can say so before the user types a key.
@@ -112,26 +126,45 @@ fn map_error(err: keyring::Error) -> KeysError {
     }
 }
 
-impl SecretStore for KeyringStore {
-    fn set(&self, provider_id: &str, secret: &SecretString) -> Result<()> {
-        check_secret(secret)?;
-        self.entry(provider_id)?.set_password(secret.expose_secret()).map_err(map_error)
-    }
-
-    fn get(&self, provider_id: &str) -> Result<Option<SecretString>> {
-        match self.entry(provider_id)?.get_password() {
+impl KeyringStore {
+    fn read(&self, account: &str) -> Result<Option<SecretString>> {
+        match self.entry(account)?.get_password() {
             Ok(secret) => Ok(Some(SecretString::from(secret))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_error(e)),
         }
     }
 
-    fn delete(&self, provider_id: &str) -> Result<bool> {
-        match self.entry(provider_id)?.delete_credential() {
+    fn remove(&self, account: &str) -> Result<bool> {
+        match self.entry(account)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring::Error::NoEntry) => Ok(false),
             Err(e) => Err(map_error(e)),
         }
+    }
+}
+
+impl SecretStore for KeyringStore {
+    fn set(&self, scope: &KeyScope, secret: &SecretString) -> Result<()> {
+        check_secret(secret)?;
+        self.entry(&scope.account())?.set_password(secret.expose_secret()).map_err(map_error)
+    }
+
+    fn get(&self, scope: &KeyScope) -> Result<Option<SecretString>> {
+        self.read(&scope.account())
+    }
+
+    fn delete(&self, scope: &KeyScope) -> Result<bool> {
+        self.remove(&scope.account())
+    }
+
+    fn take_unscoped(&self, provider_id: &str) -> Result<Option<SecretString>> {
+        check_id(provider_id)?;
+        let key = self.read(provider_id)?;
+        if key.is_some() {
+            self.remove(provider_id)?;
+        }
+        Ok(key)
     }
 }
 
@@ -148,22 +181,34 @@ impl std::fmt::Debug for MemoryStore {
     }
 }
 
-impl SecretStore for MemoryStore {
-    fn set(&self, provider_id: &str, secret: &SecretString) -> Result<()> {
+impl MemoryStore {
+    /// Files a key the way an earlier Atelier did, under the bare provider id (migration tests).
+    pub fn set_unscoped(&self, provider_id: &str, secret: &SecretString) -> Result<()> {
         check_id(provider_id)?;
         check_secret(secret)?;
         self.keys.lock().unwrap().insert(provider_id.to_string(), secret.clone());
         Ok(())
     }
+}
 
-    fn get(&self, provider_id: &str) -> Result<Option<SecretString>> {
-        check_id(provider_id)?;
-        Ok(self.keys.lock().unwrap().get(provider_id).cloned())
+impl SecretStore for MemoryStore {
+    fn set(&self, scope: &KeyScope, secret: &SecretString) -> Result<()> {
+        check_secret(secret)?;
+        self.keys.lock().unwrap().insert(scope.account(), secret.clone());
+        Ok(())
     }
 
-    fn delete(&self, provider_id: &str) -> Result<bool> {
+    fn get(&self, scope: &KeyScope) -> Result<Option<SecretString>> {
+        Ok(self.keys.lock().unwrap().get(&scope.account()).cloned())
+    }
+
+    fn delete(&self, scope: &KeyScope) -> Result<bool> {
+        Ok(self.keys.lock().unwrap().remove(&scope.account()).is_some())
+    }
+
+    fn take_unscoped(&self, provider_id: &str) -> Result<Option<SecretString>> {
         check_id(provider_id)?;
-        Ok(self.keys.lock().unwrap().remove(provider_id).is_some())
+        Ok(self.keys.lock().unwrap().remove(provider_id))
     }
 }
 
@@ -171,23 +216,53 @@ impl SecretStore for MemoryStore {
 mod tests {
     use super::*;
 
+    fn scope(id: &str, url: &str) -> KeyScope {
+        KeyScope::new(id, url).unwrap()
+    }
+
     #[test]
     fn memory_store_round_trips_and_deletes() {
         let store = MemoryStore::default();
-        assert!(!store.has("openrouter").unwrap());
-        store.set("openrouter", &SecretString::from("sk-or-123")).unwrap();
-        assert!(store.has("openrouter").unwrap());
-        assert_eq!(store.get("openrouter").unwrap().unwrap().expose_secret(), "sk-or-123");
-        assert!(store.delete("openrouter").unwrap());
-        assert!(!store.delete("openrouter").unwrap());
-        assert!(store.get("openrouter").unwrap().is_none());
+        let or = scope("openrouter", "https://openrouter.ai/api/v1");
+        assert!(!store.has(&or).unwrap());
+        store.set(&or, &SecretString::from("sk-or-123")).unwrap();
+        assert!(store.has(&or).unwrap());
+        assert_eq!(store.get(&or).unwrap().unwrap().expose_secret(), "sk-or-123");
+        assert!(store.delete(&or).unwrap());
+        assert!(!store.delete(&or).unwrap());
+        assert!(store.get(&or).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_key_is_bound_to_its_origin() {
+        let store = MemoryStore::default();
+        store.set(&scope("openai", "https://api.openai.com/v1"), &SecretString::from("sk-real")).unwrap();
+        // Same origin, other path or explicit default port: the same key.
+        assert!(store.has(&scope("openai", "https://API.openai.com:443/v2/")).unwrap());
+        // Another host, scheme or port: no key.
+        for elsewhere in ["https://elsewhere/v1", "https://api.openai.com:8443/v1", "https://api.openai.com.evil/v1"] {
+            assert!(!store.has(&scope("openai", elsewhere)).unwrap(), "{elsewhere} got the key");
+        }
+        // Clear text to the same host is no scope at all.
+        assert!(KeyScope::new("openai", "http://api.openai.com/v1").is_err());
+        // Another provider at the same origin: no key either.
+        assert!(!store.has(&scope("other", "https://api.openai.com/v1")).unwrap());
+    }
+
+    #[test]
+    fn an_unscoped_key_is_taken_once() {
+        let store = MemoryStore::default();
+        store.set_unscoped("mistral", &SecretString::from("old-key")).unwrap();
+        assert_eq!(store.take_unscoped("mistral").unwrap().unwrap().expose_secret(), "old-key");
+        assert!(store.take_unscoped("mistral").unwrap().is_none());
     }
 
     #[test]
     fn secrets_never_show_in_debug_output() {
         let store = MemoryStore::default();
-        store.set("mistral", &SecretString::from("super-secret-key")).unwrap();
-        let secret = store.get("mistral").unwrap().unwrap();
+        let mistral = scope("mistral", "https://api.mistral.ai/v1");
+        store.set(&mistral, &SecretString::from("super-secret-key")).unwrap();
+        let secret = store.get(&mistral).unwrap().unwrap();
         assert!(!format!("{secret:?}").contains("super-secret-key"));
         assert!(!format!("{store:?}").contains("super-secret-key"));
         assert!(format!("{store:?}").contains("mistral"));
@@ -196,8 +271,8 @@ mod tests {
     #[test]
     fn bad_ids_and_empty_keys_are_refused() {
         let store = MemoryStore::default();
-        assert!(matches!(store.set("../etc", &SecretString::from("x")), Err(KeysError::InvalidId(_))));
-        assert!(matches!(store.set("", &SecretString::from("x")), Err(KeysError::InvalidId(_))));
-        assert!(matches!(store.set("ok", &SecretString::from("  ")), Err(KeysError::EmptySecret)));
+        assert!(matches!(KeyScope::new("../etc", "https://x.example"), Err(KeysError::InvalidId(_))));
+        assert!(matches!(KeyScope::new("", "https://x.example"), Err(KeysError::InvalidId(_))));
+        assert!(matches!(store.set(&scope("ok", "https://x.example"), &SecretString::from("  ")), Err(KeysError::EmptySecret)));
     }
 }

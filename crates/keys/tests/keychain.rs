@@ -2,7 +2,7 @@
 //! gnome-keyring and a temporary HOME, with ATELIER_REQUIRE_KEYRING=1 so a missing keychain fails the run;
 //! elsewhere, without a keychain, the round trip reports itself skipped.
 
-use atelier_keys::{ExposeSecret, KeyringStore, KeysError, SecretStore, SecretString};
+use atelier_keys::{ExposeSecret, KeyScope, KeyringStore, KeysError, SecretStore, SecretString};
 
 fn store() -> Option<KeyringStore> {
     let store = KeyringStore::with_service(format!("atelier-test-{}", std::process::id()));
@@ -19,7 +19,7 @@ fn store() -> Option<KeyringStore> {
 #[test]
 fn a_key_round_trips_through_the_real_keychain() {
     let Some(store) = store() else { return };
-    let id = "openrouter";
+    let id = &KeyScope::new("openrouter", "https://openrouter.ai/api/v1").unwrap();
     let key = SecretString::from("sk-or-v1-test-0123456789");
     store.set(id, &key).unwrap();
     assert!(store.has(id).unwrap());
@@ -35,12 +35,16 @@ fn a_key_round_trips_through_the_real_keychain() {
 #[test]
 fn keys_of_different_providers_are_separate() {
     let Some(store) = store() else { return };
-    store.set("mistral", &SecretString::from("m-key")).unwrap();
-    store.set("openai", &SecretString::from("o-key")).unwrap();
-    assert_eq!(store.get("mistral").unwrap().unwrap().expose_secret(), "m-key");
-    assert_eq!(store.get("openai").unwrap().unwrap().expose_secret(), "o-key");
-    store.delete("mistral").unwrap();
-    store.delete("openai").unwrap();
+    let mistral = KeyScope::new("mistral", "https://api.mistral.ai/v1").unwrap();
+    let openai = KeyScope::new("openai", "https://api.openai.com/v1").unwrap();
+    store.set(&mistral, &SecretString::from("m-key")).unwrap();
+    store.set(&openai, &SecretString::from("o-key")).unwrap();
+    assert_eq!(store.get(&mistral).unwrap().unwrap().expose_secret(), "m-key");
+    assert_eq!(store.get(&openai).unwrap().unwrap().expose_secret(), "o-key");
+    // The same provider re-pointed to another host finds no key in the real keychain either.
+    assert!(store.get(&KeyScope::new("openai", "https://elsewhere.example/v1").unwrap()).unwrap().is_none());
+    store.delete(&mistral).unwrap();
+    store.delete(&openai).unwrap();
 }
 
 /// With no Secret Service on the bus, the error says how to fix it; nothing falls back to a file.
@@ -49,7 +53,8 @@ fn no_keychain_is_a_clear_error_not_a_plaintext_fallback() {
     // A child process whose session bus points nowhere.
     if std::env::var("ATELIER_KEYS_CHILD").is_ok() {
         let store = KeyringStore::with_service("atelier-test-nobus");
-        let err = store.set("openrouter", &SecretString::from("sk-x")).unwrap_err();
+        let scope = KeyScope::new("openrouter", "https://openrouter.ai/api/v1").unwrap();
+        let err = store.set(&scope, &SecretString::from("sk-x")).unwrap_err();
         assert!(matches!(err, KeysError::Unavailable { .. }), "{err:?}");
         assert!(err.to_string().contains("gnome-keyring"), "{err}");
         assert!(err.to_string().contains("never written to a plain file"));
