@@ -26,7 +26,7 @@ fn main() {
         let client = OutboundClient::new(Duration::from_secs(2));
         let keys = Arc::new(MemoryStore::default());
         let seat = |model: String| -> MemberSpec {
-            MemberSpec::new(Arc::new(OpenAiProvider::new("bench", &server.url, model, client.clone(), keys.clone()).without_key()))
+            MemberSpec::new(Arc::new(OpenAiProvider::new("bench", &server.url, model, client.clone(), keys.clone()).unwrap().without_key()))
         };
         println!("{:>7} {:>11} {:>11} {:>13} {:>11} {:>9}", "members", "wall ms", "nominal ms", "overhead ms", "overhead %", "internal");
         let mut report = Vec::new();

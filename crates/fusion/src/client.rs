@@ -2,6 +2,10 @@
 //! opened; otherwise each request is recorded in the privacy ledger when it is sent (provider, model,
 //! endpoint, bytes) and completed when it ends (bytes received, tokens, cost, status). Prompt text is
 //! never logged.
+//!
+//! Chat requests follow no redirect (a 307/308 would re-send the prompt, and the key, to another host),
+//! go over https unless the server is on this computer, and time out when the server goes quiet.
+//! Turning offline mode on also ends every request already in flight.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -58,11 +62,16 @@ impl LedgerSink for MemoryLedger {
     }
 }
 
+/// How long a server may stay silent mid-reply before the request is given up.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(120);
+
 #[derive(Clone)]
 pub struct OutboundClient {
     http: reqwest::Client,
-    connect_timeout: Duration,
     offline: Arc<AtomicBool>,
+    /// Signalled when offline mode is turned on, so requests in flight stop.
+    went_offline: Arc<tokio::sync::watch::Sender<bool>>,
+    read_timeout: Duration,
     ledger: Option<Arc<dyn LedgerSink>>,
 }
 
@@ -78,24 +87,33 @@ pub(crate) fn now_ms() -> i64 {
 
 impl OutboundClient {
     pub fn new(connect_timeout: Duration) -> Self {
-        Self { http: Self::build_http(connect_timeout, true), connect_timeout, offline: Arc::new(AtomicBool::new(false)), ledger: None }
+        Self::with_read_timeout(connect_timeout, READ_TIMEOUT)
     }
 
-    fn build_http(connect_timeout: Duration, follow_redirects: bool) -> reqwest::Client {
-        let redirects = if follow_redirects { reqwest::redirect::Policy::default() } else { reqwest::redirect::Policy::none() };
-        reqwest::Client::builder()
+    pub fn with_read_timeout(connect_timeout: Duration, read_timeout: Duration) -> Self {
+        let http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
+            .read_timeout(read_timeout)
+            // Redirects come back as responses: a chat request is never re-sent elsewhere, and the
+            // downloader decides by hand which redirects it follows.
+            .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true)
-            .redirect(redirects)
             .user_agent(concat!("Atelier/", env!("CARGO_PKG_VERSION")))
             .build()
-            .expect("the HTTP client builds with static settings")
+            .expect("the HTTP client builds with static settings");
+        Self {
+            http,
+            offline: Arc::new(AtomicBool::new(false)),
+            went_offline: Arc::new(tokio::sync::watch::channel(false).0),
+            read_timeout,
+            ledger: None,
+        }
     }
 
-    /// The same door (offline switch and ledger shared) but redirects come back as responses, so the
-    /// caller decides which to follow (the model downloader does).
+    /// The same door (offline switch and ledger shared); redirects come back as responses, so the caller
+    /// decides which to follow (the model downloader does). Every client already works so: this names it.
     pub fn without_redirects(&self) -> Self {
-        Self { http: Self::build_http(self.connect_timeout, false), ..self.clone() }
+        self.clone()
     }
 
     pub fn with_ledger(mut self, ledger: Arc<dyn LedgerSink>) -> Self {
@@ -103,9 +121,16 @@ impl OutboundClient {
         self
     }
 
-    /// Offline mode: shared by every clone of this client.
+    /// Offline mode: shared by every clone of this client. Turning it on ends requests in flight.
     pub fn set_offline(&self, offline: bool) {
         self.offline.store(offline, Ordering::SeqCst);
+        self.went_offline.send_replace(offline);
+    }
+
+    /// Resolves once offline mode is on (at once if it already is): requests in flight select on it.
+    pub async fn offline_turned_on(&self) {
+        let mut watch = self.went_offline.subscribe();
+        let _ = watch.wait_for(|offline| *offline).await;
     }
 
     pub fn is_offline(&self) -> bool {
@@ -124,6 +149,8 @@ impl OutboundClient {
         if self.is_offline() {
             return Err(MemberError::Offline);
         }
+        // Prompts travel over https unless the server is on this computer.
+        atelier_keys::Origin::parse(url).map_err(|e| MemberError::InvalidEndpoint(e.to_string()))?;
         let bytes = serde_json::to_vec(body).map_err(|e| MemberError::Malformed(e.to_string()))?;
         let header_bytes: usize = headers.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
         let request = self
@@ -153,24 +180,57 @@ impl OutboundClient {
         bytes_sent: u64,
         request: reqwest::RequestBuilder,
     ) -> Result<LedgeredResponse, MemberError> {
+        // The ledger shows where a request went, never a token hidden in its query or userinfo.
+        let endpoint = atelier_keys::strip_secrets(url);
         let entry = LedgerEntry::open(self.ledger.clone(), LedgerRecord {
             at_ms: now_ms(),
             provider: provider.to_string(),
             model: model.to_string(),
-            endpoint: url.to_string(),
+            endpoint: endpoint.clone(),
             bytes_sent,
         });
-        match request.send().await {
+        let sent = tokio::select! {
+            sent = request.send() => sent,
+            _ = self.offline_turned_on() => {
+                entry.set_status("offline".into());
+                return Err(MemberError::Offline);
+            }
+        };
+        match sent {
             Ok(response) => {
+                tracing::debug!(provider, model, endpoint = %endpoint, bytes_sent, status = response.status().as_u16(), "request answered");
                 entry.set_status(response.status().as_u16().to_string());
                 Ok(LedgeredResponse { response, entry })
             }
             Err(e) => {
-                entry.set_status("connection failed".into());
-                Err(MemberError::Connect { url: url.to_string(), message: root_cause(&e) })
+                tracing::debug!(provider, model, endpoint = %endpoint, error = %root_cause(&e), "request failed");
+                entry.set_status(if e.is_timeout() { "timeout" } else { "connection failed" }.into());
+                if e.is_timeout() {
+                    return Err(MemberError::Timeout { phase: "waiting for the server", after: self.read_timeout });
+                }
+                Err(MemberError::Connect { url: endpoint, message: root_cause(&e) })
             }
         }
     }
+}
+
+/// Reads at most `cap` bytes of a body (error pages, model lists): a server cannot make Atelier hold an
+/// endless reply in memory. Anything past the cap is dropped, and `truncated` says so.
+pub async fn read_capped(response: reqwest::Response, cap: usize, entry: &LedgerEntry) -> Result<(Vec<u8>, bool), MemberError> {
+    use futures::StreamExt;
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| MemberError::Malformed(format!("the reply broke off: {}", root_cause(&e))))?;
+        entry.add_received(chunk.len() as u64);
+        let room = cap - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            return Ok((body, true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
 }
 
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {

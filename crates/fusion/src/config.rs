@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use atelier_keys::SecretStore;
+use atelier_keys::{KeyScope, Origin, SecretStore};
 use serde::{Deserialize, Serialize};
 
 use crate::budget::{Price, PriceBook};
@@ -45,6 +45,23 @@ pub struct ProviderConfig {
 
 fn yes() -> bool {
     true
+}
+
+/// Servers on this computer (Ollama, a local vLLM) need no key; anything else does. The URL is parsed:
+/// `https://localhost.evil` is not local.
+pub fn requires_key(base_url: &str) -> bool {
+    !Origin::parse(base_url).map(|o| o.is_loopback()).unwrap_or(false)
+}
+
+/// Checks a provider's base URL as the user typed it: https, or http to this computer; no user name,
+/// password, query or fragment.
+pub fn check_base_url(base_url: &str) -> Result<String, FusionError> {
+    let url = base_url.trim().trim_end_matches('/');
+    Origin::parse(url).map_err(|e| FusionError::Config(e.to_string()))?;
+    if url.contains(['?', '#']) {
+        return Err(FusionError::Config(format!("`{}`: a base URL has no query or fragment", atelier_keys::strip_secrets(url))));
+    }
+    Ok(url.to_string())
 }
 
 /// The services Atelier knows out of the box.
@@ -141,7 +158,8 @@ impl PanelBuilder {
         Self { client, keys, local, providers: presets(), prices: Arc::new(PriceBook::default()) }
     }
 
-    /// Adds (or replaces) providers, registering their configured prices as overrides.
+    /// Adds (or replaces) the user's own providers (the library's), registering their prices as overrides.
+    /// A provider whose URL the user changed keeps its id, but its key stays with the old origin.
     pub fn with_providers(mut self, providers: &[ProviderConfig]) -> Self {
         for p in providers {
             for (model, price) in &p.prices {
@@ -151,6 +169,30 @@ impl PanelBuilder {
             self.providers.push(p.clone());
         }
         self
+    }
+
+    /// Providers from a panel file, which anyone may have written: new ids are added, but a file cannot
+    /// re-point a known provider that has a key to another origin (that would send the key there).
+    pub fn with_panel_providers(self, providers: &[ProviderConfig]) -> Result<Self, FusionError> {
+        for p in providers {
+            let Some(known) = self.providers.iter().find(|q| q.id == p.id) else { continue };
+            let (Ok(from), Ok(to)) = (Origin::parse(&known.base_url), Origin::parse(&p.base_url)) else {
+                return Err(FusionError::Config(format!("panel file: provider `{}` has an unusable base URL", p.id)));
+            };
+            if from == to {
+                continue;
+            }
+            // An unreadable keychain counts as "has a key": refusing is the safe side.
+            let has_key = KeyScope::new(&known.id, &known.base_url).map(|scope| self.keys.has(&scope).unwrap_or(true)).unwrap_or(false);
+            if has_key {
+                return Err(FusionError::Config(format!(
+                    "panel file: provider `{id}` points to {to}, but its key was given for {from}. \
+                     Give this endpoint its own id (e.g. `{id}-2`) and set a key for it; a key is never sent to another address",
+                    id = p.id
+                )));
+            }
+        }
+        Ok(self.with_providers(providers))
     }
 
     pub fn seat(&self, member: &MemberConfig) -> Result<MemberSpec, FusionError> {
@@ -170,8 +212,9 @@ impl PanelBuilder {
             ))
         })?;
         let model = member.model.clone().ok_or_else(|| FusionError::Config(format!("`{}` needs a model: {}:MODEL", config.id, config.id)))?;
-        let mut provider = OpenAiProvider::new(&config.id, &config.base_url, &model, self.client.clone(), Arc::clone(&self.keys));
-        if !config.requires_key {
+        let mut provider = OpenAiProvider::new(&config.id, &config.base_url, &model, self.client.clone(), Arc::clone(&self.keys))
+            .map_err(|e| FusionError::Config(format!("provider `{}`: {e}", config.id)))?;
+        if !config.requires_key || !requires_key(&config.base_url) {
             provider = provider.without_key();
         }
         let price = self.prices.get(&config.id, &model);
@@ -235,5 +278,59 @@ mod tests {
         assert_eq!(config.mode().unwrap(), Mode::Debate { rounds: 2 });
         assert_eq!(config.providers[0].prices["qwen"].output_per_mtok, 1.5);
         assert!(FusionConfig::from_toml("mode = 3").is_err());
+    }
+
+    #[test]
+    fn local_means_loopback_not_a_name_that_starts_so() {
+        assert!(!requires_key("http://127.0.0.1:8000/v1"));
+        assert!(!requires_key("http://localhost:11434/v1"));
+        assert!(!requires_key("http://[::1]:8080/v1"));
+        assert!(requires_key("https://localhost.evil/v1"));
+        assert!(requires_key("https://api.example.com/127.0.0.1/localhost"));
+        assert!(check_base_url("http://192.168.1.5:8000/v1").is_err());
+        assert!(check_base_url("https://u:p@api.example.com/v1").is_err());
+        assert!(check_base_url("https://api.example.com/v1?key=x").is_err());
+        assert_eq!(check_base_url(" https://api.example.com/v1/ ").unwrap(), "https://api.example.com/v1");
+    }
+
+    fn builder_with_openai_key() -> PanelBuilder {
+        let keys = Arc::new(atelier_keys::MemoryStore::default());
+        let scope = KeyScope::new("openai", "https://api.openai.com/v1").unwrap();
+        keys.set(&scope, &atelier_keys::SecretString::from("sk-openai-0123456789")).unwrap();
+        PanelBuilder::new(OutboundClient::new(std::time::Duration::from_secs(1)), keys, None)
+    }
+
+    #[test]
+    fn a_panel_file_cannot_re_point_a_provider_that_has_a_key() {
+        let file = FusionConfig::from_toml(
+            r#"
+            members = ["openai:gpt-4o-mini"]
+            [[providers]]
+            id = "openai"
+            base_url = "https://elsewhere.example/v1"
+            "#,
+        )
+        .unwrap();
+        let err = builder_with_openai_key().with_panel_providers(&file.providers).err().expect("re-pointing was accepted");
+        assert!(err.to_string().contains("https://elsewhere.example:443"), "{err}");
+        // Same origin, another path: fine. A new id at that host: fine, and it has no key there.
+        let same = FusionConfig::from_toml("[[providers]]\nid = \"openai\"\nbase_url = \"https://api.openai.com/v2\"").unwrap();
+        assert!(builder_with_openai_key().with_panel_providers(&same.providers).is_ok());
+        let other = FusionConfig::from_toml("[[providers]]\nid = \"elsewhere\"\nbase_url = \"https://elsewhere.example/v1\"").unwrap();
+        assert!(builder_with_openai_key().with_panel_providers(&other.providers).is_ok());
+        // A provider without a key may be re-pointed (a local vLLM on another port).
+        let vllm = FusionConfig::from_toml("[[providers]]\nid = \"vllm\"\nbase_url = \"http://127.0.0.1:9000/v1\"\nrequires_key = false").unwrap();
+        assert!(builder_with_openai_key().with_panel_providers(&vllm.providers).is_ok());
+    }
+
+    #[test]
+    fn a_library_provider_moved_to_another_host_is_seated_without_the_key() {
+        let moved = ProviderConfig { base_url: "https://elsewhere.example/v1".into(), ..presets().into_iter().find(|p| p.id == "openai").unwrap() };
+        let builder = builder_with_openai_key().with_providers(&[moved]);
+        let seat = builder.seat(&MemberConfig::parse("openai:gpt-4o-mini").unwrap()).unwrap();
+        assert_eq!(seat.provider.id(), "openai");
+        // Plain http to the network cannot even be seated.
+        let clear = ProviderConfig { base_url: "http://api.openai.com/v1".into(), ..presets().into_iter().find(|p| p.id == "openai").unwrap() };
+        assert!(builder_with_openai_key().with_providers(&[clear]).seat(&MemberConfig::parse("openai:m").unwrap()).is_err());
     }
 }

@@ -7,8 +7,13 @@ use std::time::Duration;
 pub enum MemberError {
     #[error("offline mode is on: no request was sent")]
     Offline,
-    #[error("no API key for {provider}: add one in Settings → Providers")]
-    MissingKey { provider: String },
+    #[error(
+        "no API key for {provider} at {origin}: add one in Settings → Providers (or `atelier keys set {provider} --url {origin}`). \
+         A key set for another address is never sent here"
+    )]
+    MissingKey { provider: String, origin: String },
+    #[error("unusable address: {0}")]
+    InvalidEndpoint(String),
     #[error("the keychain cannot be read: {0}")]
     Keychain(String),
     #[error("401 invalid key: {provider} refused the API key")]
@@ -41,6 +46,7 @@ impl MemberError {
         match self {
             Self::Offline => "offline",
             Self::MissingKey { .. } => "missing_key",
+            Self::InvalidEndpoint(_) => "invalid_endpoint",
             Self::Keychain(_) => "keychain",
             Self::Unauthorized { .. } => "unauthorized",
             Self::Forbidden { .. } => "forbidden",

@@ -18,6 +18,8 @@ pub mod panel;
 #[cfg(feature = "store")]
 pub mod persist;
 pub mod provider;
+pub mod redact;
+pub mod sse;
 
 pub use budget::{CostEstimate, Price, PriceBook};
 pub use client::{LedgerRecord, LedgerSink, OutboundClient};

@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use atelier_keys::{ExposeSecret, SecretStore};
+use atelier_keys::{ExposeSecret, KeyScope, SecretStore, SecretString};
 use eventsource_stream::Eventsource;
 use futures::stream::BoxStream;
 use futures::StreamExt;
@@ -25,13 +25,25 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::budget::Price;
-use crate::client::OutboundClient;
+use crate::client::{read_capped, OutboundClient};
 use crate::error::MemberError;
+use crate::redact::redact;
 use crate::provider::{ChatEvent, ChatRequest, Provider, Usage};
+
+/// The longest SSE line a reply may send: past it the stream is malformed, not a reason to grow memory.
+pub const MAX_SSE_LINE: usize = 1 << 20;
+/// How much of an error page is read (the message is in the first few hundred bytes).
+const MAX_ERROR_BODY: usize = 64 << 10;
+/// A model list (OpenRouter's is ~1 MiB today).
+const MAX_MODEL_LIST: usize = 16 << 20;
+/// The longest a `Retry-After` is honoured for.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 #[derive(Clone)]
 pub struct OpenAiProvider {
     id: String,
+    /// The provider and the origin of `base_url`: the only key this provider may send.
+    scope: KeyScope,
     base_url: String,
     model: String,
     client: OutboundClient,
@@ -47,16 +59,11 @@ impl OpenAiProvider {
         model: impl Into<String>,
         client: OutboundClient,
         keys: Arc<dyn SecretStore>,
-    ) -> Self {
-        Self {
-            id: id.into(),
-            base_url: base_url.into().trim_end_matches('/').to_string(),
-            model: model.into(),
-            client,
-            keys,
-            requires_key: true,
-            price: None,
-        }
+    ) -> Result<Self, MemberError> {
+        let id = id.into();
+        let base_url = base_url.into().trim().trim_end_matches('/').to_string();
+        let scope = KeyScope::new(&id, &base_url).map_err(|e| MemberError::InvalidEndpoint(e.to_string()))?;
+        Ok(Self { id, scope, base_url, model: model.into(), client, keys, requires_key: true, price: None })
     }
 
     /// Local servers (Ollama, LM Studio) take no key.
@@ -76,27 +83,33 @@ impl OpenAiProvider {
     }
 
     fn is_openrouter(&self) -> bool {
-        self.base_url.contains("openrouter.ai")
+        let host = self.scope.origin().host();
+        host == "openrouter.ai" || host.ends_with(".openrouter.ai")
     }
 
-    fn headers(&self) -> Result<HeaderMap, MemberError> {
-        let mut headers = HeaderMap::new();
+    /// The key for this provider at this origin, if one was set (or `None` for keyless servers).
+    fn key(&self) -> Result<Option<SecretString>, MemberError> {
         // A keyless server (Ollama, a local vLLM) works whether or not a keychain is there.
-        let key = match self.keys.get(&self.id) {
+        let key = match self.keys.get(&self.scope) {
             Ok(key) => key,
             Err(_) if !self.requires_key => None,
             Err(e) => return Err(MemberError::Keychain(e.to_string())),
         };
         match key {
-            Some(key) => {
-                let value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
-                    .map_err(|_| MemberError::Malformed("the stored API key has characters HTTP cannot carry".into()))?;
-                let mut value = value;
-                value.set_sensitive(true);
-                headers.insert(AUTHORIZATION, value);
+            None if self.requires_key => {
+                Err(MemberError::MissingKey { provider: self.id.clone(), origin: self.scope.origin().to_string() })
             }
-            None if self.requires_key => return Err(MemberError::MissingKey { provider: self.id.clone() }),
-            None => {}
+            key => Ok(key),
+        }
+    }
+
+    fn headers(&self, key: Option<&SecretString>) -> Result<HeaderMap, MemberError> {
+        let mut headers = HeaderMap::new();
+        if let Some(key) = key {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose_secret()))
+                .map_err(|_| MemberError::Malformed("the stored API key has characters HTTP cannot carry".into()))?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
         }
         if self.is_openrouter() {
             // OpenRouter's app attribution.
@@ -129,15 +142,26 @@ impl OpenAiProvider {
 
     /// Prices of every model the service lists (OpenRouter's `GET /models`: USD per token as strings).
     pub async fn fetch_prices(&self) -> Result<Vec<(String, Price)>, MemberError> {
+        const LIST_TIMEOUT: Duration = Duration::from_secs(30);
         let url = format!("{}/models", self.base_url);
-        let headers = self.headers().or_else(|e| if matches!(e, MemberError::MissingKey { .. }) { Ok(HeaderMap::new()) } else { Err(e) })?;
-        let response = self.client.get(&self.id, &url, headers).await?;
-        let status = response.response.status();
-        if !status.is_success() {
-            return Err(MemberError::Http { status: status.as_u16(), message: "listing models failed".into() });
-        }
-        let text = response.response.text().await.map_err(|e| MemberError::Malformed(e.to_string()))?;
-        response.entry.add_received(text.len() as u64);
+        let key = self.key().or_else(|e| if matches!(e, MemberError::MissingKey { .. }) { Ok(None) } else { Err(e) })?;
+        let headers = self.headers(key.as_ref())?;
+        let fetch = async {
+            let response = self.client.get(&self.id, &url, headers).await?;
+            let status = response.response.status();
+            if !status.is_success() {
+                return Err(MemberError::Http { status: status.as_u16(), message: "listing models failed".into() });
+            }
+            let (body, truncated) = read_capped(response.response, MAX_MODEL_LIST, &response.entry).await?;
+            if truncated {
+                return Err(MemberError::Malformed(format!("the model list is over {} MiB", MAX_MODEL_LIST >> 20)));
+            }
+            Ok(body)
+        };
+        let body = tokio::time::timeout(LIST_TIMEOUT, fetch)
+            .await
+            .map_err(|_| MemberError::Timeout { phase: "listing models", after: LIST_TIMEOUT })??;
+        let text = String::from_utf8_lossy(&body);
         #[derive(Deserialize)]
         struct Models {
             data: Vec<ModelEntry>,
@@ -213,14 +237,22 @@ struct ErrorEnvelope {
     error: ErrorBody,
 }
 
-/// `Retry-After` as seconds or an HTTP date.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+/// `Retry-After` as seconds or an HTTP date, clamped to [0, MAX_RETRY_AFTER] whatever the server says
+/// (huge, infinite, negative, NaN, or a date before 1970).
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    parse_retry_after(headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?)
+}
+
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
     if let Ok(seconds) = value.parse::<f64>() {
-        return Some(Duration::from_secs_f64(seconds.max(0.0)));
+        if seconds.is_nan() {
+            return None;
+        }
+        return Some(Duration::from_secs_f64(seconds.clamp(0.0, MAX_RETRY_AFTER.as_secs_f64())));
     }
     let at = httpdate_parse(value)?;
-    Some(at.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+    Some(at.duration_since(std::time::SystemTime::now()).unwrap_or_default().min(MAX_RETRY_AFTER))
 }
 
 fn httpdate_parse(value: &str) -> Option<std::time::SystemTime> {
@@ -229,10 +261,14 @@ fn httpdate_parse(value: &str) -> Option<std::time::SystemTime> {
     if parts.len() != 6 || parts[5] != "GMT" {
         return None;
     }
-    let day: u64 = parts[1].parse().ok()?;
+    let day: u64 = parts[1].parse().ok().filter(|d| (1..=31).contains(d))?;
     let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"].iter().position(|m| *m == parts[2])? as u64 + 1;
-    let year: u64 = parts[3].parse().ok()?;
+    // Before 1970 the arithmetic below would underflow; after 9999 it is no date a server means.
+    let year: u64 = parts[3].parse().ok().filter(|y| (1970..=9999).contains(y))?;
     let hms: Vec<u64> = parts[4].split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    if hms.len() != 3 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 {
+        return None;
+    }
     // Days from civil (Howard Hinnant's algorithm).
     let (y, m) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
     let era = y / 400;
@@ -244,12 +280,14 @@ fn httpdate_parse(value: &str) -> Option<std::time::SystemTime> {
     Some(std::time::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
-fn error_message(body: &str) -> String {
-    serde_json::from_str::<ErrorEnvelope>(body)
+/// The message of an error reply, scrubbed of the key we sent (servers and proxies sometimes echo it).
+fn error_message(body: &str, key: Option<&SecretString>) -> String {
+    let message = serde_json::from_str::<ErrorEnvelope>(body)
         .map(|e| e.error.message)
         .ok()
         .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| body.chars().take(200).collect::<String>().trim().to_string())
+        .unwrap_or_else(|| body.chars().take(200).collect::<String>().trim().to_string());
+    redact(&message, key.map(|k| k.expose_secret()))
 }
 
 impl Provider for OpenAiProvider {
@@ -272,6 +310,8 @@ impl Provider for OpenAiProvider {
             let result = tokio::select! {
                 result = this.run(request, &tx) => result,
                 _ = cancel.cancelled() => Err(MemberError::Cancelled),
+                // Offline mode turned on mid-reply ends the stream at once.
+                _ = this.client.offline_turned_on() => Err(MemberError::Offline),
             };
             if let Err(e) = result {
                 let _ = tx.unbounded_send(Err(e));
@@ -290,7 +330,8 @@ impl OpenAiProvider {
             return Err(MemberError::Offline);
         }
         let url = format!("{}/chat/completions", self.base_url);
-        let headers = self.headers()?;
+        let key = self.key()?;
+        let headers = self.headers(key.as_ref())?;
         let body = self.body(&request);
         let prompt_estimate = crate::budget::estimate_tokens(&serde_json::to_string(&request.messages).unwrap_or_default());
         let response = self.client.post_json(&self.id, &self.model, &url, headers, &body).await?;
@@ -298,30 +339,39 @@ impl OpenAiProvider {
         let status = response.status();
         if !status.is_success() {
             let after = retry_after(response.headers());
-            let text = response.text().await.unwrap_or_default();
-            entry.add_received(text.len() as u64);
+            let (body, _) = read_capped(response, MAX_ERROR_BODY, &entry).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&body);
             return Err(match status.as_u16() {
                 401 => MemberError::Unauthorized { provider: self.id.clone() },
-                403 => MemberError::Forbidden { message: error_message(&text) },
+                403 => MemberError::Forbidden { message: error_message(&text, key.as_ref()) },
                 429 => MemberError::RateLimited { retry_after: after },
-                code => MemberError::Http { status: code, message: error_message(&text) },
+                code if (300..400).contains(&code) => MemberError::Http {
+                    status: code,
+                    message: "the server redirected the request elsewhere; Atelier does not follow redirects with your prompt — use the final address as the base URL".into(),
+                },
+                code => MemberError::Http { status: code, message: error_message(&text, key.as_ref()) },
             });
         }
-        let mut events = response
-            .bytes_stream()
-            .map(|chunk| {
+        let mut events = crate::sse::cap_lines(
+            response.bytes_stream().map(|chunk| {
                 if let Ok(bytes) = &chunk {
                     entry.add_received(bytes.len() as u64);
                 }
                 chunk
-            })
-            .eventsource();
+            }),
+            MAX_SSE_LINE,
+        )
+        .eventsource();
         let mut tokens = 0usize;
         let mut finished = false;
         let mut usage_sent = false;
         while let Some(event) = events.next().await {
             let event = match event {
                 Ok(event) => event,
+                Err(eventsource_stream::EventStreamError::Transport(crate::sse::SseTransportError::LineTooLong { .. })) => {
+                    entry.set_status("malformed".into());
+                    return Err(MemberError::Malformed(format!("a stream line is over {} MiB", MAX_SSE_LINE >> 20)));
+                }
                 // The connection broke mid-stream.
                 Err(_) => break,
             };
@@ -336,8 +386,8 @@ impl OpenAiProvider {
             let chunk: Chunk = serde_json::from_str(data)
                 .map_err(|e| MemberError::Malformed(format!("invalid JSON in a stream chunk after {tokens} tokens ({e})")))?;
             if let Some(error) = chunk.error {
-                let status = error.code.as_ref().and_then(|c| c.as_u64()).unwrap_or(500) as u16;
-                return Err(MemberError::Http { status, message: error.message });
+                let status = error.code.as_ref().and_then(|c| c.as_u64()).filter(|c| (100..=599).contains(c)).unwrap_or(500) as u16;
+                return Err(MemberError::Http { status, message: redact(&error.message, key.as_ref().map(|k| k.expose_secret())) });
             }
             for choice in &chunk.choices {
                 if let Some(text) = choice.delta.as_ref().and_then(|d| d.content.as_ref()).filter(|t| !t.is_empty()) {
@@ -393,25 +443,66 @@ mod tests {
     }
 
     #[test]
+    fn hostile_retry_after_values_are_clamped_not_panics() {
+        for (value, expected) in [
+            ("1e300", Some(MAX_RETRY_AFTER)),
+            ("inf", Some(MAX_RETRY_AFTER)),
+            ("-inf", Some(Duration::ZERO)),
+            ("-5", Some(Duration::ZERO)),
+            ("NaN", None),
+            ("18446744073709551616", Some(MAX_RETRY_AFTER)),
+            ("Sun, 06 Nov 0000 08:49:37 GMT", None),
+            ("Sun, 06 Nov 1969 23:59:59 GMT", None),
+            ("Sun, 99 Nov 2030 99:99:99 GMT", None),
+            ("Fri, 31 Dec 9999 23:59:59 GMT", Some(MAX_RETRY_AFTER)),
+            ("Sun, 06 Nov 1994 08:49 GMT", None),
+        ] {
+            assert_eq!(parse_retry_after(value), expected, "{value}");
+        }
+    }
+
+    #[test]
     fn openrouter_gets_attribution_headers_and_usage_accounting() {
         let keys = std::sync::Arc::new(atelier_keys::MemoryStore::default());
-        keys.set("openrouter", &atelier_keys::SecretString::from("sk-or")).unwrap();
+        let scope = KeyScope::new("openrouter", "https://openrouter.ai/api/v1").unwrap();
+        keys.set(&scope, &SecretString::from("sk-or")).unwrap();
         let client = OutboundClient::new(Duration::from_secs(1));
-        let or = OpenAiProvider::new("openrouter", "https://openrouter.ai/api/v1/", "m", client.clone(), keys.clone());
-        let headers = or.headers().unwrap();
+        let or = OpenAiProvider::new("openrouter", "https://openrouter.ai/api/v1/", "m", client.clone(), keys.clone()).unwrap();
+        let headers = or.headers(or.key().unwrap().as_ref()).unwrap();
         assert_eq!(headers["x-title"], "Atelier");
         assert!(headers.contains_key("http-referer"));
         assert!(headers[AUTHORIZATION].is_sensitive());
         let request = ChatRequest { messages: vec![], max_tokens: 8, temperature: 0.0, top_p: None, seed: None };
         assert_eq!(or.body(&request)["usage"]["include"], true);
-        let other = OpenAiProvider::new("openrouter", "https://api.mistral.ai/v1", "m", client, keys);
-        assert!(!other.headers().unwrap().contains_key("x-title"));
+        let other = OpenAiProvider::new("openrouter", "https://api.mistral.ai/v1", "m", client.clone(), keys.clone()).unwrap();
+        assert!(!other.headers(None).unwrap().contains_key("x-title"));
         assert!(other.body(&request).get("usage").is_none());
+        // A host that only contains the name is not OpenRouter.
+        let lookalike = OpenAiProvider::new("x", "https://openrouter.ai.evil.example/v1", "m", client, keys).unwrap();
+        assert!(!lookalike.is_openrouter());
+    }
+
+    #[test]
+    fn a_re_pointed_provider_gets_no_key() {
+        let keys = std::sync::Arc::new(atelier_keys::MemoryStore::default());
+        keys.set(&KeyScope::new("openai", "https://api.openai.com/v1").unwrap(), &SecretString::from("sk-real-key-0123456789")).unwrap();
+        let client = OutboundClient::new(Duration::from_secs(1));
+        let moved = OpenAiProvider::new("openai", "https://elsewhere.example/v1", "m", client.clone(), keys.clone()).unwrap();
+        let err = moved.key().unwrap_err();
+        assert!(matches!(&err, MemberError::MissingKey { origin, .. } if origin == "https://elsewhere.example:443"), "{err:?}");
+        assert!(err.to_string().contains("atelier keys set openai"), "{err}");
+        let home = OpenAiProvider::new("openai", "https://api.openai.com/v1", "m", client.clone(), keys.clone()).unwrap();
+        assert!(home.key().unwrap().is_some());
+        // Clear text to the network is refused outright.
+        assert!(matches!(OpenAiProvider::new("openai", "http://api.openai.com/v1", "m", client, keys), Err(MemberError::InvalidEndpoint(_))));
     }
 
     #[test]
     fn error_messages_come_from_the_body() {
-        assert_eq!(error_message(r#"{"error":{"message":"model not found","code":404}}"#), "model not found");
-        assert_eq!(error_message("upstream timeout"), "upstream timeout");
+        assert_eq!(error_message(r#"{"error":{"message":"model not found","code":404}}"#, None), "model not found");
+        assert_eq!(error_message("upstream timeout", None), "upstream timeout");
+        let key = SecretString::from("sk-echoed-0123456789abcdef");
+        let echoed = error_message(r#"{"error":{"message":"invalid header: Bearer sk-echoed-0123456789abcdef"}}"#, Some(&key));
+        assert!(!echoed.contains("sk-echoed"), "{echoed}");
     }
 }

@@ -15,7 +15,7 @@ use atelier_fusion::openai::OpenAiProvider;
 use atelier_fusion::panel::{MemberSpec, Timeouts};
 use atelier_fusion::provider::{ChatEvent, ChatMessage, ChatRequest, Provider};
 use atelier_fusion::{FusionError, MemberError};
-use atelier_keys::{MemoryStore, SecretStore, SecretString};
+use atelier_keys::{KeyScope, MemoryStore, SecretStore, SecretString};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -31,13 +31,13 @@ async fn setup() -> Setup {
     let ledger = Arc::new(MemoryLedger::default());
     let client = OutboundClient::new(Duration::from_secs(2)).with_ledger(ledger.clone());
     let keys = Arc::new(MemoryStore::default());
-    keys.set("test", &SecretString::from("sk-test-123")).unwrap();
+    keys.set(&KeyScope::new("test", &server.url).unwrap(), &SecretString::from("sk-test-123")).unwrap();
     Setup { server, client, keys, ledger }
 }
 
 impl Setup {
     fn provider(&self, model: &str) -> OpenAiProvider {
-        OpenAiProvider::new("test", &self.server.url, model, self.client.clone(), self.keys.clone())
+        OpenAiProvider::new("test", &self.server.url, model, self.client.clone(), self.keys.clone()).unwrap()
     }
 
     fn seat(&self, model: &str) -> MemberSpec {
@@ -103,9 +103,10 @@ async fn a_provider_streams_text_then_usage_with_the_key_and_stream_options() {
 #[tokio::test]
 async fn a_missing_key_fails_without_a_connection() {
     let s = setup().await;
-    let p = OpenAiProvider::new("nokey", &s.server.url, "writer", s.client.clone(), s.keys.clone());
+    let p = OpenAiProvider::new("nokey", &s.server.url, "writer", s.client.clone(), s.keys.clone()).unwrap();
     let (_, _, error) = collect(&p).await;
-    assert_eq!(error, Some(MemberError::MissingKey { provider: "nokey".into() }));
+    let origin = atelier_keys::Origin::parse(&s.server.url).unwrap().to_string();
+    assert_eq!(error, Some(MemberError::MissingKey { provider: "nokey".into(), origin }));
     assert_eq!(s.server.state.connections.load(Ordering::SeqCst), 0);
     // A keyless local server is fine without one.
     let (text, _, error) = collect(&p.clone().without_key()).await;

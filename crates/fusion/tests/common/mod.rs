@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone)]
@@ -82,6 +82,7 @@ pub async fn start() -> TestServer {
     let app = Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/v1/models", get(models))
+        .route("/elsewhere/v1/chat/completions", post(elsewhere))
         .with_state(Arc::clone(&state));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -90,6 +91,17 @@ pub async fn start() -> TestServer {
         axum::serve(counting, app).await.unwrap();
     });
     TestServer { url: format!("http://{addr}/v1"), state }
+}
+
+/// Where the "redirect" script points: any request arriving here followed a redirect.
+async fn elsewhere(State(state): State<Arc<ServerState>>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    state.requests.lock().unwrap().push(Recorded {
+        model: "followed-redirect".into(),
+        body,
+        authorization: headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string),
+        headers: headers.clone(),
+    });
+    sse(&state, reply("you followed me", 3), Duration::ZERO, None)
 }
 
 async fn models() -> Json<Value> {
@@ -251,6 +263,49 @@ async fn chat(State(state): State<Arc<ServerState>>, headers: HeaderMap, Json(bo
             let mut parts = vec![": keep-alive comment\n\n".to_string(), "event: ping\ndata: \n\n".to_string(), "garbage without a field\n\n".to_string()];
             parts.extend(reply("junk survived", 3));
             sse(&state, parts, fast, None)
+        }
+        "redirect-307" | "redirect-308" => {
+            let code = if model.ends_with("307") { StatusCode::TEMPORARY_REDIRECT } else { StatusCode::PERMANENT_REDIRECT };
+            Response::builder().status(code).header("location", "/elsewhere/v1/chat/completions").body(Body::empty()).unwrap()
+        }
+        // A proxy error page quoting the request's Authorization header back.
+        "echo-key" => {
+            let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            error(StatusCode::BAD_GATEWAY, &format!("upstream rejected header Authorization: {auth}"))
+        }
+        "echo-key-in-stream" => {
+            let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let err = json!({"error": {"message": format!("bad credentials {auth}"), "code": 401}});
+            sse(&state, vec![chunk("hi "), format!("data: {err}\n\n")], fast, None)
+        }
+        // An error body that never ends.
+        "endless-error" => {
+            let body = futures::stream::repeat_with(|| Ok::<_, Infallible>(Bytes::from(vec![b'x'; 64 << 10]))).take(4096);
+            Response::builder().status(StatusCode::INTERNAL_SERVER_ERROR).body(Body::from_stream(body)).unwrap()
+        }
+        // One SSE line that never ends (64 MiB without a newline).
+        "endless-line" => {
+            let head = futures::stream::once(async { Ok::<_, Infallible>(Bytes::from_static(b"data: {\"choices\":[{\"delta\":{\"content\":\"")) });
+            let tail = futures::stream::repeat_with(|| Ok::<_, Infallible>(Bytes::from(vec![b'a'; 64 << 10]))).take(1024);
+            state.streams_open.fetch_add(1, Ordering::SeqCst);
+            let tracked = Tracked { inner: Box::pin(head.chain(tail)), state: Arc::clone(&state), finished: false };
+            Response::builder().header("content-type", "text/event-stream").body(Body::from_stream(tracked)).unwrap()
+        }
+        // One token, then silence.
+        "stall" => {
+            let first = futures::stream::once(async { Ok::<_, Infallible>(Bytes::from(chunk("one "))) });
+            let later = futures::stream::once(async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                Ok::<_, Infallible>(Bytes::from(chunk("two ")))
+            });
+            state.streams_open.fetch_add(1, Ordering::SeqCst);
+            let tracked = Tracked { inner: Box::pin(first.chain(later)), state: Arc::clone(&state), finished: false };
+            Response::builder().header("content-type", "text/event-stream").body(Body::from_stream(tracked)).unwrap()
+        }
+        m if m.starts_with("retry-after:") => {
+            let mut r = error(StatusCode::TOO_MANY_REQUESTS, "slow down");
+            r.headers_mut().insert("retry-after", m["retry-after:".len()..].parse().unwrap());
+            r
         }
         "badjson" => sse(&state, vec![chunk("fine "), "data: {not json\n\n".into(), chunk("never")], fast, None),
         "endless" => sse(&state, vec![chunk("and ")], Duration::from_millis(20), Some(vec![chunk("on ")])),
