@@ -105,6 +105,7 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        backup_before_migrating(&pool, &path).await?;
         MIGRATOR.run(&pool).await?;
         let store = Self { pool, path };
         // Runs that were streaming when the app last stopped (a crash, a kill) keep what arrived.
@@ -189,6 +190,26 @@ impl Store {
 /// waiting out `busy_timeout`.
 pub(crate) async fn write_tx(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// Before a schema change, a copy of the library as it was: `library.sqlite3.before-v3.bak`. A migration
+/// that fails half-way, or a newer schema the writer regrets, then loses nothing.
+async fn backup_before_migrating(pool: &SqlitePool, path: &Path) -> Result<Option<PathBuf>> {
+    let applied: Option<i64> = match sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success = 1").fetch_one(pool).await {
+        Ok(version) => version,
+        // No migrations table: a new, empty library has nothing to keep.
+        Err(_) => return Ok(None),
+    };
+    let Some(applied) = applied else { return Ok(None) };
+    let Some(target) = MIGRATOR.iter().map(|m| m.version).max().filter(|latest| *latest > applied) else { return Ok(None) };
+    let name = format!("{}.before-v{target}.bak", path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "library".into()));
+    let backup = path.with_file_name(name);
+    if backup.exists() {
+        // A backup from an earlier attempt at the same migration is the older, safer copy.
+        return Ok(Some(backup));
+    }
+    sqlx::query("VACUUM INTO ?").bind(backup.to_string_lossy().as_ref()).execute(pool).await?;
+    Ok(Some(backup))
 }
 
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

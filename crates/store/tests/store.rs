@@ -391,3 +391,38 @@ async fn concurrent_streaming_autosave_and_search_never_hit_busy() {
     assert_eq!(output.split_whitespace().count(), 300);
     assert_eq!(store.documents().get(doc.id).await.unwrap().body, "draft 149");
 }
+
+/// A library at an earlier schema is copied aside before it is migrated, with its data in the copy.
+#[tokio::test]
+async fn a_backup_is_taken_before_each_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("library.sqlite3");
+    let store = Store::open(&path).await.unwrap();
+    store.documents().create("Chapter one", "Kept before the schema changed.").await.unwrap();
+    // Put the file back at schema version 1, as an earlier Atelier left it.
+    sqlx::raw_sql(
+        "DROP INDEX documents_listing; ALTER TABLE documents DROP COLUMN word_count; ALTER TABLE documents DROP COLUMN preview; \
+         DELETE FROM _sqlx_migrations WHERE version = 2;",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    store.close().await;
+    // A fresh library and an up-to-date one get no backup.
+    assert!(!dir.path().join("library.sqlite3.before-v2.bak").exists());
+
+    let store = Store::open(&path).await.unwrap();
+    let backup = dir.path().join("library.sqlite3.before-v2.bak");
+    assert!(backup.exists(), "no backup before migrating to v2");
+    let copy = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", backup.display())).await.unwrap();
+    let body: String = sqlx::query_scalar("SELECT body FROM documents").fetch_one(&copy).await.unwrap();
+    assert_eq!(body, "Kept before the schema changed.");
+    let version: i64 = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations").fetch_one(&copy).await.unwrap();
+    assert_eq!(version, 1, "the backup is of the library before the migration");
+    // The library itself is migrated, and reopening takes no second backup.
+    assert_eq!(store.documents().list().await.unwrap()[0].words, 5);
+    store.close().await;
+    let before = std::fs::read_dir(dir.path()).unwrap().count();
+    Store::open(&path).await.unwrap().close().await;
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), before);
+}
