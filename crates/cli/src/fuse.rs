@@ -100,7 +100,8 @@ pub(crate) fn build_panel(panel: &PanelArgs, client: &OutboundClient) -> Result<
         None
     };
     let keys: Arc<dyn SecretStore> = Arc::new(KeyringStore::default());
-    let builder = PanelBuilder::new(client.clone(), keys, local.clone()).with_providers(&config.providers);
+    // A panel file is anyone's: it may add endpoints, never re-point one that has a key.
+    let builder = PanelBuilder::new(client.clone(), keys, local.clone()).with_panel_providers(&config.providers)?;
     let mode = match &panel.mode {
         Some(name) => Mode::parse(name, panel.rounds.unwrap_or(config.rounds)).with_context(|| format!("unknown mode `{name}` (best-of, merge, debate)"))?,
         None => Mode::parse(&config.mode, panel.rounds.unwrap_or(config.rounds)).context("bad mode in the panel file")?,

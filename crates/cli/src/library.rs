@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use atelier_keys::{KeyringStore, SecretStore, SecretString};
+use atelier_keys::{KeyScope, KeyringStore, SecretStore, SecretString};
 use atelier_store::{RunFilter, Store, HIGHLIGHT_END, HIGHLIGHT_START};
 use clap::Subcommand;
 
@@ -47,9 +47,20 @@ pub enum HistoryCommand {
 #[derive(Subcommand)]
 pub enum KeysCommand {
     /// Store a provider's API key in the OS keychain; the key is read from stdin, never from arguments.
-    Set { provider: String },
+    /// The key is bound to the provider's address (the library's, the preset's, or `--url`) and is
+    /// never sent anywhere else.
+    Set {
+        provider: String,
+        /// The base URL the key is for (default: the provider's address in the library or its preset).
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Remove a provider's key from the keychain.
-    Delete { provider: String },
+    Delete {
+        provider: String,
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Whether keys are set (never the keys themselves).
     Status { providers: Vec<String> },
 }
@@ -110,13 +121,27 @@ pub fn history(command: HistoryCommand) -> Result<()> {
     })
 }
 
+/// The key scope a `keys` command means: `--url`, else the provider's address in the library or preset.
+async fn key_scope(provider: &str, url: Option<String>) -> Result<KeyScope> {
+    let url = match url {
+        Some(url) => url,
+        None => {
+            let store = Store::open_default().await.ok();
+            atelier_studio::providers::base_url(store.as_ref(), provider).await?
+        }
+    };
+    Ok(atelier_studio::providers::scope(provider, &url)?)
+}
+
 pub fn keys(command: KeysCommand) -> Result<()> {
     let store = KeyringStore::default();
+    let runtime = tokio::runtime::Runtime::new()?;
     match command {
-        KeysCommand::Set { provider } => {
+        KeysCommand::Set { provider, url } => {
+            let scope = runtime.block_on(key_scope(&provider, url))?;
             let stdin = std::io::stdin();
             if stdin.is_terminal() {
-                eprint!("API key for {provider} (input hidden): ");
+                eprint!("API key for {scope} (input hidden): ");
                 std::io::stderr().flush()?;
             }
             let key = if stdin.is_terminal() {
@@ -127,14 +152,15 @@ pub fn keys(command: KeysCommand) -> Result<()> {
                 line
             };
             let key = SecretString::from(key.trim().to_string());
-            store.set(&provider, &key)?;
-            eprintln!("the key for {provider} is in the keychain");
+            store.set(&scope, &key)?;
+            eprintln!("the key for {scope} is in the keychain");
         }
-        KeysCommand::Delete { provider } => {
-            if store.delete(&provider)? {
-                eprintln!("deleted the key for {provider}");
+        KeysCommand::Delete { provider, url } => {
+            let scope = runtime.block_on(key_scope(&provider, url))?;
+            if store.delete(&scope)? {
+                eprintln!("deleted the key for {scope}");
             } else {
-                eprintln!("no key was set for {provider}");
+                eprintln!("no key was set for {scope}");
             }
         }
         KeysCommand::Status { providers } => {
@@ -144,7 +170,8 @@ pub fn keys(command: KeysCommand) -> Result<()> {
                 providers
             };
             for p in providers {
-                println!("{p}: {}", if store.has(&p)? { "set" } else { "not set" });
+                let scope = runtime.block_on(key_scope(&p, None))?;
+                println!("{scope}: {}", if store.has(&scope)? { "set" } else { "not set" });
             }
         }
     }

@@ -117,6 +117,31 @@ pub async fn download(
     cancel: &CancellationToken,
     mut on_progress: impl FnMut(DownloadProgress),
 ) -> Result<ModelRecord> {
+    // Turning offline mode on stops a download in flight like a pause (the `.part` stays), reported as
+    // offline.
+    let stop = cancel.child_token();
+    let offline = {
+        let (stop, client) = (stop.clone(), client.clone());
+        tokio::spawn(async move {
+            client.offline_turned_on().await;
+            stop.cancel();
+        })
+    };
+    let result = download_until(client, store, request, &stop, &mut on_progress).await;
+    offline.abort();
+    match result {
+        Err(StudioError::Paused) if client.is_offline() => Err(StudioError::Offline),
+        other => other,
+    }
+}
+
+async fn download_until(
+    client: &OutboundClient,
+    store: &Store,
+    request: &Download,
+    cancel: &CancellationToken,
+    mut on_progress: impl FnMut(DownloadProgress),
+) -> Result<ModelRecord> {
     let plan = Plan::new(request)?;
     tokio::fs::create_dir_all(&request.dir)
         .await
@@ -167,7 +192,8 @@ pub async fn download(
             .await
             .map_err(|e| StudioError::Internal(e.to_string()))??
     };
-    match register(store, &target, Some(&request.url), Some(&digest)).await {
+    // The library keeps where the model came from, never a token in the address's query or userinfo.
+    match register(store, &target, Some(&atelier_keys::strip_secrets(&request.url)), Some(&digest)).await {
         Ok(record) => Ok(record),
         Err(e) => {
             // The file is ours (just placed): put it back as the complete `.part` so a retry finishes.

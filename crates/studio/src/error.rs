@@ -40,8 +40,18 @@ pub enum StudioError {
     Model(#[from] EngineError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Keys(#[from] atelier_keys::KeysError),
+    #[error(transparent)]
+    Fusion(#[from] atelier_fusion::FusionError),
     #[error("{0}")]
     Internal(String),
+    /// No on-device model is loaded (the message says why: missing, broken, still failing to load).
+    #[error("{0}")]
+    NoModel(String),
+    /// The engine failed unexpectedly while loading; the app goes on without that model.
+    #[error("the model could not be loaded (an internal error: {0}). Choose another model in Models")]
+    LoadPanicked(String),
 }
 
 impl StudioError {
@@ -71,7 +81,20 @@ impl StudioError {
                 StoreError::Invalid(_) => "invalid",
                 _ => "library",
             },
+            Self::Keys(e) => match e {
+                atelier_keys::KeysError::Unavailable { .. } => "keychain_unavailable",
+                atelier_keys::KeysError::Locked(_) => "keychain_locked",
+                atelier_keys::KeysError::InvalidUrl { .. } | atelier_keys::KeysError::InvalidId(_) => "invalid",
+                _ => "keychain",
+            },
+            Self::Fusion(e) => match e {
+                atelier_fusion::FusionError::OverBudget { .. } => "over_budget",
+                atelier_fusion::FusionError::Config(_) | atelier_fusion::FusionError::PanelSize(_) => "invalid",
+                _ => "fusion",
+            },
             Self::Internal(_) => "internal",
+            Self::NoModel(_) => "model_missing",
+            Self::LoadPanicked(_) => "model_invalid",
         }
     }
 

@@ -3,6 +3,13 @@
 
 pub mod download;
 pub mod error;
+pub mod limits;
+pub mod model_host;
+pub mod picked;
+pub mod privacy;
+pub mod providers;
+pub mod trash;
 
 pub use download::{download, register, sanitize_file_name, Download, DownloadProgress};
 pub use error::{Result, StudioError};
+pub use model_host::{ModelHost, ModelState, ModelStatus};

@@ -445,6 +445,40 @@ async fn cancelling_pauses_and_keeps_the_part() {
     assert_eq!(std::fs::read(s.dir.join("m.gguf.part")).unwrap(), file[..1000]);
 }
 
+#[tokio::test]
+async fn turning_offline_on_stops_a_running_download_and_keeps_the_part() {
+    let s = setup().await;
+    let file = model();
+    let served = file.clone();
+    let server = Server::start(move |_, _| Reply::new("200 OK", &[("Content-Length", served.len().to_string())], served[..1000].to_vec(), Tail::Hang)).await;
+    let request = Download::new(server.url("/m.gguf"), &s.dir).sha256(Some(sha(&file)));
+    let started = Instant::now();
+    let client = s.client.clone();
+    let result = download(&s.client, &s.store, &request, &CancellationToken::new(), |e| {
+        if let DownloadProgress::Receiving { downloaded, .. } = e {
+            if downloaded >= 1000 {
+                client.set_offline(true);
+            }
+        }
+    })
+    .await;
+    assert_eq!(kind(&result), "offline");
+    assert!(started.elapsed() < Duration::from_secs(10), "the download went on after offline mode was turned on");
+    assert_eq!(std::fs::read(s.dir.join("m.gguf.part")).unwrap(), file[..1000]);
+}
+
+#[tokio::test]
+async fn the_library_keeps_the_source_address_without_its_query() {
+    let s = setup().await;
+    let file = model();
+    let served = file.clone();
+    let server = Server::start(move |_, _| Reply::new("200 OK", &[("Content-Length", served.len().to_string())], served.clone(), Tail::Close)).await;
+    let request = Download::new(format!("{}?token=hf_secret_token", server.url("/m.gguf")), &s.dir).sha256(Some(sha(&file)));
+    let record = run(&s, &request).await.unwrap();
+    let source = record.source_url.unwrap();
+    assert!(source.ends_with("/m.gguf") && !source.contains("hf_secret_token"), "{source}");
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Redirects and transport.
 
