@@ -23,8 +23,9 @@ pub async fn load_options(state: &AppState) -> LoadOptions {
         if let Ok(Some(device)) = settings.get::<String>("device").await {
             options.device = device.parse().unwrap_or_default();
         }
-        options.threads = settings.get::<usize>("threads").await.ok().flatten().filter(|t| *t > 0);
-        options.context_length = settings.get::<usize>("context_length").await.ok().flatten().filter(|c| *c >= 256);
+        // Bounded again here: a library written by an older version (or by hand) may hold anything.
+        options.threads = settings.get::<usize>("threads").await.ok().flatten().and_then(|t| atelier_studio::limits::threads(t).ok());
+        options.context_length = settings.get::<usize>("context_length").await.ok().flatten().and_then(|c| atelier_studio::limits::context_length(c).ok());
     }
     options
 }
@@ -64,7 +65,8 @@ fn studio_error(err: StudioError) -> CommandError {
 
 #[tauri::command]
 pub fn watch_model_status(state: State<'_, AppState>, on_status: Channel<ModelStatus>) {
-    state.model.watch(on_status);
+    // A watcher whose window has gone fails to send and is forgotten.
+    state.model.watch(Box::new(move |status| on_status.send(status.clone()).is_ok()));
 }
 
 /// Streamed while a reply is generated.
@@ -113,6 +115,8 @@ async fn generate_inner(
     on_event: &Channel<GenerationEvent>,
     cancel: tokio_util::sync::CancellationToken,
 ) -> CmdResult<Generation> {
+    let max_tokens = atelier_studio::limits::max_tokens(params.max_tokens.unwrap_or(512))?;
+    let temperature = params.temperature.map(atelier_studio::limits::temperature).transpose()?;
     // The user's text is in the library before the model sees it.
     let store = state.store.as_ref().ok();
     let mut run = None;
@@ -123,7 +127,7 @@ async fn generate_inner(
             .await?;
         run = Some(run_id);
     }
-    let engine = match state.model.engine().await {
+    let engine = match state.model.engine().await.map_err(CommandError::from) {
         Ok(engine) => engine,
         Err(e) => {
             if let (Some(store), Some(run_id)) = (store, run) {
@@ -150,9 +154,9 @@ async fn generate_inner(
     let defaults = SamplingParams::default();
     let request = GenerateRequest {
         prompt: Prompt::Chat(messages),
-        max_tokens: params.max_tokens.unwrap_or(512),
+        max_tokens,
         sampling: SamplingParams {
-            temperature: params.temperature.unwrap_or(defaults.temperature),
+            temperature: temperature.unwrap_or(defaults.temperature),
             seed: params.seed.unwrap_or_else(rand::random),
             ..defaults
         },
@@ -240,8 +244,28 @@ pub async fn list_models(state: State<'_, AppState>) -> CmdResult<Vec<ModelEntry
 
 /// Adds a GGUF from disk after checking it is one Atelier can run.
 #[tauri::command]
-pub async fn import_model(state: State<'_, AppState>, path: String) -> CmdResult<ModelRecord> {
-    register(state.store()?, Path::new(&path), None).await
+pub async fn import_model(app: tauri::AppHandle, state: State<'_, AppState>, path: Option<String>) -> CmdResult<Option<ModelRecord>> {
+    let path = match path {
+        // A drop: the window saw it before the webview asked (or is about to: the two race).
+        Some(path) => picked_soon(&state, &path).await?,
+        None => match crate::dialogs::open(&app, ("GGUF model", &["gguf"])).await {
+            Some(path) => path,
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(register(state.store()?, &path, None).await?))
+}
+
+/// A dropped path, once the window's drop event has recorded it (it may arrive a moment after the
+/// webview's own copy of the event).
+async fn picked_soon(state: &AppState, path: &str) -> CmdResult<PathBuf> {
+    for _ in 0..20 {
+        if let Ok(path) = state.picked.check(path) {
+            return Ok(path);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    Ok(state.picked.check(path)?)
 }
 
 #[tauri::command]

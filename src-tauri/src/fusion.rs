@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use atelier_fusion::budget::{CostEstimate, Price};
-use atelier_fusion::config::{presets, MemberConfig, PanelBuilder, ProviderConfig};
+use atelier_fusion::budget::CostEstimate;
+use atelier_fusion::config::{presets, requires_key, MemberConfig, PanelBuilder, ProviderConfig};
 use atelier_fusion::events::FusionEvent;
 use atelier_fusion::local::LocalProvider;
 use atelier_fusion::modes::{run, FusionOutcome, FusionRequest, Mode};
@@ -11,7 +11,8 @@ use atelier_fusion::panel::MemberSpec;
 use atelier_fusion::persist::{RunRecorder, StoreLedger};
 use atelier_fusion::provider::{ChatEvent, ChatMessage, ChatRequest};
 use atelier_keys::SecretString;
-use atelier_store::{LedgerEntry, LedgerTotals, NewRun, ProviderModel, ProviderRecord, RunKind, RunStatus};
+use atelier_store::{LedgerEntry, LedgerTotals, NewRun, ProviderRecord, RunKind, RunStatus};
+use atelier_studio::providers::{self, ProviderInput, ProviderView};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
@@ -20,15 +21,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::state::{AppState, CmdResult, CommandError};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ProviderView {
-    #[serde(flatten)]
-    pub record: ProviderRecord,
-    /// "set" / "not set" is all the UI ever learns about a key.
-    pub key_set: bool,
-    pub requires_key: bool,
-}
-
 /// Providers in the library, or the built-in presets the user has not added yet.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProvidersView {
@@ -36,91 +28,41 @@ pub struct ProvidersView {
     pub presets: Vec<ProviderConfig>,
 }
 
-fn requires_key(id: &str, base_url: &str) -> bool {
-    presets().iter().find(|p| p.id == id).map(|p| p.requires_key).unwrap_or(!base_url.contains("127.0.0.1") && !base_url.contains("localhost"))
-}
-
 #[tauri::command]
 pub async fn list_providers(state: State<'_, AppState>) -> CmdResult<ProvidersView> {
-    let records = state.store()?.providers().list().await?;
-    let providers = records
-        .into_iter()
-        .map(|record| ProviderView {
-            key_set: state.keys.has(&record.id).unwrap_or(false),
-            requires_key: requires_key(&record.id, &record.base_url),
-            record,
-        })
-        .collect();
-    Ok(ProvidersView { providers, presets: presets() })
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ProviderInput {
-    pub id: String,
-    pub name: String,
-    pub base_url: String,
-    pub models: Vec<ProviderModel>,
-    pub enabled: bool,
+    Ok(ProvidersView { providers: providers::list(state.store()?, state.keys.as_ref()).await?, presets: presets() })
 }
 
 #[tauri::command]
 pub async fn save_provider(state: State<'_, AppState>, provider: ProviderInput) -> CmdResult<ProviderRecord> {
-    let url = provider.base_url.trim();
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(CommandError::new("invalid", "The base URL must start with https:// (or http:// for a server on this computer)"));
-    }
-    Ok(state.store()?.providers().save(&provider.id, &provider.name, "openai_compatible", url, &provider.models, provider.enabled).await?)
+    Ok(providers::save(state.store()?, &provider).await?)
 }
 
 #[tauri::command]
 pub async fn delete_provider(state: State<'_, AppState>, id: String) -> CmdResult<()> {
-    state.store()?.providers().delete(&id).await?;
-    // A provider's key goes with it.
-    let _ = state.keys.delete(&id);
-    Ok(())
+    Ok(providers::delete(state.store()?, state.keys.as_ref(), &id).await?)
 }
 
-/// Stores a key in the OS keychain. The key never comes back to the UI.
+/// Stores a key in the OS keychain for the provider's current address. The key never comes back.
 #[tauri::command]
-pub fn set_key(state: State<'_, AppState>, provider: String, key: String) -> CmdResult<bool> {
-    state.keys.set(&provider, &SecretString::from(key))?;
+pub async fn set_key(state: State<'_, AppState>, provider: String, key: String) -> CmdResult<bool> {
+    providers::set_key(state.store().ok(), state.keys.as_ref(), &provider, SecretString::from(key)).await?;
     Ok(true)
 }
 
 #[tauri::command]
-pub fn delete_key(state: State<'_, AppState>, provider: String) -> CmdResult<bool> {
-    Ok(state.keys.delete(&provider)?)
+pub async fn delete_key(state: State<'_, AppState>, provider: String) -> CmdResult<bool> {
+    Ok(providers::delete_key(state.store().ok(), state.keys.as_ref(), &provider).await?)
 }
 
 #[tauri::command]
-pub fn key_status(state: State<'_, AppState>, provider: String) -> CmdResult<bool> {
-    Ok(state.keys.has(&provider)?)
+pub async fn key_status(state: State<'_, AppState>, provider: String) -> CmdResult<bool> {
+    Ok(providers::has_key(state.store().ok(), state.keys.as_ref(), &provider).await?)
 }
 
 /// Builds panel seats from member strings with the user's providers and prices.
 async fn builder(state: &AppState, client: atelier_fusion::OutboundClient) -> CmdResult<PanelBuilder> {
-    let records = state.store()?.providers().list().await?;
-    let configs: Vec<ProviderConfig> = records
-        .iter()
-        .filter(|r| r.enabled)
-        .map(|r| ProviderConfig {
-            id: r.id.clone(),
-            name: Some(r.name.clone()),
-            base_url: r.base_url.clone(),
-            requires_key: requires_key(&r.id, &r.base_url),
-            prices: r
-                .models
-                .iter()
-                .filter_map(|m| match (m.input_per_mtok, m.output_per_mtok) {
-                    (Some(i), Some(o)) => Some((m.id.clone(), Price { input_per_mtok: i, output_per_mtok: o })),
-                    _ => None,
-                })
-                .collect(),
-        })
-        .collect();
-    let mut builder = PanelBuilder::new(client, Arc::clone(&state.keys), state.model.engine_now());
-    builder.prices = Arc::clone(&state.prices);
-    Ok(builder.with_providers(&configs))
+    Ok(providers::panel_builder(state.store()?, Arc::clone(&state.keys), client, state.model.engine_now(), Arc::clone(&state.prices)).await?)
 }
 
 /// Sends a one-line request to check a provider's URL, key and model.
@@ -152,8 +94,11 @@ pub async fn test_provider(state: State<'_, AppState>, provider: String, model: 
 pub async fn fetch_prices(state: State<'_, AppState>, provider: String) -> CmdResult<usize> {
     let store = state.store()?;
     let record = store.providers().get(&provider).await?;
-    let p = atelier_fusion::openai::OpenAiProvider::new(&record.id, &record.base_url, "-", state.client.clone(), Arc::clone(&state.keys));
-    let prices = p.fetch_prices().await.map_err(|e| CommandError::new(e.kind(), e.to_string()))?;
+    let mut p = atelier_fusion::openai::OpenAiProvider::new(&record.id, &record.base_url, "-", state.client.clone(), Arc::clone(&state.keys))?;
+    if !requires_key(&record.base_url) {
+        p = p.without_key();
+    }
+    let prices = p.fetch_prices().await?;
     for (model, price) in &prices {
         state.prices.set_fetched(&record.id, model, *price);
     }
@@ -177,7 +122,10 @@ pub struct FusionParams {
 }
 
 async fn request(state: &AppState, params: &FusionParams, client: atelier_fusion::OutboundClient) -> CmdResult<FusionRequest> {
-    let mode = Mode::parse(&params.mode, params.rounds.unwrap_or(1)).ok_or_else(|| CommandError::new("invalid", format!("unknown mode `{}`", params.mode)))?;
+    let rounds = atelier_studio::limits::rounds(params.rounds.unwrap_or(1))?;
+    let max_tokens = atelier_studio::limits::max_tokens(params.max_tokens.unwrap_or(512))?;
+    let budget = params.budget_usd.map(atelier_studio::limits::budget_usd).transpose()?;
+    let mode = Mode::parse(&params.mode, rounds).ok_or_else(|| CommandError::new("invalid", format!("unknown mode `{}`", params.mode)))?;
     let builder = builder(state, client).await?;
     let (members, judge) = match params.self_fusion {
         Some(n) => {
@@ -202,8 +150,8 @@ async fn request(state: &AppState, params: &FusionParams, client: atelier_fusion
         }
     };
     let mut request = FusionRequest::new(vec![ChatMessage::user(&params.prompt)], members, judge, mode);
-    request.budget_usd = params.budget_usd.filter(|b| *b > 0.0);
-    request.max_tokens = params.max_tokens.unwrap_or(512);
+    request.budget_usd = budget.filter(|b| *b > 0.0);
+    request.max_tokens = max_tokens;
     if let Some(seed) = params.seed {
         request.seed = seed;
     }
@@ -278,22 +226,14 @@ pub struct PrivacyStatus {
 #[tauri::command]
 pub async fn privacy_status(state: State<'_, AppState>) -> CmdResult<PrivacyStatus> {
     let offline = state.client.is_offline();
-    let mut cloud_models = 0;
-    let mut cloud_providers = Vec::new();
-    for p in state.store()?.providers().list().await?.into_iter().filter(|p| p.enabled) {
-        let usable = !requires_key(&p.id, &p.base_url) || state.keys.has(&p.id).unwrap_or(false);
-        if usable && !p.models.is_empty() {
-            cloud_models += p.models.len();
-            cloud_providers.push(p.name);
-        }
-    }
+    let (cloud_models, cloud_providers) = providers::usable_cloud(state.store()?, state.keys.as_ref()).await?;
     Ok(PrivacyStatus { offline, cloud_models: if offline { 0 } else { cloud_models }, cloud_providers })
 }
 
 #[tauri::command]
 pub async fn set_offline(state: State<'_, AppState>, offline: bool) -> CmdResult<PrivacyStatus> {
     state.client.set_offline(offline);
-    state.store()?.settings().set("offline", &offline).await?;
+    state.offline_setting.save(state.store().ok(), offline).await?;
     privacy_status(state).await
 }
 
@@ -319,5 +259,6 @@ pub async fn set_setting(state: State<'_, AppState>, key: String, value: serde_j
     if !SETTINGS.contains(&key.as_str()) {
         return Err(CommandError::new("invalid", format!("unknown setting `{key}`")));
     }
+    atelier_studio::limits::setting(&key, &value)?;
     Ok(state.store()?.settings().set(&key, &value).await?)
 }

@@ -1,5 +1,6 @@
 //! Atelier's desktop shell: Tauri commands that wire the crates to the UI. Logic lives in the crates.
 
+mod dialogs;
 mod engine;
 mod fusion;
 mod library;
@@ -109,9 +110,11 @@ pub fn run() {
             let state = tauri::async_runtime::block_on(async {
                 let store = atelier_store::Store::open_default().await.map_err(|e| e.to_string());
                 let state = AppState::new(store);
+                // Read even when the library cannot be opened: a broken library never turns the network on.
+                state.client.set_offline(state.offline_setting.load(state.store.as_ref().ok()).await);
+                // Documents deleted in an earlier session are past their undo window.
                 if let Ok(store) = &state.store {
-                    let offline = store.settings().get::<bool>("offline").await.ok().flatten().unwrap_or(false);
-                    state.client.set_offline(offline);
+                    let _ = atelier_studio::trash::purge(store, atelier_studio::trash::UNDO_WINDOW).await;
                 }
                 state
             });
@@ -127,10 +130,26 @@ pub fn run() {
                     let state = handle.state::<AppState>();
                     let path = tauri::async_runtime::block_on(engine::startup_model(&state));
                     let options = tauri::async_runtime::block_on(engine::load_options(&state));
+                    // A broken default model shows as an error banner; the app goes on without it.
                     let _ = state.model.load(path, &options);
+                    // Keys filed by earlier versions under the bare provider id move to their preset's origin.
+                    let moved = atelier_studio::providers::migrate_unscoped_keys(state.keys.as_ref());
+                    if !moved.is_empty() {
+                        log::info!("API keys bound to their provider's address: {}", moved.join(", "));
+                    }
                 })
                 .expect("cannot start the model loader thread");
             Ok(())
+        })
+        // A file dropped on the window counts as chosen by the user (the Models view imports it).
+        .on_window_event(|window, event| {
+            use tauri::Manager;
+            if let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event {
+                let state = window.state::<AppState>();
+                for path in paths {
+                    state.picked.allow(path);
+                }
+            }
         })
         .invoke_handler(commands!())
         .run(tauri::generate_context!())

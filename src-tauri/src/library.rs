@@ -3,8 +3,9 @@
 use atelier_store::{
     Conversation, Document, DocumentSummary, Message, Revision, Run, RunFilter, RunWithMembers, SearchHit,
 };
-use tauri::State;
+use tauri::{AppHandle, State};
 
+use crate::dialogs;
 use crate::state::{AppState, CmdResult, CommandError};
 
 #[tauri::command]
@@ -30,7 +31,7 @@ pub async fn save_document(state: State<'_, AppState>, id: i64, title: String, b
 
 #[tauri::command]
 pub async fn delete_document(state: State<'_, AppState>, id: i64) -> CmdResult<()> {
-    Ok(state.store()?.documents().delete(id).await?)
+    Ok(atelier_studio::trash::delete(state.store()?, id, atelier_studio::trash::UNDO_WINDOW).await?)
 }
 
 /// Undo of a delete.
@@ -105,15 +106,20 @@ pub async fn export_text(state: State<'_, AppState>, what: String, id: i64, form
     })
 }
 
-/// Writes an export to a file the user picked in the save dialog.
+/// Writes an export to a file the user picks in a save dialog opened here; `None` if they cancel.
 #[tauri::command]
-pub async fn export_to_file(state: State<'_, AppState>, what: String, id: i64, format: String, path: String) -> CmdResult<()> {
-    let text = export_text(state, what, id, format).await?;
-    tokio::fs::write(&path, text).await.map_err(|e| CommandError::new("io", format!("cannot write {path}: {e}")))
+pub async fn export_to_file(app: AppHandle, state: State<'_, AppState>, what: String, id: i64, format: String) -> CmdResult<Option<String>> {
+    let label = if format == "md" { "Markdown" } else { "JSON" };
+    let text = export_text(state, what.clone(), id, format.clone()).await?;
+    let Some(path) = dialogs::save(&app, &format!("atelier-{what}-{id}.{format}"), (label, &[format.as_str()])).await else { return Ok(None) };
+    tokio::fs::write(&path, text).await.map_err(|e| CommandError::new("io", format!("cannot write {}: {e}", path.display())))?;
+    Ok(Some(path.to_string_lossy().into_owned()))
 }
 
-/// A consistent copy of the whole library, taken while the app runs.
+/// A consistent copy of the whole library, taken while the app runs, to a file picked in a dialog.
 #[tauri::command]
-pub async fn backup_library(state: State<'_, AppState>, path: String) -> CmdResult<()> {
-    Ok(state.store()?.backup(&path).await?)
+pub async fn backup_library(app: AppHandle, state: State<'_, AppState>) -> CmdResult<Option<String>> {
+    let Some(path) = dialogs::save(&app, "atelier-library-backup.sqlite3", ("SQLite library", &["sqlite3"])).await else { return Ok(None) };
+    state.store()?.backup(&path).await?;
+    Ok(Some(path.to_string_lossy().into_owned()))
 }

@@ -18,6 +18,14 @@ import type {
   RunWithMembers,
 } from '../src/lib/types';
 
+/** `https://api.openai.com:443`, as the Rust side spells an origin. */
+function originOf(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+}
+
+const keyAccount = (p: { id: string; base_url: string }) => `${p.id}@${originOf(p.base_url)}`;
+
 export interface MockOptions {
   /** Words the fake model streams back. */
   reply?: string[];
@@ -30,6 +38,7 @@ export interface MockOptions {
   /** Start with this library (documents, providers). */
   seed?: 'empty' | 'demo';
   /** What the native file dialog "returns". */
+  /** What the file dialog the backend opens returns (`null`: the user cancels). */
   dialogPath?: string | null;
   /** Milliseconds a document save takes (a slow disk). */
   saveDelayMs?: number;
@@ -45,6 +54,7 @@ export interface MockBackend {
   /** The most document saves that were ever in flight at once. */
   maxSavesInFlight: number;
   /** Every key the UI handed over, for the test to check it never comes back. */
+  /** Keys by `provider@origin`, as the keychain files them. */
   keys: Map<string, string>;
 }
 
@@ -103,7 +113,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
     providers.push({
       id: 'openrouter', name: 'OpenRouter', kind: 'openai_compatible', base_url: 'https://openrouter.ai/api/v1',
       models: [{ id: 'mistralai/ministral-8b', input_per_mtok: 0.1, output_per_mtok: 0.1 }, { id: 'broken/model', input_per_mtok: 1, output_per_mtok: 2 }],
-      enabled: true, created_at: t, updated_at: t, key_set: true, requires_key: true,
+      enabled: true, created_at: t, updated_at: t, key_set: true, requires_key: true, origin: originOf('https://openrouter.ai/api/v1'),
     });
   }
 
@@ -123,9 +133,6 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
     backend.calls.push({ cmd, args, at: now() });
     if (options.failWith) throw options.failWith;
     switch (cmd) {
-      case 'plugin:dialog|open':
-      case 'plugin:dialog|save':
-        return options.dialogPath ?? null;
       case 'watch_model_status': {
         const channel = args.onStatus as ChannelLike;
         sendTo(channel, 0, { ...READY, state: 'loading', info: null, device: null });
@@ -254,13 +261,19 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         return hits;
       }
       case 'export_text':
+        return `# export of ${args.what} ${args.id}`;
+      // The backend opens the save dialog itself; the webview sends no path.
       case 'export_to_file':
-        return cmd === 'export_text' ? `# export of ${args.what} ${args.id}` : null;
+      case 'backup_library':
+        if ('path' in args) fail('invalid', 'the webview may not choose a path');
+        return options.dialogPath ?? null;
 
       case 'list_models':
         return models.map((m) => ({ ...m, loaded: m.path === READY.info!.path, missing: false }));
       case 'import_model': {
-        const path = String(args.path);
+        // No path: the backend's own open dialog picks one. A path: a file dropped on the window.
+        if (args.path == null && options.dialogPath == null) return null;
+        const path = String(args.path ?? options.dialogPath);
         if (!path.endsWith('.gguf')) fail('model_invalid', `${path} is not a GGUF model file (it starts with "PK"). Atelier loads GGUF files, e.g. from llama.cpp or Hugging Face`);
         const m = { id: nextId++, path, name: path.split('/').pop()!.replace('.gguf', ''), architecture: 'mistral3', quantization: 'Q4_K', size_bytes: 2_100_000_000, parameters: 3_400_000_000, sha256: null, source_url: null, is_default: false, added_at: now() };
         models.push(m);
@@ -285,7 +298,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
 
       case 'list_providers':
         return {
-          providers: providers.map((p) => ({ ...p, key_set: backend.keys.has(p.id) || p.key_set })),
+          providers: providers.map((p) => ({ ...p, key_set: backend.keys.has(keyAccount(p)) || p.key_set })),
           presets: [
             { id: 'openrouter', name: 'OpenRouter', base_url: 'https://openrouter.ai/api/v1', requires_key: true },
             { id: 'mistral', name: 'Mistral AI', base_url: 'https://api.mistral.ai/v1', requires_key: true },
@@ -295,7 +308,12 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
       case 'save_provider': {
         const input = args.provider as ProviderRecord;
         const existing = providers.find((p) => p.id === input.id);
-        const record = { ...input, kind: 'openai_compatible', created_at: now(), updated_at: now(), key_set: existing?.key_set ?? false, requires_key: !input.base_url.includes('127.0.0.1') };
+        const origin = originOf(input.base_url);
+        const local = ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(input.base_url).hostname);
+        if (!local && !input.base_url.startsWith('https://')) fail('invalid', `\`${input.base_url}\` is not a usable address: use https:// (plain http:// is only for a server on this computer)`);
+        // A key is bound to the address: a provider moved elsewhere has none there.
+        const keySet = existing && existing.origin === origin ? existing.key_set : false;
+        const record = { ...input, kind: 'openai_compatible', created_at: now(), updated_at: now(), key_set: keySet, requires_key: !local, origin };
         if (existing) Object.assign(existing, record);
         else providers.push(record);
         return record;
@@ -306,19 +324,24 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         return null;
       }
       case 'set_key': {
-        backend.keys.set(String(args.provider), String(args.key));
         const p = providers.find((x) => x.id === args.provider);
-        if (p) p.key_set = true;
+        if (!p) fail('invalid', `unknown provider \`${args.provider}\`: add it in Settings → Providers first`);
+        backend.keys.set(keyAccount(p!), String(args.key));
+        p!.key_set = true;
         return true;
       }
       case 'delete_key': {
-        backend.keys.delete(String(args.provider));
         const p = providers.find((x) => x.id === args.provider);
-        if (p) p.key_set = false;
+        if (p) {
+          backend.keys.delete(keyAccount(p));
+          p.key_set = false;
+        }
         return true;
       }
-      case 'key_status':
-        return backend.keys.has(String(args.provider));
+      case 'key_status': {
+        const p = providers.find((x) => x.id === args.provider);
+        return !!p && backend.keys.has(keyAccount(p));
+      }
       case 'test_provider':
         if (offline) fail('offline', 'offline mode is on: no request was sent');
         return 'ready';

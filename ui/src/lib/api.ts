@@ -95,7 +95,9 @@ export function generate(params: GenerateParams, onEvent: (event: GenerationEven
 /** Tells the backend the first screen is up (it logs the cold-start time); returns ms since launch. */
 export const uiReady = () => call<number>('ui_ready');
 export const listModels = () => call<ModelRecord[]>('list_models');
-export const importModel = (path: string) => call<ModelRecord>('import_model', { path });
+/** Imports a GGUF: a file dropped on the window (`path`), or — without one — a file the user picks in a
+ * dialog the backend opens; `null` if they cancel. The backend accepts no other path. */
+export const importModel = (path?: string) => call<ModelRecord | null>('import_model', { path: path ?? null });
 export const setDefaultModel = (id: number) => call<void>('set_default_model', { id });
 export const loadModel = (id: number) => call<void>('load_model', { id });
 export const deleteModel = (id: number, deleteFile: boolean) => call<void>('delete_model', { id, deleteFile });
@@ -134,9 +136,10 @@ export const getRun = (id: number) => call<RunWithMembers>('get_run', { id });
 export const deleteRun = (id: number) => call<void>('delete_run', { id });
 export const search = (query: string, limit = 30, offset = 0) => call<SearchHit[]>('search', { query, limit, offset });
 export const exportText = (what: string, id: number, format: 'md' | 'json') => call<string>('export_text', { what, id, format });
-export const exportToFile = (what: string, id: number, format: 'md' | 'json', path: string) =>
-  call<void>('export_to_file', { what, id, format, path });
-export const backupLibrary = (path: string) => call<void>('backup_library', { path });
+/** Saves an export where the user chooses in the backend's save dialog; the path, or `null` if cancelled. */
+export const exportToFile = (what: string, id: number, format: 'md' | 'json') =>
+  call<string | null>('export_to_file', { what, id, format });
+export const backupLibrary = () => call<string | null>('backup_library');
 
 // --- providers, keys, fusion --------------------------------------------------------------------
 

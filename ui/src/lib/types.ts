@@ -226,6 +226,8 @@ export interface ProviderRecord {
   updated_at: number;
   key_set: boolean;
   requires_key: boolean;
+  /** `https://api.openai.com:443`: the address a key is bound to (a key never goes anywhere else). */
+  origin: string | null;
 }
 
 export interface ProviderPreset {

@@ -11,6 +11,12 @@ interface Call {
   at: number;
 }
 
+/** The index of the last call that matches (Array.prototype.findLastIndex is ES2023, past our lib target). */
+function lastIndex(log: Call[], match: (c: Call, i: number) => boolean): number {
+  for (let i = log.length - 1; i >= 0; i--) if (match(log[i], i)) return i;
+  return -1;
+}
+
 const calls = (page: Page): Promise<Call[]> =>
   page.evaluate(() => (window as unknown as { __ATELIER_MOCK__: { calls: Call[] } }).__ATELIER_MOCK__.calls);
 const saves = async (page: Page) => (await calls(page)).filter((c) => c.cmd === 'save_document');
@@ -85,8 +91,8 @@ test('switching documents, leaving the editor and hiding the window save at once
   await page.getByTestId('doc-item').filter({ hasText: 'Notes' }).click();
   await expect(page.getByTestId('doc-title')).toHaveValue('Notes');
   const log = await calls(page);
-  const opened = log.findLastIndex((c) => c.cmd === 'get_document' && c.args.id === 2);
-  const saved = log.findLastIndex((c) => c.cmd === 'save_document' && c.args.id === 1);
+  const opened = lastIndex(log, (c) => c.cmd === 'get_document' && c.args.id === 2);
+  const saved = lastIndex(log, (c) => c.cmd === 'save_document' && c.args.id === 1);
   expect(saved).toBeGreaterThanOrEqual(0);
   expect(saved).toBeLessThan(opened);
   expect(log[saved].args.body).toBe(ORIGINAL + ' One.');
@@ -119,7 +125,7 @@ test('a model call sees the text saved first', async ({ page }) => {
   await expect(page.getByTestId('output')).toContainText('Once');
   const log = await calls(page);
   const generated = log.findIndex((c) => c.cmd === 'generate');
-  const saved = log.findLastIndex((c, i) => i < generated && c.cmd === 'save_document');
+  const saved = lastIndex(log, (c, i) => i < generated && c.cmd === 'save_document');
   expect(saved).toBeGreaterThanOrEqual(0);
   // (CodeMirror's Mod-Enter also opens a line; what matters is that the words typed are in.)
   expect((log[saved].args.body as string).trimEnd()).toBe(ORIGINAL + ' Then');
