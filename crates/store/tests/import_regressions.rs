@@ -26,18 +26,3 @@ async fn text_with_a_nul_character_keeps_the_search_index_sound() {
         assert!(result.is_ok(), "{section}.{field} with a NUL: {result:?}");
     }
 }
-
-#[tokio::test]
-async fn tmp_corpus_sequence() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path().join("library.db")).await.unwrap();
-    for round in 0..3 {
-        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fuzz/tests/__fuzz__/library_import/corpus")).unwrap() {
-            let path = entry.unwrap().path();
-            let Ok(bundle) = serde_json::from_slice::<LibraryBundle>(&std::fs::read(&path).unwrap()) else { continue };
-            let r = store.import_library(&bundle).await;
-            let c = store.check_integrity().await;
-            println!("round {round} {}: import {:?} integrity {:?}", path.display(), r.is_ok(), c);
-        }
-    }
-}
