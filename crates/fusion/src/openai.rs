@@ -32,6 +32,8 @@ use crate::provider::{ChatEvent, ChatRequest, Provider, Usage};
 
 /// The longest SSE line a reply may send: past it the stream is malformed, not a reason to grow memory.
 pub const MAX_SSE_LINE: usize = 1 << 20;
+/// The largest SSE event (its `data:` lines together): a chunk of a chat reply is a few hundred bytes.
+pub const MAX_SSE_EVENT: usize = 4 << 20;
 /// How much of an error page is read (the message is in the first few hundred bytes).
 const MAX_ERROR_BODY: usize = 64 << 10;
 /// A model list (OpenRouter's is ~1 MiB today).
@@ -352,7 +354,7 @@ impl OpenAiProvider {
                 code => MemberError::Http { status: code, message: error_message(&text, key.as_ref()) },
             });
         }
-        let mut events = crate::sse::cap_lines(
+        let mut events = crate::sse::guard(
             response.bytes_stream().map(|chunk| {
                 if let Ok(bytes) = &chunk {
                     entry.add_received(bytes.len() as u64);
@@ -360,6 +362,7 @@ impl OpenAiProvider {
                 chunk
             }),
             MAX_SSE_LINE,
+            MAX_SSE_EVENT,
         )
         .eventsource();
         let mut tokens = 0usize;
@@ -371,6 +374,10 @@ impl OpenAiProvider {
                 Err(eventsource_stream::EventStreamError::Transport(crate::sse::SseTransportError::LineTooLong { .. })) => {
                     entry.set_status("malformed".into());
                     return Err(MemberError::Malformed(format!("a stream line is over {} MiB", MAX_SSE_LINE >> 20)));
+                }
+                Err(eventsource_stream::EventStreamError::Transport(crate::sse::SseTransportError::EventTooLarge { .. })) => {
+                    entry.set_status("malformed".into());
+                    return Err(MemberError::Malformed(format!("a stream event is over {} MiB", MAX_SSE_EVENT >> 20)));
                 }
                 // The connection broke mid-stream.
                 Err(_) => break,

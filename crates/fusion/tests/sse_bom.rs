@@ -31,7 +31,6 @@ async fn serve(body: &'static str) -> String {
 }
 
 #[tokio::test]
-#[ignore = "fails until crates/fusion strips a leading BOM before eventsource-stream (see fuzz/README.md)"]
 async fn a_stream_that_starts_with_a_byte_order_mark_is_read() {
     let url = serve(BODY).await;
     let client = OutboundClient::with_read_timeout(Duration::from_secs(2), Duration::from_secs(10));
