@@ -228,12 +228,9 @@ fn exercise_gguf(path: &Path, options: &LoadOptions) {
     }
     if let Ok(mut model) = Model::load(path, options) {
         let tokens: Vec<u32> = model.tokenizer().encode("the cat", false).unwrap_or_default();
-        // KNOWN BUG (known-crashes/candle-rope-dimension-count-zero): the load accepts
-        // `rope.dimension_count = 0` and candle's rotary embedding then panics ("chunk_size must not be
-        // zero") in the first forward pass. Skipped until TransformerConfig::from_gguf refuses it; then
-        // move that file into crashes/ and delete this condition.
-        let known_bug = model.config().rope_dim == 0 && (options.candle_on_cpu || options.dequantize);
-        if !tokens.is_empty() && !known_bug {
+        // crashes/candle-rope-dimension-count-zero: a rotary dimension of 0 used to load and then panic in
+        // candle's rotary embedding; the load refuses it now.
+        if !tokens.is_empty() {
             let _ = model.logits(&tokens);
         }
     }

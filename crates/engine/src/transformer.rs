@@ -77,7 +77,8 @@ impl TransformerConfig {
         if head_dim == 0 || n_head.checked_mul(head_dim).is_none() {
             return Err(bad(format!("key length {head_dim} with {n_head} heads")));
         }
-        if rope_dim > head_dim || rope_dim % 2 != 0 {
+        // Zero would divide by zero in the rotary tables (found by the gguf_load fuzz target).
+        if rope_dim == 0 || rope_dim > head_dim || rope_dim % 2 != 0 {
             return Err(bad(format!("rotary dimension {rope_dim} does not fit head size {head_dim}")));
         }
         if n_layer == 0 {

@@ -226,3 +226,11 @@ fn a_sentencepiece_vocabulary_of_huge_pieces_fails_instead_of_hanging() {
     let err = load_err(file.path());
     assert!(matches!(err, EngineError::Tokenizer(_)), "{err:?}");
 }
+
+/// Found by the gguf_load fuzz target: a rotary dimension of 0 loaded, then the first forward pass
+/// panicked in candle-nn ("chunk_size must not be zero").
+#[test]
+fn a_rotary_dimension_of_zero_is_refused() {
+    let file = with_meta("llama.rope.dimension_count", MetaValue::U32(0));
+    assert_bad_setting(&load_err(file.path()), "rotary dimension");
+}
