@@ -213,3 +213,31 @@ describe('typing survives kill -9', () => {
     assert.ok(squash(typed).startsWith(squash(body)), `the document holds text never typed: ${JSON.stringify(body)}`);
   });
 });
+
+describe('a broken default model', () => {
+  let app;
+  const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'atelier-e2e-broken-'));
+  after(async () => {
+    await app?.close();
+  });
+
+  test('the app opens with a clear banner instead of crashing or loading forever', async () => {
+    // A GGUF header that promises 2^60 metadata entries: what a hostile or truncated download looks like.
+    const file = path.join(broken, 'broken.gguf');
+    const header = Buffer.alloc(24);
+    header.write('GGUF', 0, 'ascii');
+    header.writeUInt32LE(3, 4);
+    header.writeBigUInt64LE(0n, 8);
+    header.writeBigUInt64LE(1n << 60n, 16);
+    fs.writeFileSync(file, header);
+    app = await launchApp({ env: { ...env, ATELIER_DB: path.join(broken, 'library.sqlite3'), ATELIER_MODEL: file } });
+    const { browser } = app;
+    const banner = await byTestId(browser, 'model-error', 60_000);
+    const text = await visibleText(browser, banner);
+    assert.match(text, /broken\.gguf|metadata|GGUF/i, `the banner does not say what is wrong: ${JSON.stringify(text)}`);
+    // The window still works: the writer can open Models to pick another.
+    await (await browser.$('button=Open Models')).click();
+    await byTestId(browser, 'import-model');
+    assert.equal(app.appPids().length, 1, 'the app is not running');
+  });
+});
