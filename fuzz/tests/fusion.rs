@@ -5,13 +5,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use atelier_fusion::judge::{label, parse_verdict, JudgeTask, FINAL_MARKER};
-use atelier_fusion::openai::{parse_retry_after, MAX_RETRY_AFTER};
+use atelier_fusion::openai::{parse_retry_after, Chunk, MAX_RETRY_AFTER};
 use atelier_fusion::sse::{cap_lines, SseTransportError};
 use atelier_fusion::Price;
 use atelier_fuzz::{Bytes, Guard, INTERESTING};
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures::StreamExt;
-use serde::Deserialize;
 
 fn crash_path(target: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{target}.abort-input"))
@@ -20,49 +19,6 @@ fn crash_path(target: &str) -> PathBuf {
 // ---------------------------------------------------------------------------------------------------
 // 3. SSE streams
 // ---------------------------------------------------------------------------------------------------
-
-// The chunk shape openai.rs parses (its structs are private; these mirror them field for field).
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct Chunk {
-    #[serde(default)]
-    choices: Vec<Choice>,
-    #[serde(default)]
-    usage: Option<ChunkUsage>,
-    #[serde(default)]
-    error: Option<ErrorBody>,
-}
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct Choice {
-    #[serde(default)]
-    delta: Option<Delta>,
-    #[serde(default)]
-    finish_reason: Option<String>,
-}
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct Delta {
-    #[serde(default)]
-    content: Option<String>,
-}
-#[derive(Debug, Deserialize)]
-struct ChunkUsage {
-    #[serde(default)]
-    prompt_tokens: usize,
-    #[serde(default)]
-    completion_tokens: usize,
-    #[serde(default)]
-    cost: Option<f64>,
-}
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct ErrorBody {
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    code: Option<serde_json::Value>,
-}
 
 #[derive(Debug, PartialEq)]
 enum Item {

@@ -191,47 +191,49 @@ impl OpenAiProvider {
     }
 }
 
+/// One `data:` payload of a chat-completions stream, as parsed here (public so the fuzz target reads
+/// the same shapes).
 #[derive(Debug, Deserialize)]
-struct Chunk {
+pub struct Chunk {
     #[serde(default)]
-    choices: Vec<Choice>,
+    pub choices: Vec<Choice>,
     #[serde(default)]
-    usage: Option<ChunkUsage>,
+    pub usage: Option<ChunkUsage>,
     #[serde(default)]
-    error: Option<ErrorBody>,
+    pub error: Option<ErrorBody>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Choice {
+pub struct Choice {
     #[serde(default)]
-    delta: Option<Delta>,
+    pub delta: Option<Delta>,
     #[serde(default)]
-    finish_reason: Option<String>,
+    pub finish_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Delta {
+pub struct Delta {
     #[serde(default)]
-    content: Option<String>,
+    pub content: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-struct ChunkUsage {
+pub struct ChunkUsage {
     #[serde(default)]
-    prompt_tokens: usize,
+    pub prompt_tokens: usize,
     #[serde(default)]
-    completion_tokens: usize,
+    pub completion_tokens: usize,
     /// OpenRouter reports the cost in USD credits.
     #[serde(default)]
-    cost: Option<f64>,
+    pub cost: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
-struct ErrorBody {
+pub struct ErrorBody {
     #[serde(default)]
-    message: String,
+    pub message: String,
     #[serde(default)]
-    code: Option<serde_json::Value>,
+    pub code: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]

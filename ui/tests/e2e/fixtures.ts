@@ -13,5 +13,14 @@ export async function openApp(page: Page, options: MockOptions = {}) {
   await page.goto('/');
 }
 
+/** Runs one fusion with the seeded OpenRouter member, so History has a run. */
+export async function fuseOnce(page: Page, prompt = 'Describe the harbour.') {
+  await page.getByTestId('nav-fusion').click();
+  await page.getByTestId('fusion-prompt').fill(prompt);
+  await page.getByTestId('member-openrouter:mistralai/ministral-8b').check();
+  await page.getByTestId('fusion-run').click();
+  await base.expect(page.getByTestId('final-text')).toBeVisible();
+}
+
 export const test = base;
 export { expect } from '@playwright/test';

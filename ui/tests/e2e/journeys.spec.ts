@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, openApp, test } from './fixtures';
+import { expect, fuseOnce, openApp, test } from './fixtures';
 import type { Page } from '@playwright/test';
 
 const editor = (page: Page) => page.getByTestId('editor');
@@ -74,11 +74,7 @@ test('a fusion run with a failing member still fuses, shows the analysis, and in
 
 test('history: search finds a run and reopens it exactly', async ({ page }) => {
   await openApp(page, { delayMs: 5 });
-  await page.getByTestId('nav-fusion').click();
-  await page.getByTestId('fusion-prompt').fill('Describe the harbour.');
-  await page.getByTestId('member-openrouter:mistralai/ministral-8b').check();
-  await page.getByTestId('fusion-run').click();
-  await expect(page.getByTestId('final-text')).toBeVisible();
+  await fuseOnce(page);
   await page.getByTestId('nav-history').click();
   await expect(page.getByTestId('run-item')).toHaveCount(1);
   await page.getByTestId('history-search').fill('gulls');

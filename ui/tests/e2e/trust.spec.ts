@@ -1,4 +1,4 @@
-import { expect, openApp, test } from './fixtures';
+import { expect, fuseOnce, openApp, test } from './fixtures';
 
 test('a provider moved to another address says its key stays behind, and shows no key there', async ({ page }) => {
   await openApp(page);
@@ -25,12 +25,7 @@ test('plain http to another computer is refused with the reason', async ({ page 
 
 test('exports go where the backend dialog says; the page never sends a path', async ({ page }) => {
   await openApp(page, { dialogPath: '/home/writer/exports/run.md', delayMs: 5 });
-  // A run to export.
-  await page.getByTestId('nav-fusion').click();
-  await page.getByTestId('fusion-prompt').fill('Describe the harbour.');
-  await page.getByTestId('member-openrouter:mistralai/ministral-8b').check();
-  await page.getByTestId('fusion-run').click();
-  await expect(page.getByTestId('final-text')).toBeVisible();
+  await fuseOnce(page);
   await page.getByTestId('nav-history').click();
   await page.getByTestId('run-item').first().click();
   await page.getByTestId('export-md').click();
