@@ -61,8 +61,12 @@ pub enum KeysCommand {
         #[arg(long)]
         url: Option<String>,
     },
-    /// Whether keys are set (never the keys themselves).
-    Status { providers: Vec<String> },
+    /// Whether keys are set (never the keys themselves), for each provider's address (or `--url`).
+    Status {
+        providers: Vec<String>,
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 pub fn history(command: HistoryCommand) -> Result<()> {
@@ -163,14 +167,14 @@ pub fn keys(command: KeysCommand) -> Result<()> {
                 eprintln!("no key was set for {scope}");
             }
         }
-        KeysCommand::Status { providers } => {
+        KeysCommand::Status { providers, url } => {
             let providers = if providers.is_empty() {
                 atelier_fusion::config::presets().into_iter().filter(|p| p.requires_key).map(|p| p.id).collect()
             } else {
                 providers
             };
             for p in providers {
-                let scope = runtime.block_on(key_scope(&p, None))?;
+                let scope = runtime.block_on(key_scope(&p, url.clone()))?;
                 println!("{scope}: {}", if store.has(&scope)? { "set" } else { "not set" });
             }
         }

@@ -153,18 +153,26 @@ fn keys_are_set_from_stdin_reported_and_deleted_without_ever_printing_them() {
     let cli = Cli::new();
     let provider = format!("cli-test-{}", std::process::id());
     let secret = "sk-cli-secret-7788";
-    let mut child = cli.cmd().args(["keys", "set", &provider]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let url = "https://api.cli-test.example/v1";
+    let mut child = cli.cmd().args(["keys", "set", &provider, "--url", url]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(format!("{secret}\n").as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (ok, status, _) = cli.run(&["keys", "status", &provider]);
+    let scope = format!("{provider} at https://api.cli-test.example:443");
+    let (ok, status, _) = cli.run(&["keys", "status", &provider, "--url", url]);
     assert!(ok);
-    assert_eq!(status.trim(), format!("{provider}: set"));
+    assert_eq!(status.trim(), format!("{scope}: set"));
+    // The key is bound to that address: the same provider elsewhere has none.
+    let (_, elsewhere, _) = cli.run(&["keys", "status", &provider, "--url", "https://other.example/v1"]);
+    assert_eq!(elsewhere.trim(), format!("{provider} at https://other.example:443: not set"));
     for text in [String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr), status.clone().into()] {
         assert!(!text.contains(secret));
     }
-    let (ok, _, _) = cli.run(&["keys", "delete", &provider]);
+    let (ok, _, _) = cli.run(&["keys", "delete", &provider, "--url", url]);
     assert!(ok);
-    let (_, status, _) = cli.run(&["keys", "status", &provider]);
-    assert_eq!(status.trim(), format!("{provider}: not set"));
+    let (_, status, _) = cli.run(&["keys", "status", &provider, "--url", url]);
+    assert_eq!(status.trim(), format!("{scope}: not set"));
+    // Without an address, a provider the library and the presets do not know is a clear error.
+    let (ok, _, stderr) = cli.run(&["keys", "status", &provider]);
+    assert!(!ok && stderr.contains("unknown provider"), "{stderr}");
 }
