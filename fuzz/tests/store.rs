@@ -92,12 +92,14 @@ struct Library {
     _dir: tempfile::TempDir,
     store: Store,
     imports: usize,
+    /// Every bundle given to this library, in order: written out when it breaks, to replay.
+    history: Vec<LibraryBundle>,
 }
 
 fn open_library(rt: &tokio::runtime::Runtime) -> Library {
     let dir = tempfile::tempdir().unwrap();
     let store = rt.block_on(Store::open(dir.path().join("library.db"))).unwrap();
-    Library { _dir: dir, store, imports: 0 }
+    Library { _dir: dir, store, imports: 0, history: Vec::new() }
 }
 
 #[test]
@@ -110,12 +112,13 @@ fn library_import() {
             let Some(bundle) = bundle_from(input) else { return };
             let mut lib = library.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             // A fresh library now and then keeps each import quick.
-            if lib.imports >= 200 {  // also after a broken library (imports = MAX)
+            if lib.imports >= 200 {
                 *lib = open_library(&rt);
             }
             lib.imports += 1;
+            lib.history.push(bundle.clone());
+            let lib = &*lib;
             let store = &lib.store;
-            let mut broken = false;
             rt.block_on(async {
                 let before = store.documents().list().await.expect("the library lists before the import").len();
                 match store.import_library(&bundle).await {
@@ -125,39 +128,24 @@ fn library_import() {
                         let exported = store.export_library().await.expect("a library that took a bundle exports");
                         assert!(exported.documents.len() >= bundle.documents.len());
                         store.conversations().list(None).await.expect("conversations list after an import");
-                        broken |= !sound(store, &bundle).await;
                     }
                     Err(_) => {
                         let after = store.documents().list().await.expect("the library lists after a failed import").len();
                         assert_eq!(after, before, "a failed import changed the library");
-                        broken |= !sound(store, &bundle).await;
                     }
                 }
+                assert_sound(lib).await;
             });
-            if broken {
-                eprintln!("atelier-fuzz: the library broke on import {} since it was opened", lib.imports);
-                // Start again on a sound library, so later inputs are not blamed for this one's damage.
-                lib.imports = usize::MAX;
-            }
         })
     });
 }
 
-/// Whether the library passes its integrity check after importing `bundle`.
-async fn sound(store: &Store, bundle: &LibraryBundle) -> bool {
-    let Err(e) = store.check_integrity().await else { return true };
-    // The first bundle that broke a library (later ones would fail on its damage).
-    let first = Path::new(env!("CARGO_TARGET_TMPDIR")).join("library_import.first-break.json");
-    if !first.exists() {
-        let _ = std::fs::write(&first, serde_json::to_vec_pretty(bundle).unwrap());
-    }
-    // KNOWN ISSUE (known-crashes/fts5-malformed-after-imports.json; not yet reduced to a deterministic
-    // repro): after a run of imports into one library, integrity_check can report "malformed inverted
-    // index for FTS5 table main.documents_fts". Fatal only with ATELIER_FUZZ_STRICT_INTEGRITY=1 until it
-    // is understood and fixed.
-    if std::env::var_os("ATELIER_FUZZ_STRICT_INTEGRITY").is_some() {
-        panic!("integrity after an import: {e}");
-    }
-    eprintln!("atelier-fuzz: integrity after an import: {e} (known issue, see fuzz/README.md)");
-    false
+/// The library passes its integrity check after its latest import. When it does not, the bundles it
+/// took, in order, are saved to `target/tmp/library_import.history.json` (a JSON array of bundles:
+/// import them one by one into a new library to replay), since damage may come from an earlier import.
+async fn assert_sound(lib: &Library) {
+    let Err(e) = lib.store.check_integrity().await else { return };
+    let history = Path::new(env!("CARGO_TARGET_TMPDIR")).join("library_import.history.json");
+    let _ = std::fs::write(&history, serde_json::to_vec_pretty(&lib.history).unwrap());
+    panic!("integrity after import {} into this library: {e} (the bundles it took, in order: {})", lib.imports, history.display());
 }

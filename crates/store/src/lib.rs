@@ -171,12 +171,22 @@ impl Store {
     }
 
     /// Checks the file's integrity (`PRAGMA integrity_check`); `Ok(())` when it is sound.
+    ///
+    /// The check runs on a connection of its own, opened for it. On a pooled connection SQLite's FTS5
+    /// check (3.46) reads the index structure that connection cached when it last used the table, without
+    /// asking whether another connection has written since, and reports a sound index as "malformed
+    /// inverted index for FTS5 table …" (crates/store/tests/import_regressions.rs).
     pub async fn check_integrity(&self) -> Result<()> {
-        let result: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.pool).await?;
-        if result == "ok" {
+        use sqlx::{ConnectOptions, Connection};
+        let options = SqliteConnectOptions::new().filename(&self.path).busy_timeout(Duration::from_secs(10));
+        let mut conn = options.connect().await.map_err(|source| StoreError::Open { path: self.path.clone(), source })?;
+        let result: std::result::Result<Vec<String>, _> = sqlx::query_scalar("PRAGMA integrity_check").fetch_all(&mut conn).await;
+        let _ = conn.close().await;
+        let result = result?;
+        if result.len() == 1 && result[0] == "ok" {
             Ok(())
         } else {
-            Err(StoreError::Invalid(format!("integrity check failed: {result}")))
+            Err(StoreError::Invalid(format!("integrity check failed: {}", result.join("; "))))
         }
     }
 
