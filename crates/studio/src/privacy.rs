@@ -44,3 +44,35 @@ impl OfflineSetting {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_offline_choice_survives_a_library_that_cannot_be_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("library.sqlite3");
+        let setting = OfflineSetting::beside(&path);
+        let store = Store::open(&path).await.unwrap();
+        // Nothing saved yet: online, as before.
+        assert!(!setting.load(Some(&store)).await);
+        setting.save(Some(&store), true).await.unwrap();
+        assert!(setting.load(Some(&store)).await);
+        assert_eq!(store.settings().get::<bool>("offline").await.unwrap(), Some(true));
+        store.close().await;
+        // The library cannot be opened any more (here: a folder where the file was): the choice holds.
+        for file in ["library.sqlite3", "library.sqlite3-wal", "library.sqlite3-shm"] {
+            let _ = std::fs::remove_file(dir.path().join(file));
+        }
+        std::fs::create_dir(&path).unwrap();
+        assert!(Store::open(&path).await.is_err());
+        assert!(setting.load(None).await, "a broken library turned the network back on");
+        // Turned off while the library is broken: remembered too.
+        setting.save(None, false).await.unwrap();
+        assert!(!setting.load(None).await);
+        // Never saved and no library to ask: offline, the side that sends nothing.
+        let fresh = OfflineSetting::beside(&dir.path().join("other").join("library.sqlite3"));
+        assert!(fresh.load(None).await);
+    }
+}
