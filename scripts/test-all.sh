@@ -33,10 +33,11 @@ step "UI type check (svelte-check)" npm --prefix ui run check
 # for the end-to-end tests reuse it instead of compiling the dependency tree twice.
 step "Rust build (all targets)" cargo build --workspace --all-targets --locked
 # Under a private D-Bus session with gnome-keyring, so the keychain tests use the real Secret Service.
-step "Rust tests (cargo test --workspace)" scripts/with-keyring.sh cargo test --workspace --exclude atelier-fuzz --locked
-# The fuzz targets (fuzz/, bolero): replay the committed corpus and crash inputs, then random inputs for
-# ATELIER_FUZZ_SECONDS each (2 targets at a time on 2 cores: about 2 minutes for the 6 targets).
-step "Fuzz targets (bolero, ${ATELIER_FUZZ_SECONDS:-30} s each)" env ATELIER_FUZZ_SECONDS="${ATELIER_FUZZ_SECONDS:-30}" cargo test -p atelier-fuzz --locked
+# The fuzz targets (fuzz/, bolero) run in the same invocation, so they share the build's feature set
+# (`cargo test -p atelier-fuzz` alone would rebuild dependencies with other features): each replays the
+# committed corpus and crash inputs, then random inputs for ATELIER_FUZZ_SECONDS (about 2 minutes in all).
+step "Rust tests and fuzz targets (cargo test --workspace, fuzz ${ATELIER_FUZZ_SECONDS:-30} s each)" \
+  env ATELIER_FUZZ_SECONDS="${ATELIER_FUZZ_SECONDS:-30}" scripts/with-keyring.sh cargo test --workspace --locked
 step "UI unit tests (Vitest)" npm --prefix ui test
 step "UI page tests (Playwright, Chromium)" npm --prefix ui run test:e2e
 step "App end-to-end tests (tauri-driver, WebKitWebDriver, Xvfb)" npm --prefix tests/app test
