@@ -110,12 +110,6 @@ impl OutboundClient {
         }
     }
 
-    /// The same door (offline switch and ledger shared); redirects come back as responses, so the caller
-    /// decides which to follow (the model downloader does). Every client already works so: this names it.
-    pub fn without_redirects(&self) -> Self {
-        self.clone()
-    }
-
     pub fn with_ledger(mut self, ledger: Arc<dyn LedgerSink>) -> Self {
         self.ledger = Some(ledger);
         self

@@ -148,7 +148,7 @@ async fn download_until(
         .map_err(|e| StudioError::io(format!("cannot create the models folder {}", request.dir.display()), e))?;
     let partial = request.dir.join(format!("{}.part", plan.name));
     let _claim = Claim::take(&partial)?;
-    let client = client.without_redirects();
+    // The client never follows redirects itself: `open` follows the ones the policy allows, by hand.
 
     let mut restarted = false;
     loop {
