@@ -7,7 +7,7 @@ use std::time::Instant;
 use atelier_engine::{
     CancelToken, ChatMessage, DeviceChoice, GenerateRequest, Generation, LoadOptions, Prompt, SamplingParams, StopReason,
 };
-use atelier_store::{MemberRole, ModelRecord, NewMember, NewRun, RunKind, RunStatus};
+use atelier_store::{MemberFinish, MemberRole, ModelRecord, NewMember, NewRun, RunFinish, RunKind, RunStatus};
 use atelier_studio::{Download, DownloadProgress, StudioError};
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
@@ -131,7 +131,7 @@ async fn generate_inner(
         Ok(engine) => engine,
         Err(e) => {
             if let (Some(store), Some(run_id)) = (store, run) {
-                store.runs().finish(run_id, RunStatus::Failed, None, None, Some(&e.message), 0, 0, 0.0).await?;
+                store.runs().finish(run_id, &RunFinish::failed(e.message.clone())).await?;
             }
             return Err(e);
         }
@@ -198,16 +198,21 @@ async fn generate_inner(
                 let status = if g.stop_reason == StopReason::Cancelled { RunStatus::Cancelled } else { RunStatus::Completed };
                 let (p, c) = (g.prompt_tokens as i64, g.completion_tokens as i64);
                 store.runs().append_output(member, &g.text).await?;
-                store
-                    .runs()
-                    .finish_member(member, status, None, Some(p), Some(c), Some(0.0), Some(started.elapsed().as_millis() as i64), Some(g.timings.time_to_first_token_ms as i64))
-                    .await?;
-                store.runs().finish(run_id, status, Some(&g.text), None, None, p, c, 0.0).await?;
+                let finish = MemberFinish {
+                    prompt_tokens: Some(p),
+                    completion_tokens: Some(c),
+                    cost_usd: Some(0.0),
+                    latency_ms: Some(started.elapsed().as_millis() as i64),
+                    first_token_ms: Some(g.timings.time_to_first_token_ms as i64),
+                    ..MemberFinish::new(status)
+                };
+                store.runs().finish_member(member, &finish).await?;
+                store.runs().finish(run_id, &RunFinish { final_text: Some(g.text.clone()), prompt_tokens: p, completion_tokens: c, ..RunFinish::new(status) }).await?;
             }
             Err(e) => {
                 let message = e.to_string();
-                store.runs().finish_member(member, RunStatus::Failed, Some(&message), None, None, None, None, None).await?;
-                store.runs().finish(run_id, RunStatus::Failed, None, None, Some(&message), 0, 0, 0.0).await?;
+                store.runs().finish_member(member, &MemberFinish::failed(message.clone())).await?;
+                store.runs().finish(run_id, &RunFinish::failed(message)).await?;
             }
         }
     }

@@ -11,7 +11,7 @@ use atelier_fusion::panel::MemberSpec;
 use atelier_fusion::persist::{RunRecorder, StoreLedger};
 use atelier_fusion::provider::{ChatEvent, ChatMessage, ChatRequest};
 use atelier_keys::SecretString;
-use atelier_store::{LedgerEntry, LedgerTotals, NewRun, ProviderRecord, RunKind, RunStatus};
+use atelier_store::{LedgerEntry, LedgerTotals, NewRun, ProviderRecord, RunFinish, RunKind};
 use atelier_studio::providers::{self, ProviderInput, ProviderView};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -197,7 +197,7 @@ pub async fn run_fusion(state: State<'_, AppState>, id: String, params: FusionPa
     let request = match request(&state, &params, client).await {
         Ok(r) => r,
         Err(e) => {
-            store.runs().finish(run_id, RunStatus::Failed, None, None, Some(&e.message), 0, 0, 0.0).await?;
+            store.runs().finish(run_id, &RunFinish::failed(e.message.clone())).await?;
             return Err(e);
         }
     };

@@ -170,7 +170,7 @@ pub fn fuse(args: FuseArgs) -> Result<()> {
             Ok(panel) => panel,
             Err(e) => {
                 if let (Some(store), Some(run)) = (&store, run_id) {
-                    store.runs().finish(run, atelier_store::RunStatus::Failed, None, None, Some(&e.to_string()), 0, 0, 0.0).await?;
+                    store.runs().finish(run, &atelier_store::RunFinish::failed(e.to_string())).await?;
                 }
                 return Err(e);
             }

@@ -252,7 +252,7 @@ impl History {
     }
 
     fn finish(self, result: &atelier_engine::Result<atelier_engine::Generation>) -> Result<()> {
-        use atelier_store::RunStatus;
+        use atelier_store::{MemberFinish, RunFinish, RunStatus};
         self.runtime.block_on(async {
             let runs = self.store.runs();
             match result {
@@ -261,13 +261,21 @@ impl History {
                     let status = if g.stop_reason == atelier_engine::StopReason::Cancelled { RunStatus::Cancelled } else { RunStatus::Completed };
                     let (p, c) = (g.prompt_tokens as i64, g.completion_tokens as i64);
                     let t = &g.timings;
-                    runs.finish_member(self.member, status, None, Some(p), Some(c), Some(0.0), Some(t.total_ms as i64), Some(t.time_to_first_token_ms as i64)).await?;
-                    runs.finish(self.run, status, Some(&g.text), None, None, p, c, 0.0).await?;
+                    let member = MemberFinish {
+                        prompt_tokens: Some(p),
+                        completion_tokens: Some(c),
+                        cost_usd: Some(0.0),
+                        latency_ms: Some(t.total_ms as i64),
+                        first_token_ms: Some(t.time_to_first_token_ms as i64),
+                        ..MemberFinish::new(status)
+                    };
+                    runs.finish_member(self.member, &member).await?;
+                    runs.finish(self.run, &RunFinish { final_text: Some(g.text.clone()), prompt_tokens: p, completion_tokens: c, ..RunFinish::new(status) }).await?;
                 }
                 Err(e) => {
                     let message = e.to_string();
-                    runs.finish_member(self.member, RunStatus::Failed, Some(&message), None, None, None, None, None).await?;
-                    runs.finish(self.run, RunStatus::Failed, None, None, Some(&message), 0, 0, 0.0).await?;
+                    runs.finish_member(self.member, &MemberFinish::failed(message.clone())).await?;
+                    runs.finish(self.run, &RunFinish::failed(message)).await?;
                 }
             }
             anyhow::Ok(())

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use atelier_store::{MemberRole, NewLedgerEntry, NewMember, RunStatus, Store};
+use atelier_store::{MemberFinish, MemberRole, NewLedgerEntry, NewMember, RunFinish, RunStatus, Store};
 use tokio::sync::mpsc;
 
 use crate::client::{LedgerCompletion, LedgerRecord, LedgerSink};
@@ -144,19 +144,15 @@ impl RunRecorder {
                             if let Some(text) = pending.remove(row) {
                                 let _ = writer.runs().append_output(*row, &text).await;
                             }
-                            let _ = writer
-                                .runs()
-                                .finish_member(
-                                    *row,
-                                    RunStatus::Completed,
-                                    None,
-                                    Some(usage.prompt_tokens as i64),
-                                    Some(usage.completion_tokens as i64),
-                                    usage.cost_usd,
-                                    Some(latency_ms as i64),
-                                    first_token_ms.map(|v| v as i64),
-                                )
-                                .await;
+                            let finish = MemberFinish {
+                                prompt_tokens: Some(usage.prompt_tokens as i64),
+                                completion_tokens: Some(usage.completion_tokens as i64),
+                                cost_usd: usage.cost_usd,
+                                latency_ms: Some(latency_ms as i64),
+                                first_token_ms: first_token_ms.map(|v| v as i64),
+                                ..MemberFinish::new(RunStatus::Completed)
+                            };
+                            let _ = writer.runs().finish_member(*row, &finish).await;
                         }
                     }
                     FusionEvent::MemberFailed { member, round, kind, error, .. } => {
@@ -165,7 +161,8 @@ impl RunRecorder {
                                 let _ = writer.runs().append_output(*row, &text).await;
                             }
                             let status = if kind == "cancelled" { RunStatus::Cancelled } else { RunStatus::Failed };
-                            let _ = writer.runs().finish_member(*row, status, Some(&error), None, None, None, None, None).await;
+                            let finish = MemberFinish { error: Some(error), ..MemberFinish::new(status) };
+                            let _ = writer.runs().finish_member(*row, &finish).await;
                         }
                     }
                     FusionEvent::JudgeFailed { pass, error } => {
@@ -173,7 +170,7 @@ impl RunRecorder {
                             if let Some(text) = pending.remove(row) {
                                 let _ = writer.runs().append_output(*row, &text).await;
                             }
-                            let _ = writer.runs().finish_member(*row, RunStatus::Failed, Some(&error), None, None, None, None, None).await;
+                            let _ = writer.runs().finish_member(*row, &MemberFinish::failed(error)).await;
                         }
                     }
                     _ => {}
@@ -209,7 +206,7 @@ impl RunRecorder {
         let run = runs.get(self.run_id).await?;
         for member in run.members.iter().filter(|m| m.status == "running") {
             let status = if member.role == "judge" { RunStatus::Completed } else { RunStatus::Interrupted };
-            runs.finish_member(member.id, status, None, None, None, None, None, None).await?;
+            runs.finish_member(member.id, &MemberFinish::new(status)).await?;
         }
         match outcome {
             Ok(o) => {
@@ -219,19 +216,18 @@ impl RunRecorder {
                     FusionStatus::Cancelled => RunStatus::Cancelled,
                 };
                 let analysis = o.verdict.as_ref().map(|v| serde_json::to_value(v).unwrap_or_default());
-                runs.finish(
-                    self.run_id,
+                let finish = RunFinish {
                     status,
-                    o.final_text.as_deref(),
-                    analysis.as_ref(),
-                    o.error.as_deref(),
-                    o.prompt_tokens as i64,
-                    o.completion_tokens as i64,
-                    o.cost_usd,
-                )
-                .await
+                    final_text: o.final_text.clone(),
+                    analysis,
+                    error: o.error.clone(),
+                    prompt_tokens: o.prompt_tokens as i64,
+                    completion_tokens: o.completion_tokens as i64,
+                    cost_usd: o.cost_usd,
+                };
+                runs.finish(self.run_id, &finish).await
             }
-            Err(error) => runs.finish(self.run_id, RunStatus::Failed, None, None, Some(&error), 0, 0, 0.0).await,
+            Err(error) => runs.finish(self.run_id, &RunFinish::failed(error)).await,
         }
     }
 }

@@ -24,7 +24,7 @@ pub use conversations::{Conversation, Conversations, Message};
 pub use documents::{Document, DocumentSummary, Documents, Revision, MAX_REVISIONS, REVISION_INTERVAL_MS};
 pub use export::LibraryBundle;
 pub use library::{LedgerEntry, LedgerTotals, Ledger, ModelRecord, Models, NewLedgerEntry, ProviderModel, ProviderRecord, Providers, Settings};
-pub use runs::{MemberRole, NewMember, NewRun, Run, RunFilter, RunKind, RunMember, RunStatus, RunWithMembers, Runs};
+pub use runs::{MemberFinish, MemberRole, NewMember, NewRun, Run, RunFilter, RunFinish, RunKind, RunMember, RunStatus, RunWithMembers, Runs};
 pub use search::{SearchHit, SearchKind, HIGHLIGHT_END, HIGHLIGHT_START};
 
 /// The environment variable that points Atelier at another library file (tests, portable installs).

@@ -132,6 +132,54 @@ pub struct NewMember {
     pub model: String,
 }
 
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunFinish {
+    pub status: RunStatus,
+    pub final_text: Option<String>,
+    pub analysis: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub prompt_tokens: i64,
+    pub completion_tokens: i64,
+    pub cost_usd: f64,
+}
+
+impl RunFinish {
+    /// A run that ended with `status` and nothing else to record yet.
+    pub fn new(status: RunStatus) -> Self {
+        Self { status, final_text: None, analysis: None, error: None, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0.0 }
+    }
+
+    /// A run that failed with this message.
+    pub fn failed(error: impl Into<String>) -> Self {
+        Self { error: Some(error.into()), ..Self::new(RunStatus::Failed) }
+    }
+}
+
+/// How one member (or the judge) of a run ended; `None` is "not known", kept as NULL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberFinish {
+    pub status: RunStatus,
+    pub error: Option<String>,
+    pub prompt_tokens: Option<i64>,
+    pub completion_tokens: Option<i64>,
+    pub cost_usd: Option<f64>,
+    pub latency_ms: Option<i64>,
+    pub first_token_ms: Option<i64>,
+}
+
+impl MemberFinish {
+    /// A member that ended with `status` and nothing else to record yet.
+    pub fn new(status: RunStatus) -> Self {
+        Self { status, error: None, prompt_tokens: None, completion_tokens: None, cost_usd: None, latency_ms: None, first_token_ms: None }
+    }
+
+    /// A member that failed with this message.
+    pub fn failed(error: impl Into<String>) -> Self {
+        Self { error: Some(error.into()), ..Self::new(RunStatus::Failed) }
+    }
+}
+
 /// Filters for listing runs; `None` fields do not filter.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RunFilter {
@@ -202,59 +250,37 @@ impl<'a> Runs<'a> {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub async fn finish_member(
-        &self,
-        member_id: i64,
-        status: RunStatus,
-        error: Option<&str>,
-        prompt_tokens: Option<i64>,
-        completion_tokens: Option<i64>,
-        cost_usd: Option<f64>,
-        latency_ms: Option<i64>,
-        first_token_ms: Option<i64>,
-    ) -> Result<()> {
+    pub async fn finish_member(&self, member_id: i64, finish: &MemberFinish) -> Result<()> {
         sqlx::query(
             "UPDATE run_members SET status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, cost_usd = ?, \
              latency_ms = ?, first_token_ms = ? WHERE id = ?",
         )
-        .bind(status.as_str())
-        .bind(error)
-        .bind(prompt_tokens)
-        .bind(completion_tokens)
-        .bind(cost_usd)
-        .bind(latency_ms)
-        .bind(first_token_ms)
+        .bind(finish.status.as_str())
+        .bind(&finish.error)
+        .bind(finish.prompt_tokens)
+        .bind(finish.completion_tokens)
+        .bind(finish.cost_usd)
+        .bind(finish.latency_ms)
+        .bind(finish.first_token_ms)
         .bind(member_id)
         .execute(self.pool)
         .await?;
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub async fn finish(
-        &self,
-        run_id: i64,
-        status: RunStatus,
-        final_text: Option<&str>,
-        analysis: Option<&serde_json::Value>,
-        error: Option<&str>,
-        prompt_tokens: i64,
-        completion_tokens: i64,
-        cost_usd: f64,
-    ) -> Result<()> {
-        let analysis = analysis.map(serde_json::to_string).transpose()?;
+    pub async fn finish(&self, run_id: i64, finish: &RunFinish) -> Result<()> {
+        let analysis = finish.analysis.as_ref().map(serde_json::to_string).transpose()?;
         sqlx::query(
             "UPDATE runs SET status = ?, final_text = ?, analysis = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, \
              cost_usd = ?, finished_at = ? WHERE id = ?",
         )
-        .bind(status.as_str())
-        .bind(final_text)
+        .bind(finish.status.as_str())
+        .bind(&finish.final_text)
         .bind(analysis)
-        .bind(error)
-        .bind(prompt_tokens)
-        .bind(completion_tokens)
-        .bind(cost_usd)
+        .bind(&finish.error)
+        .bind(finish.prompt_tokens)
+        .bind(finish.completion_tokens)
+        .bind(finish.cost_usd)
         .bind(now_ms())
         .bind(run_id)
         .execute(self.pool)

@@ -138,11 +138,25 @@ async fn fusion_run(store: &Store) -> i64 {
         .unwrap();
     runs.append_output(a, "The sea was ").await.unwrap();
     runs.append_output(a, "glass-still at dawn.").await.unwrap();
-    runs.finish_member(a, RunStatus::Completed, None, Some(12), Some(8), Some(0.0), Some(900), Some(120)).await.unwrap();
-    runs.finish_member(b, RunStatus::Failed, Some("401 invalid key"), None, None, None, Some(300), None).await.unwrap();
-    runs.finish(run, RunStatus::Completed, Some("At dawn the sea lay still as glass."), Some(&json!({"consensus": []})), None, 30, 20, 0.0012)
-        .await
-        .unwrap();
+    let done = MemberFinish {
+        prompt_tokens: Some(12),
+        completion_tokens: Some(8),
+        cost_usd: Some(0.0),
+        latency_ms: Some(900),
+        first_token_ms: Some(120),
+        ..MemberFinish::new(RunStatus::Completed)
+    };
+    runs.finish_member(a, &done).await.unwrap();
+    runs.finish_member(b, &MemberFinish { latency_ms: Some(300), ..MemberFinish::failed("401 invalid key") }).await.unwrap();
+    let finish = RunFinish {
+        final_text: Some("At dawn the sea lay still as glass.".into()),
+        analysis: Some(json!({"consensus": []})),
+        prompt_tokens: 30,
+        completion_tokens: 20,
+        cost_usd: 0.0012,
+        ..RunFinish::new(RunStatus::Completed)
+    };
+    runs.finish(run, &finish).await.unwrap();
     run
 }
 
@@ -156,6 +170,13 @@ async fn runs_are_stored_with_their_members_and_filtered() {
     assert_eq!(got.members.len(), 2);
     assert_eq!(got.members[0].output, "The sea was glass-still at dawn.");
     assert_eq!(got.members[1].error.as_deref(), Some("401 invalid key"));
+    assert_eq!(got.run.analysis.as_deref(), Some(r#"{"consensus":[]}"#));
+    assert_eq!((got.run.prompt_tokens, got.run.completion_tokens, got.run.cost_usd), (30, 20, 0.0012));
+    assert!(got.run.finished_at.is_some());
+    let a = &got.members[0];
+    assert_eq!((a.status.as_str(), a.prompt_tokens, a.completion_tokens, a.latency_ms, a.first_token_ms), ("completed", Some(12), Some(8), Some(900), Some(120)));
+    let b = &got.members[1];
+    assert_eq!((b.status.as_str(), b.prompt_tokens, b.cost_usd, b.latency_ms), ("failed", None, None, Some(300)));
 
     let by_model = store.runs().list(&RunFilter { model: Some("mistral-small".into()), ..Default::default() }, 10, 0).await.unwrap();
     assert_eq!(by_model.len(), 1);
@@ -165,6 +186,26 @@ async fn runs_are_stored_with_their_members_and_filtered() {
     assert!(store.runs().get(run).await.is_err());
     let orphans: i64 = sqlx::query_scalar("SELECT count(*) FROM run_members").fetch_one(store.pool()).await.unwrap();
     assert_eq!(orphans, 0);
+}
+
+#[tokio::test]
+async fn a_failed_run_keeps_its_error_and_no_usage() {
+    let (_dir, store) = store().await;
+    let run = store.runs().start(RunKind::Generate, &NewRun { prompt: "Continue".into(), ..Default::default() }).await.unwrap();
+    let member = store
+        .runs()
+        .add_member(run, &NewMember { position: 0, label: "A".into(), role: MemberRole::Member, round: 0, provider: "local".into(), model: "m".into() })
+        .await
+        .unwrap();
+    store.runs().finish_member(member, &MemberFinish::failed("model file is truncated")).await.unwrap();
+    store.runs().finish(run, &RunFinish::failed("model file is truncated")).await.unwrap();
+    let got = store.runs().get(run).await.unwrap();
+    assert_eq!((got.run.status.as_str(), got.run.error.as_deref()), ("failed", Some("model file is truncated")));
+    assert_eq!((got.run.final_text, got.run.analysis, got.run.prompt_tokens, got.run.cost_usd), (None, None, 0, 0.0));
+    let m = &got.members[0];
+    assert_eq!((m.status.as_str(), m.error.as_deref(), m.prompt_tokens, m.latency_ms), ("failed", Some("model file is truncated"), None, None));
+    assert_eq!(RunFinish::new(RunStatus::Cancelled).error, None);
+    assert_eq!(MemberFinish::new(RunStatus::Interrupted).status, RunStatus::Interrupted);
 }
 
 #[tokio::test]
