@@ -9,7 +9,7 @@
 mod conversations;
 mod documents;
 mod export;
-mod library;
+mod ledger;
 mod runs;
 mod search;
 
@@ -23,7 +23,7 @@ use sqlx::SqlitePool;
 pub use conversations::{Conversation, Conversations, Message};
 pub use documents::{Document, DocumentSummary, Documents, Revision, MAX_REVISIONS, REVISION_INTERVAL_MS};
 pub use export::LibraryBundle;
-pub use library::{LedgerEntry, LedgerTotals, Ledger, ModelRecord, Models, NewLedgerEntry, ProviderModel, ProviderRecord, Providers, Settings};
+pub use ledger::{LedgerEntry, LedgerTotals, Ledger, ModelRecord, Models, NewLedgerEntry, ProviderModel, ProviderRecord, Providers, Settings};
 pub use runs::{MemberFinish, MemberRole, NewMember, NewRun, Run, RunFilter, RunFinish, RunKind, RunMember, RunStatus, RunWithMembers, Runs};
 pub use search::{SearchHit, SearchKind, HIGHLIGHT_END, HIGHLIGHT_START};
 
