@@ -10,8 +10,11 @@ mod conversations;
 mod documents;
 mod export;
 mod ledger;
+mod models;
+mod providers;
 mod runs;
 mod search;
+mod settings;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -23,9 +26,12 @@ use sqlx::SqlitePool;
 pub use conversations::{Conversation, Conversations, Message};
 pub use documents::{Document, DocumentSummary, Documents, Revision, MAX_REVISIONS, REVISION_INTERVAL_MS};
 pub use export::LibraryBundle;
-pub use ledger::{LedgerEntry, LedgerTotals, Ledger, ModelRecord, Models, NewLedgerEntry, ProviderModel, ProviderRecord, Providers, Settings};
+pub use ledger::{Ledger, LedgerEntry, LedgerTotals, NewLedgerEntry};
+pub use models::{ModelRecord, Models};
+pub use providers::{ProviderModel, ProviderRecord, Providers};
 pub use runs::{MemberFinish, MemberRole, NewMember, NewRun, Run, RunFilter, RunFinish, RunKind, RunMember, RunStatus, RunWithMembers, Runs};
 pub use search::{SearchHit, SearchKind, HIGHLIGHT_END, HIGHLIGHT_START};
+pub use settings::Settings;
 
 /// The environment variable that points Atelier at another library file (tests, portable installs).
 pub const DB_ENV: &str = "ATELIER_DB";
