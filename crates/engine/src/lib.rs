@@ -2,6 +2,7 @@
 //! rebuilt from the file's own metadata, sampling, streaming, cancellation and timings.
 
 pub mod chat;
+pub mod config;
 pub mod cpu;
 pub mod default_model;
 pub mod device;

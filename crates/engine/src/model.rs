@@ -16,7 +16,8 @@ use crate::sampling::{Sampler, SamplingParams};
 use crate::tokenizer::Tokenizer;
 use crate::cpu::model::CpuTransformer;
 use crate::cpu::pool::ComputePool;
-use crate::transformer::{CandleTransformer, Transformer, TransformerConfig};
+use crate::config::TransformerConfig;
+use crate::transformer::{CandleTransformer, Transformer};
 
 /// The context used when the caller does not choose one: the model's own, capped to keep the cache small.
 pub const DEFAULT_CONTEXT_CAP: usize = 4096;

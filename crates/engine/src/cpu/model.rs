@@ -8,9 +8,9 @@ use super::kernels;
 use super::pool::parallel_for;
 use super::matmul::{matmul, matmul_many, QMatrix, Storage};
 use super::quant::WeightType;
+use crate::config::{self, BlockTensors, RopeTables, TransformerConfig};
 use crate::error::{EngineError, Result};
 use crate::gguf::{dtype_name, GgufFile};
-use crate::transformer::TransformerConfig;
 
 struct Layer {
     attn_norm: Vec<f32>,
@@ -33,9 +33,7 @@ pub struct CpuTransformer {
     output: QMatrix,
     norm: Vec<f32>,
     layers: Vec<Layer>,
-    /// cos/sin of every position × rotary frequency, already scaled by the YaRN attention factor.
-    cos: Vec<f32>,
-    sin: Vec<f32>,
+    rope: RopeTables,
     context_length: usize,
 }
 
@@ -61,11 +59,11 @@ pub(crate) fn weight_type(gguf: &GgufFile, name: &str, dtype: GgmlDType) -> Resu
     })
 }
 
-/// Whether every matrix of the model has a CPU kernel (else the candle path runs it).
 /// Prompt tokens processed together: large enough that the weights are read once per many tokens,
 /// small enough that the activations (about 20 floats per token per model dimension) stay a few MiB.
 const MICRO_BATCH: usize = 256;
 
+/// Whether every matrix of the model has a CPU kernel (else the candle path runs it).
 pub fn supports(gguf: &GgufFile) -> bool {
     gguf.content().tensor_infos.iter().filter(|(n, t)| t.shape.rank() == 2 && !n.starts_with("v.") && !n.starts_with("mm.")).all(
         |(n, t)| weight_type(gguf, n, t.ggml_dtype).is_ok(),
@@ -111,45 +109,34 @@ impl CpuTransformer {
     pub fn load(gguf: &GgufFile, config: TransformerConfig, context_length: usize) -> Result<Self> {
         let map = Arc::new(gguf.map()?);
         let d = config.n_embd;
-        let embedding = matrix(gguf, &map, "token_embd.weight")?;
+        let embedding = matrix(gguf, &map, config::TOKEN_EMBD)?;
         // Tied embeddings: the embedding matrix doubles as the output head.
-        let output = if gguf.has_tensor("output.weight") { matrix(gguf, &map, "output.weight")? } else { embedding.clone() };
-        let norm = vector(gguf, &map, "output_norm.weight", d)?;
+        let output = if gguf.has_tensor(config::OUTPUT) { matrix(gguf, &map, config::OUTPUT)? } else { embedding.clone() };
+        let norm = vector(gguf, &map, config::OUTPUT_NORM, d)?;
         let cache_len = config.n_kv_head * context_length * config.head_dim;
         let mut layers = Vec::with_capacity(config.n_layer);
         for i in 0..config.n_layer {
-            let p = |s: &str| format!("blk.{i}.{s}.weight");
+            let b = BlockTensors::new(i);
             layers.push(Layer {
-                attn_norm: vector(gguf, &map, &p("attn_norm"), d)?,
-                wq: matrix(gguf, &map, &p("attn_q"))?,
-                wk: matrix(gguf, &map, &p("attn_k"))?,
-                wv: matrix(gguf, &map, &p("attn_v"))?,
-                wo: matrix(gguf, &map, &p("attn_output"))?,
-                ffn_norm: vector(gguf, &map, &p("ffn_norm"), d)?,
-                w_gate: matrix(gguf, &map, &p("ffn_gate"))?,
-                w_up: matrix(gguf, &map, &p("ffn_up"))?,
-                w_down: matrix(gguf, &map, &p("ffn_down"))?,
+                attn_norm: vector(gguf, &map, &b.attn_norm, d)?,
+                wq: matrix(gguf, &map, &b.attn_q)?,
+                wk: matrix(gguf, &map, &b.attn_k)?,
+                wv: matrix(gguf, &map, &b.attn_v)?,
+                wo: matrix(gguf, &map, &b.attn_output)?,
+                ffn_norm: vector(gguf, &map, &b.ffn_norm, d)?,
+                w_gate: matrix(gguf, &map, &b.ffn_gate)?,
+                w_up: matrix(gguf, &map, &b.ffn_up)?,
+                w_down: matrix(gguf, &map, &b.ffn_down)?,
                 k_cache: vec![0.0; cache_len],
                 v_cache: vec![0.0; cache_len],
             });
         }
-        let (mut inv_freq, attention_factor) = config.rope_frequencies();
-        if gguf.has_tensor("rope_freqs.weight") {
-            let factors = vector(gguf, &map, "rope_freqs.weight", inv_freq.len())?;
-            for (f, d) in inv_freq.iter_mut().zip(factors) {
-                *f /= d;
-            }
-        }
-        let half = inv_freq.len();
-        let mut cos = vec![0f32; context_length * half];
-        let mut sin = vec![0f32; context_length * half];
-        for pos in 0..context_length {
-            for (i, f) in inv_freq.iter().enumerate() {
-                let angle = pos as f32 * f;
-                cos[pos * half + i] = angle.cos() * attention_factor;
-                sin[pos * half + i] = angle.sin() * attention_factor;
-            }
-        }
+        let divisors = if gguf.has_tensor(config::ROPE_FREQS) {
+            Some(vector(gguf, &map, config::ROPE_FREQS, config.rope_dim / 2)?)
+        } else {
+            None
+        };
+        let rope = config.rope_tables(divisors.as_deref(), context_length);
         // Reading a tensor to repack it also maps its neighbours' pages (the kernel's fault-around), some of
         // them already repacked and released: release every repacked range once more, now that all are read.
         for layer in &layers {
@@ -159,7 +146,7 @@ impl CpuTransformer {
         }
         embedding.release_mapped_copy();
         output.release_mapped_copy();
-        Ok(Self { config, embedding, output, norm, layers, cos, sin, context_length })
+        Ok(Self { config, embedding, output, norm, layers, rope, context_length })
     }
 
     pub fn config(&self) -> &TransformerConfig {
@@ -210,7 +197,7 @@ impl CpuTransformer {
             }
             self.embedding.dequantize_row(token as usize, &mut x[t * d..(t + 1) * d]);
         }
-        let q_scales: Vec<f32> = (start..start + seq).map(|pos| self.query_scale(pos)).collect();
+        let q_scales: Vec<f32> = (start..start + seq).map(|pos| c.query_scale(pos)).collect();
         let mut h = vec![0f32; seq * d];
         let mut q = vec![0f32; seq * q_dim];
         let mut k = vec![0f32; seq * kv_dim];
@@ -226,8 +213,8 @@ impl CpuTransformer {
             matmul_many(&[&layer.wq, &layer.wk, &layer.wv], &h, &mut [&mut q, &mut k, &mut v]);
             for t in 0..seq {
                 let pos = start + t;
-                let half = c.rope_dim / 2;
-                let (cos, sin) = (&self.cos[pos * half..(pos + 1) * half], &self.sin[pos * half..(pos + 1) * half]);
+                let half = self.rope.half;
+                let (cos, sin) = (&self.rope.cos[pos * half..(pos + 1) * half], &self.rope.sin[pos * half..(pos + 1) * half]);
                 for head in q[t * q_dim..(t + 1) * q_dim].chunks_exact_mut(hd) {
                     rotate_pairs(head, cos, sin);
                     if q_scales[t] != 1.0 {
@@ -265,12 +252,6 @@ impl CpuTransformer {
         Ok(logits)
     }
 
-    fn query_scale(&self, pos: usize) -> f32 {
-        match self.config.attention_temperature {
-            Some(t) => (1.0 + t.beta * (1.0 + (pos / t.original_context.max(1)) as f64).ln()) as f32,
-            None => 1.0,
-        }
-    }
 }
 
 /// GGUF's llama layout: rotate the pairs (x₂ᵢ, x₂ᵢ₊₁) of the first `2·len(cos)` dims.
