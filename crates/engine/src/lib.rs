@@ -1,9 +1,9 @@
 //! Atelier's on-device inference engine: GGUF models on candle, with the tokenizer and chat template
 //! rebuilt from the file's own metadata, sampling, streaming, cancellation and timings.
 
+pub mod backend;
 pub mod chat;
 pub mod config;
-pub mod cpu;
 pub mod default_model;
 pub mod device;
 pub mod error;
@@ -13,7 +13,15 @@ pub mod model;
 pub mod sampling;
 pub mod synthetic;
 pub mod tokenizer;
-pub mod transformer;
+
+pub use backend::cpu;
+
+/// The decoder's former module, kept for callers that name it.
+pub mod transformer {
+    pub use crate::backend::candle::CandleTransformer;
+    pub use crate::backend::Transformer;
+    pub use crate::config::{AttentionTemperature, RopeScaling, TransformerConfig, MAX_CONTEXT};
+}
 
 pub use chat::{ChatFormat, ChatMessage, ChatTemplate, Role};
 pub use default_model::{find_default_model, DEFAULT_MODEL_FILE};

@@ -8,16 +8,17 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::backend::candle::CandleTransformer;
+use crate::backend::cpu::model::CpuTransformer;
+use crate::backend::cpu::pool::ComputePool;
+use crate::backend::{cpu, Transformer};
 use crate::chat::{ChatMessage, ChatTemplate};
+use crate::config::TransformerConfig;
 use crate::device::{describe, DeviceChoice};
 use crate::error::{EngineError, Result};
 use crate::gguf::{GgufFile, ModelInfo};
 use crate::sampling::{Sampler, SamplingParams};
 use crate::tokenizer::Tokenizer;
-use crate::cpu::model::CpuTransformer;
-use crate::cpu::pool::ComputePool;
-use crate::config::TransformerConfig;
-use crate::transformer::{CandleTransformer, Transformer};
 
 /// The context used when the caller does not choose one: the model's own, capped to keep the cache small.
 pub const DEFAULT_CONTEXT_CAP: usize = 4096;
@@ -193,7 +194,7 @@ impl Model {
         }
         let info = gguf.info()?;
         let use_own_kernels =
-            device.is_cpu() && !options.dequantize && !options.candle_on_cpu && crate::cpu::model::supports(&gguf);
+            device.is_cpu() && !options.dequantize && !options.candle_on_cpu && cpu::model::supports(&gguf);
         let transformer = if use_own_kernels {
             Transformer::Cpu(CpuTransformer::load(&gguf, config, context_length)?)
         } else {
@@ -221,7 +222,7 @@ impl Model {
             template,
             device_name: match &pool {
                 Threads::Compute(pool) => {
-                    format!("CPU ({} threads, {})", pool.threads(), crate::cpu::kernels().level.name())
+                    format!("CPU ({} threads, {})", pool.threads(), cpu::kernels().level.name())
                 }
                 Threads::Rayon(pool) => format!("CPU ({} threads)", pool.current_num_threads()),
                 Threads::Global => describe(&device),

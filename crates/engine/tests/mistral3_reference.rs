@@ -4,7 +4,7 @@
 
 mod common;
 
-use atelier_engine::transformer::RopeScaling;
+use atelier_engine::config::RopeScaling;
 use atelier_engine::{LoadOptions, Model};
 
 struct Golden {

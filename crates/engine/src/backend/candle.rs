@@ -1,16 +1,13 @@
-//! The llama-family decoder on candle building blocks: `llama` GGUFs (SmolLM2, Llama, Mistral 7B,
-//! older Ministral) and `mistral3` (Ministral 3: YaRN RoPE and position-dependent attention temperature).
-//! Every hyperparameter comes from the GGUF metadata.
+//! The llama-family decoder on candle building blocks, for CUDA and Metal (and the CPU, for comparison
+//! and f32 reference runs): `llama` GGUFs (SmolLM2, Llama, Mistral 7B, older Ministral) and `mistral3`
+//! (Ministral 3: YaRN RoPE and position-dependent attention temperature), as set by [`TransformerConfig`].
 
 use candle_core::quantized::{GgmlDType, QMatMul};
 use candle_core::{DType, Device, Module, Tensor, D};
 
-use crate::config::{self, BlockTensors};
+use crate::config::{self, BlockTensors, TransformerConfig};
 use crate::error::{EngineError, Result};
 use crate::gguf::{dtype_name, GgufFile};
-
-// The settings' former home, still named by callers.
-pub use crate::config::{AttentionTemperature, RopeScaling, TransformerConfig, MAX_CONTEXT};
 
 struct RmsNorm {
     weight: Tensor,
@@ -76,51 +73,6 @@ struct Layer {
     cache: Option<KvCache>,
 }
 
-/// Where the decoder runs: Atelier's own CPU kernels, or candle (GPUs, and the CPU for comparison).
-pub enum Transformer {
-    Cpu(crate::cpu::model::CpuTransformer),
-    Candle(CandleTransformer),
-}
-
-impl Transformer {
-    pub fn config(&self) -> &TransformerConfig {
-        match self {
-            Self::Cpu(t) => t.config(),
-            Self::Candle(t) => &t.config,
-        }
-    }
-
-    pub fn context_length(&self) -> usize {
-        match self {
-            Self::Cpu(t) => t.context_length(),
-            Self::Candle(t) => t.context_length,
-        }
-    }
-
-    pub fn backend_name(&self) -> &'static str {
-        match self {
-            Self::Cpu(_) => "atelier-cpu",
-            Self::Candle(_) => "candle",
-        }
-    }
-
-    /// Forgets the key/value cache (a new conversation). The CPU cache is simply overwritten.
-    pub fn clear_cache(&mut self) {
-        if let Self::Candle(t) = self {
-            t.clear_cache();
-        }
-    }
-
-    /// Runs `tokens` at positions `start..start+len` and returns logits: `len × vocab` values when
-    /// `all_logits`, else the `vocab` values of the last position. Positions before `start` must be cached.
-    pub fn forward(&mut self, tokens: &[u32], start: usize, all_logits: bool) -> Result<Vec<f32>> {
-        match self {
-            Self::Cpu(t) => t.forward(tokens, start, all_logits),
-            Self::Candle(t) => Ok(t.forward(tokens, start, all_logits)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?),
-        }
-    }
-}
-
 pub struct CandleTransformer {
     config: TransformerConfig,
     embedding: candle_core::quantized::QTensor,
@@ -176,6 +128,14 @@ impl CandleTransformer {
         let cos = Tensor::from_vec(tables.cos, (context_length, tables.half), device)?;
         let sin = Tensor::from_vec(tables.sin, (context_length, tables.half), device)?;
         Ok(Self { config, embedding, layers, norm, output, cos, sin, context_length, device: device.clone() })
+    }
+
+    pub fn config(&self) -> &TransformerConfig {
+        &self.config
+    }
+
+    pub fn context_length(&self) -> usize {
+        self.context_length
     }
 
     pub fn device(&self) -> &Device {

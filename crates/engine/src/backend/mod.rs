@@ -1,0 +1,57 @@
+//! The two implementations of the decoder, behind one interface: Atelier's own CPU kernels (`cpu`) and
+//! candle (`candle`: CUDA, Metal, and the CPU for comparisons). Both read the same [`TransformerConfig`].
+
+pub mod candle;
+pub mod cpu;
+
+use candle_core::DType;
+
+use crate::config::TransformerConfig;
+use crate::error::Result;
+use candle::CandleTransformer;
+use cpu::model::CpuTransformer;
+
+/// Where the decoder runs: Atelier's own CPU kernels, or candle (GPUs, and the CPU for comparison).
+pub enum Transformer {
+    Cpu(CpuTransformer),
+    Candle(CandleTransformer),
+}
+
+impl Transformer {
+    pub fn config(&self) -> &TransformerConfig {
+        match self {
+            Self::Cpu(t) => t.config(),
+            Self::Candle(t) => t.config(),
+        }
+    }
+
+    pub fn context_length(&self) -> usize {
+        match self {
+            Self::Cpu(t) => t.context_length(),
+            Self::Candle(t) => t.context_length(),
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Cpu(_) => "atelier-cpu",
+            Self::Candle(_) => "candle",
+        }
+    }
+
+    /// Forgets the key/value cache (a new conversation). The CPU cache is simply overwritten.
+    pub fn clear_cache(&mut self) {
+        if let Self::Candle(t) = self {
+            t.clear_cache();
+        }
+    }
+
+    /// Runs `tokens` at positions `start..start+len` and returns logits: `len × vocab` values when
+    /// `all_logits`, else the `vocab` values of the last position. Positions before `start` must be cached.
+    pub fn forward(&mut self, tokens: &[u32], start: usize, all_logits: bool) -> Result<Vec<f32>> {
+        match self {
+            Self::Cpu(t) => t.forward(tokens, start, all_logits),
+            Self::Candle(t) => Ok(t.forward(tokens, start, all_logits)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?),
+        }
+    }
+}
