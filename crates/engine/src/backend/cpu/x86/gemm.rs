@@ -1,0 +1,178 @@
+//! GEMM tiles over eight interleaved weight rows (the repacked Q4_K and Q4_1 blocks) × up to four
+//! activation rows, for AVX2 and AVX-512 VNNI: the prompt path, where each weight load feeds many tokens.
+
+use std::arch::x86_64::*;
+
+use super::f16_pair;
+use crate::backend::cpu::quant::{BlockQ4Kx8, BlockQ4_1x8, BlockQ8K, BlockQ8_1};
+
+/// u8 × i8 products summed into eight 32-bit lanes (one per interleaved weight row), accumulated over a
+/// few steps and then widened: the one operation that differs between the VNNI and AVX2 GEMM tiles.
+trait Int8Dot {
+    unsafe fn zero() -> __m256i;
+    /// `acc` plus, per 32-bit lane, Σ of four unsigned (weights, 0..16) × signed (activations) bytes.
+    unsafe fn add(acc: __m256i, weights: __m256i, activations: __m256i) -> __m256i;
+    /// The accumulator as eight i32.
+    unsafe fn finish(acc: __m256i) -> __m256i;
+}
+
+/// One `vpdpbusd` per step, accumulating in i32.
+struct Vnni;
+impl Int8Dot for Vnni {
+    #[inline(always)]
+    unsafe fn zero() -> __m256i {
+        _mm256_setzero_si256()
+    }
+    #[inline(always)]
+    unsafe fn add(acc: __m256i, weights: __m256i, activations: __m256i) -> __m256i {
+        _mm256_dpbusd_epi32(acc, weights, activations)
+    }
+    #[inline(always)]
+    unsafe fn finish(acc: __m256i) -> __m256i {
+        acc
+    }
+}
+
+/// `vpmaddubsw` per step, accumulating in i16 lanes, widened once by `vpmaddwd`. Each step adds at most
+/// 2 × 15 × 128 = 3,840 per lane and a tile runs at most eight steps per accumulator: 30,720 < 32,767.
+struct Avx2;
+impl Int8Dot for Avx2 {
+    #[inline(always)]
+    unsafe fn zero() -> __m256i {
+        _mm256_setzero_si256()
+    }
+    #[inline(always)]
+    unsafe fn add(acc: __m256i, weights: __m256i, activations: __m256i) -> __m256i {
+        _mm256_add_epi16(acc, _mm256_maddubs_epi16(weights, activations))
+    }
+    #[inline(always)]
+    unsafe fn finish(acc: __m256i) -> __m256i {
+        _mm256_madd_epi16(acc, _mm256_set1_epi16(1))
+    }
+}
+
+/// GEMM entry points over tiles of eight interleaved weight rows × four activation rows (the remainder in
+/// one smaller tile), for one instruction set.
+macro_rules! interleaved_gemm {
+    ($features:literal, $dot:ty, $name:ident, $tile:ident, $packed:ty, $act:ty) => {
+        #[target_feature(enable = $features)]
+        pub unsafe fn $name(x: &[$packed], ys: &[$act], out: &mut [f32]) {
+            let m = ys.len() / x.len();
+            assert!(out.len() >= 8 * m);
+            let mut t = 0;
+            while t + 4 <= m {
+                $tile::<$dot, 4>(x, ys, t, out);
+                t += 4;
+            }
+            match m - t {
+                3 => $tile::<$dot, 3>(x, ys, t, out),
+                2 => $tile::<$dot, 2>(x, ys, t, out),
+                1 => $tile::<$dot, 1>(x, ys, t, out),
+                _ => {}
+            }
+        }
+    };
+}
+
+// As `quant::gemm_q4_k_x8` / `quant::gemm_q4_1_x8`: each 32-byte load of quants is unpacked
+// once and feeds four activation rows (lanes are weight rows, the activation word is broadcast); Q4_K's
+// 6-bit scales are applied once per 32-value sub-block.
+interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q4_k_x8_vnni, tile_q4_k_x8, BlockQ4Kx8, BlockQ8K);
+interleaved_gemm!("avx2,fma,f16c", Avx2, gemm_q4_k_x8_avx2, tile_q4_k_x8, BlockQ4Kx8, BlockQ8K);
+interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q4_1_x8_vnni, tile_q4_1_x8, BlockQ4_1x8, BlockQ8_1);
+interleaved_gemm!("avx2,fma,f16c", Avx2, gemm_q4_1_x8_avx2, tile_q4_1_x8, BlockQ4_1x8, BlockQ8_1);
+
+#[inline(always)]
+unsafe fn tile_q4_1_x8<D: Int8Dot, const N: usize>(x: &[BlockQ4_1x8], ys: &[BlockQ8_1], t0: usize, out: &mut [f32]) {
+    let nb = x.len();
+    let m4 = _mm256_set1_epi8(0x0F);
+    let mut acc = [_mm256_setzero_ps(); N];
+    for (b, xb) in x.iter().enumerate() {
+        let y: [&BlockQ8_1; N] = std::array::from_fn(|i| ys.get_unchecked((t0 + i) * nb + b));
+        // Low and high nibbles in separate chains: twice the vpdpbusd in flight.
+        let mut dot_lo = [D::zero(); N];
+        let mut dot_hi = [D::zero(); N];
+        for k in 0..4 {
+            let bits = _mm256_loadu_si256(xb.qs.as_ptr().add(32 * k) as *const __m256i);
+            let lo = _mm256_and_si256(bits, m4);
+            let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(bits), m4);
+            for i in 0..N {
+                let a = y[i].qs.as_ptr().add(4 * k);
+                dot_lo[i] = D::add(dot_lo[i], lo, _mm256_set1_epi32(std::ptr::read_unaligned(a as *const i32)));
+                dot_hi[i] = D::add(dot_hi[i], hi, _mm256_set1_epi32(std::ptr::read_unaligned(a.add(16) as *const i32)));
+            }
+        }
+        let d = _mm256_cvtph_ps(_mm_loadu_si128(xb.d.as_ptr() as *const __m128i));
+        let m = _mm256_cvtph_ps(_mm_loadu_si128(xb.m.as_ptr() as *const __m128i));
+        for i in 0..N {
+            // [d, s] of the activation block: its scale and d × Σq for the weights' offset term.
+            let ds = f16_pair(&y[i].d);
+            let dot = _mm256_cvtepi32_ps(_mm256_add_epi32(D::finish(dot_lo[i]), D::finish(dot_hi[i])));
+            acc[i] = _mm256_fmadd_ps(dot, _mm256_mul_ps(d, _mm256_broadcastss_ps(ds)), acc[i]);
+            acc[i] = _mm256_fmadd_ps(m, _mm256_broadcastss_ps(_mm_movehdup_ps(ds)), acc[i]);
+        }
+    }
+    for (i, acc) in acc.iter().enumerate() {
+        _mm256_storeu_ps(out.as_mut_ptr().add((t0 + i) * 8), *acc);
+    }
+}
+
+/// Eight u8 as eight f32.
+#[inline(always)]
+unsafe fn u8x8_to_ps(p: &[u8; 8]) -> __m256 {
+    _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(p.as_ptr() as *const __m128i)))
+}
+
+#[inline(always)]
+unsafe fn tile_q4_k_x8<D: Int8Dot, const N: usize>(x: &[BlockQ4Kx8], ys: &[BlockQ8K], t0: usize, out: &mut [f32]) {
+    let nb = x.len();
+    let m4 = _mm256_set1_epi8(0x0F);
+    let mut acc = [_mm256_setzero_ps(); N];
+    for (b, xb) in x.iter().enumerate() {
+        let y: [&BlockQ8K; N] = std::array::from_fn(|i| ys.get_unchecked((t0 + i) * nb + b));
+        // Σ over sub-blocks of scale × (quants · activations), per weight row (lane) and activation row.
+        let mut scaled = [_mm256_setzero_ps(); N];
+        for j in 0..4 {
+            let mut dot_lo = [D::zero(); N];
+            let mut dot_hi = [D::zero(); N];
+            let q = xb.qs.as_ptr().add(256 * j);
+            for k in 0..8 {
+                let bits = _mm256_loadu_si256(q.add(32 * k) as *const __m256i);
+                let lo = _mm256_and_si256(bits, m4);
+                let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(bits), m4);
+                for i in 0..N {
+                    let a = y[i].qs.as_ptr().add(64 * j + 4 * k);
+                    let a_lo = _mm256_set1_epi32(std::ptr::read_unaligned(a as *const i32));
+                    let a_hi = _mm256_set1_epi32(std::ptr::read_unaligned(a.add(32) as *const i32));
+                    dot_lo[i] = D::add(dot_lo[i], lo, a_lo);
+                    dot_hi[i] = D::add(dot_hi[i], hi, a_hi);
+                }
+            }
+            let (sc_lo, sc_hi) = (u8x8_to_ps(&xb.scales[2 * j]), u8x8_to_ps(&xb.scales[2 * j + 1]));
+            for i in 0..N {
+                scaled[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(D::finish(dot_lo[i])), sc_lo, scaled[i]);
+                scaled[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(D::finish(dot_hi[i])), sc_hi, scaled[i]);
+            }
+        }
+        // Mins: Σ_s min[s][row] × (sum of the activation's sub-block s), two sub-blocks per madd.
+        let mins: [__m256i; 4] =
+            std::array::from_fn(|p| _mm256_cvtepu8_epi16(_mm_loadu_si128(xb.mins.as_ptr().add(16 * p) as *const __m128i)));
+        let d = _mm256_cvtph_ps(_mm_loadu_si128(xb.d.as_ptr() as *const __m128i));
+        let dmin = _mm256_cvtph_ps(_mm_loadu_si128(xb.dmin.as_ptr() as *const __m128i));
+        for i in 0..N {
+            let bsums = _mm256_loadu_si256(y[i].bsums.as_ptr() as *const __m256i);
+            // Eight sub-block sums as i16, then each adjacent pair broadcast as one i32.
+            let sub = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256::<1>(bsums));
+            let sub = _mm256_broadcastsi128_si256(sub);
+            let mut m = _mm256_madd_epi16(mins[0], _mm256_shuffle_epi32::<0x00>(sub));
+            m = _mm256_add_epi32(m, _mm256_madd_epi16(mins[1], _mm256_shuffle_epi32::<0x55>(sub)));
+            m = _mm256_add_epi32(m, _mm256_madd_epi16(mins[2], _mm256_shuffle_epi32::<0xAA>(sub)));
+            m = _mm256_add_epi32(m, _mm256_madd_epi16(mins[3], _mm256_shuffle_epi32::<0xFF>(sub)));
+            let block = _mm256_fmsub_ps(d, scaled[i], _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(m)));
+            acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d), block, acc[i]);
+        }
+    }
+    for (i, acc) in acc.iter().enumerate() {
+        _mm256_storeu_ps(out.as_mut_ptr().add((t0 + i) * 8), *acc);
+    }
+}
