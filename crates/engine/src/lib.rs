@@ -11,6 +11,7 @@ pub mod gguf;
 pub mod gguf_writer;
 pub mod model;
 pub mod sampling;
+mod stop;
 pub mod synthetic;
 pub mod tokenizer;
 
