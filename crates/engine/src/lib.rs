@@ -2,7 +2,6 @@
 //! rebuilt from the file's own metadata, sampling, streaming, cancellation and timings.
 
 pub mod backend;
-pub mod chat;
 pub mod config;
 pub mod default_model;
 pub mod device;
@@ -13,9 +12,11 @@ pub mod model;
 pub mod sampling;
 mod stop;
 pub mod synthetic;
-pub mod tokenizer;
 
 pub use backend::cpu;
+// The tokenizer and chat template live under gguf/, where they are read from; their former paths stay.
+pub use gguf::chat_template as chat;
+pub use gguf::tokenizer;
 
 /// The decoder's former module, kept for callers that name it.
 pub mod transformer {
@@ -24,11 +25,11 @@ pub mod transformer {
     pub use crate::config::{AttentionTemperature, RopeScaling, TransformerConfig, MAX_CONTEXT};
 }
 
-pub use chat::{ChatFormat, ChatMessage, ChatTemplate, Role};
 pub use default_model::{find_default_model, DEFAULT_MODEL_FILE};
 pub use device::DeviceChoice;
 pub use error::{EngineError, Result};
+pub use gguf::chat_template::{ChatFormat, ChatMessage, ChatTemplate, Role};
+pub use gguf::tokenizer::{Tokenizer, TokenizerKind};
 pub use gguf::{GgufFile, ModelInfo};
 pub use model::{CancelToken, Chunk, GenerateRequest, Generation, LoadOptions, Model, Prompt, StopReason, Timings};
 pub use sampling::SamplingParams;
-pub use tokenizer::{Tokenizer, TokenizerKind};

@@ -12,14 +12,14 @@ use crate::backend::candle::CandleTransformer;
 use crate::backend::cpu::model::CpuTransformer;
 use crate::backend::cpu::pool::ComputePool;
 use crate::backend::{cpu, Transformer};
-use crate::chat::{ChatMessage, ChatTemplate};
 use crate::config::TransformerConfig;
 use crate::device::{describe, DeviceChoice};
 use crate::error::{EngineError, Result};
+use crate::gguf::chat_template::{ChatMessage, ChatTemplate};
+use crate::gguf::tokenizer::Tokenizer;
 use crate::gguf::{GgufFile, ModelInfo};
 use crate::sampling::{Sampler, SamplingParams};
 use crate::stop::StopFilter;
-use crate::tokenizer::Tokenizer;
 
 /// The context used when the caller does not choose one: the model's own, capped to keep the cache small.
 pub const DEFAULT_CONTEXT_CAP: usize = 4096;

@@ -22,7 +22,7 @@ use tokenizers::{
 };
 
 use crate::error::{EngineError, Result};
-use crate::gguf::GgufFile;
+use super::GgufFile;
 
 // ggml token types (llama.cpp `llama_token_type`).
 const TOKEN_TYPE_CONTROL: i32 = 3;
