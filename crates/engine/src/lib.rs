@@ -7,16 +7,16 @@ pub mod default_model;
 pub mod device;
 pub mod error;
 pub mod gguf;
-pub mod gguf_writer;
 pub mod model;
 pub mod sampling;
 mod stop;
-pub mod synthetic;
+pub mod synth;
 
 pub use backend::cpu;
 // The tokenizer and chat template live under gguf/, where they are read from; their former paths stay.
 pub use gguf::chat_template as chat;
 pub use gguf::tokenizer;
+pub use synth::{gguf_writer, synthetic};
 
 /// The decoder's former module, kept for callers that name it.
 pub mod transformer {

@@ -532,7 +532,7 @@ mod tests {
     #[test]
     fn a_prompt_is_rendered_once_per_request() {
         let file = tempfile::Builder::new().suffix(".gguf").tempfile().unwrap();
-        crate::synthetic::SyntheticSpec::tiny_llama().write(file.path()).unwrap();
+        crate::synth::synthetic::SyntheticSpec::tiny_llama().write(file.path()).unwrap();
         let mut model = Model::load(file.path(), &LoadOptions::default()).unwrap();
         let mut request = GenerateRequest::chat("Once upon a time");
         request.max_tokens = 2;

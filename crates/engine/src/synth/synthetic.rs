@@ -6,7 +6,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::error::Result;
-use crate::gguf_writer::{GgufWriter, MetaValue};
+use super::gguf_writer::{GgufWriter, MetaValue};
 
 /// Special tokens of the synthetic vocabulary, in id order after the 256 byte tokens.
 pub const SPECIAL_TOKENS: &[&str] = &["<s>", "</s>", "<|im_start|>", "<|im_end|>"];
