@@ -24,7 +24,75 @@ pub struct LibraryBundle {
 
 const FORMAT: &str = "atelier-library";
 
+/// What to export: one run, document or conversation, by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum ExportTarget {
+    Run(i64),
+    Document(i64),
+    Conversation(i64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Markdown,
+    Json,
+}
+
+impl ExportTarget {
+    /// The target a front end names: `run`, `document` or `conversation`.
+    pub fn parse(what: &str, id: i64) -> Result<Self> {
+        match what {
+            "run" => Ok(Self::Run(id)),
+            "document" => Ok(Self::Document(id)),
+            "conversation" => Ok(Self::Conversation(id)),
+            _ => Err(StoreError::Invalid(format!("cannot export `{what}`: choose run, document or conversation"))),
+        }
+    }
+}
+
+impl ExportFormat {
+    /// `md` or `markdown`, or `json`.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "md" | "markdown" => Ok(Self::Markdown),
+            "json" => Ok(Self::Json),
+            _ => Err(StoreError::Invalid(format!("unknown export format `{name}`: choose md (Markdown) or json"))),
+        }
+    }
+
+    /// The file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Markdown => "md",
+            Self::Json => "json",
+        }
+    }
+
+    /// The name a save dialog shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Markdown => "Markdown",
+            Self::Json => "JSON",
+        }
+    }
+}
+
 impl Store {
+    /// A run, document or conversation as Markdown or JSON text.
+    pub async fn export(&self, target: ExportTarget, format: ExportFormat) -> Result<String> {
+        use ExportFormat::{Json, Markdown};
+        match (target, format) {
+            (ExportTarget::Run(id), Markdown) => self.export_run_markdown(id).await,
+            (ExportTarget::Run(id), Json) => self.export_run_json(id).await,
+            (ExportTarget::Document(id), Markdown) => self.export_document_markdown(id).await,
+            (ExportTarget::Document(id), Json) => self.export_document_json(id).await,
+            (ExportTarget::Conversation(id), Markdown) => self.export_conversation_markdown(id).await,
+            (ExportTarget::Conversation(id), Json) => self.export_conversation_json(id).await,
+        }
+    }
+
     pub async fn export_document_markdown(&self, id: i64) -> Result<String> {
         let doc = self.documents().get(id).await?;
         Ok(format!("# {}\n\n{}\n", doc.title, doc.body.trim_end()))

@@ -25,7 +25,7 @@ use sqlx::SqlitePool;
 
 pub use conversations::{Conversation, Conversations, Message};
 pub use documents::{Document, DocumentSummary, Documents, Revision, MAX_REVISIONS, REVISION_INTERVAL_MS};
-pub use export::LibraryBundle;
+pub use export::{ExportFormat, ExportTarget, LibraryBundle};
 pub use ledger::{Ledger, LedgerEntry, LedgerTotals, NewLedgerEntry};
 pub use models::{ModelRecord, Models};
 pub use providers::{ProviderModel, ProviderRecord, Providers};

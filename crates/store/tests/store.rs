@@ -327,20 +327,64 @@ async fn search_pages() {
 
 #[tokio::test]
 async fn exports_render_markdown_and_json() {
+    use ExportFormat::{Json, Markdown};
     let (_dir, store) = store().await;
     let doc = store.documents().create("Ode", "Line one.\nLine two.").await.unwrap();
-    assert_eq!(store.export_document_markdown(doc.id).await.unwrap(), "# Ode\n\nLine one.\nLine two.\n");
-    let json: serde_json::Value = serde_json::from_str(&store.export_document_json(doc.id).await.unwrap()).unwrap();
-    assert_eq!(json["document"]["title"], "Ode");
     let run = fusion_run(&store).await;
-    let md = store.export_run_markdown(run).await.unwrap();
+    let c = store.conversations().create(None, "Chat").await.unwrap();
+    store.conversations().add_message(c.id, "user", "Hi", None).await.unwrap();
+
+    let document = ExportTarget::Document(doc.id);
+    assert_eq!(store.export(document, Markdown).await.unwrap(), "# Ode\n\nLine one.\nLine two.\n");
+    let json: serde_json::Value = serde_json::from_str(&store.export(document, Json).await.unwrap()).unwrap();
+    assert_eq!(json["document"]["title"], "Ode");
+    assert!(json["revisions"].is_array());
+
+    let md = store.export(ExportTarget::Run(run), Markdown).await.unwrap();
     assert!(md.contains("## Prompt\n\nRewrite the opening line"));
     assert!(md.contains("Response A (local · smollm2)"));
     assert!(md.contains("> Failed: 401 invalid key"));
     assert!(md.contains("## Final answer\n\nAt dawn the sea lay still as glass."));
-    let c = store.conversations().create(None, "Chat").await.unwrap();
-    store.conversations().add_message(c.id, "user", "Hi", None).await.unwrap();
-    assert_eq!(store.export_conversation_markdown(c.id).await.unwrap(), "# Chat\n\n## You\n\nHi\n");
+    let json: serde_json::Value = serde_json::from_str(&store.export(ExportTarget::Run(run), Json).await.unwrap()).unwrap();
+    assert_eq!(json["id"], run);
+    assert_eq!(json["final_text"], "At dawn the sea lay still as glass.");
+    assert_eq!(json["members"].as_array().map(Vec::len), Some(2));
+
+    let conversation = ExportTarget::Conversation(c.id);
+    assert_eq!(store.export(conversation, Markdown).await.unwrap(), "# Chat\n\n## You\n\nHi\n");
+    let json: serde_json::Value = serde_json::from_str(&store.export(conversation, Json).await.unwrap()).unwrap();
+    assert_eq!(json["conversation"]["title"], "Chat");
+    assert_eq!(json["messages"][0]["content"], "Hi");
+
+    // A missing id is "not found" whatever the format.
+    for format in [Markdown, Json] {
+        for target in [ExportTarget::Run(9999), ExportTarget::Document(9999), ExportTarget::Conversation(9999)] {
+            assert!(matches!(store.export(target, format).await, Err(StoreError::NotFound { .. })), "{target:?} {format:?}");
+        }
+    }
+}
+
+#[test]
+fn export_names_parse_and_unknown_ones_say_what_is_allowed() {
+    assert_eq!(ExportTarget::parse("run", 3).unwrap(), ExportTarget::Run(3));
+    assert_eq!(ExportTarget::parse("document", 4).unwrap(), ExportTarget::Document(4));
+    assert_eq!(ExportTarget::parse("conversation", 5).unwrap(), ExportTarget::Conversation(5));
+    assert_eq!(ExportFormat::parse("md").unwrap(), ExportFormat::Markdown);
+    assert_eq!(ExportFormat::parse("markdown").unwrap(), ExportFormat::Markdown);
+    assert_eq!(ExportFormat::parse("json").unwrap(), ExportFormat::Json);
+    assert_eq!((ExportFormat::Markdown.extension(), ExportFormat::Markdown.label()), ("md", "Markdown"));
+    assert_eq!((ExportFormat::Json.extension(), ExportFormat::Json.label()), ("json", "JSON"));
+
+    let Err(StoreError::Invalid(message)) = ExportTarget::parse("chapter", 1) else { panic!("`chapter` is not an export target") };
+    assert!(message.contains("chapter") && message.contains("run, document or conversation"), "{message}");
+    let Err(StoreError::Invalid(message)) = ExportFormat::parse("docx") else { panic!("`docx` is not an export format") };
+    assert!(message.contains("docx") && message.contains("md") && message.contains("json"), "{message}");
+    assert!(ExportFormat::parse("").is_err());
+
+    // How the front ends see them over IPC.
+    assert_eq!(serde_json::to_value(ExportTarget::Run(7)).unwrap(), json!({"kind": "run", "id": 7}));
+    assert_eq!(serde_json::from_value::<ExportTarget>(json!({"kind": "conversation", "id": 2})).unwrap(), ExportTarget::Conversation(2));
+    assert_eq!(serde_json::to_value(ExportFormat::Markdown).unwrap(), json!("markdown"));
 }
 
 #[tokio::test]

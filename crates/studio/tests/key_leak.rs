@@ -15,7 +15,7 @@ use atelier_fusion::persist::{RunRecorder, StoreLedger};
 use atelier_fusion::provider::ChatMessage;
 use atelier_fusion::PriceBook;
 use atelier_keys::{KeyringStore, MemoryStore, SecretStore, SecretString};
-use atelier_store::{NewRun, RunKind, Store};
+use atelier_store::{ExportFormat, ExportTarget, NewRun, RunKind, Store};
 use atelier_studio::providers::{self, ProviderInput};
 use tokio_util::sync::CancellationToken;
 
@@ -129,8 +129,8 @@ async fn fuse(store: &Store, keys: &Arc<dyn SecretStore>, members: &[&str]) -> V
     recorder.finish(result.as_ref().map_err(|e| e.to_string())).await.unwrap();
     let mut shown = errors.lock().unwrap().clone();
     shown.push(format!("{result:?}"));
-    shown.push(store.export_run_markdown(run_id).await.unwrap());
-    shown.push(store.export_run_json(run_id).await.unwrap());
+    shown.push(store.export(ExportTarget::Run(run_id), ExportFormat::Markdown).await.unwrap());
+    shown.push(store.export(ExportTarget::Run(run_id), ExportFormat::Json).await.unwrap());
     shown
 }
 
