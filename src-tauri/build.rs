@@ -1,5 +1,5 @@
 const COMMANDS: &[&str] = &[
-    "watch_model_status", "generate", "cancel", "list_models", "import_model", "set_default_model", "load_model",
+    "watch_model_status", "write", "generate", "rerun", "cancel", "list_models", "import_model", "set_default_model", "load_model",
     "delete_model", "device_options", "download_model", "list_documents", "create_document", "get_document",
     "save_document", "delete_document", "restore_document", "list_revisions", "restore_revision",
     "list_conversations", "create_conversation", "list_messages", "add_message", "list_runs", "get_run",

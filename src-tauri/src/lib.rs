@@ -6,7 +6,7 @@ mod fusion;
 mod library;
 mod state;
 
-pub use state::{AppState, CommandError, ModelHost, ModelState, ModelStatus};
+pub use state::{AppState, CommandError};
 
 /// Every command the UI may call; build.rs declares the same list so capabilities can grant them.
 macro_rules! commands {
@@ -14,7 +14,9 @@ macro_rules! commands {
         tauri::generate_handler![
             ui_ready,
             engine::watch_model_status,
+            engine::write,
             engine::generate,
+            engine::rerun,
             engine::cancel,
             engine::list_models,
             engine::import_model,
@@ -109,14 +111,7 @@ pub fn run() {
             use tauri::Manager;
             let state = tauri::async_runtime::block_on(async {
                 let store = atelier_store::Store::open_default().await.map_err(|e| e.to_string());
-                let state = AppState::new(store);
-                // Read even when the library cannot be opened: a broken library never turns the network on.
-                state.client.set_offline(state.offline_setting.load(state.store.as_ref().ok()).await);
-                // Documents deleted in an earlier session are past their undo window.
-                if let Ok(store) = &state.store {
-                    let _ = atelier_studio::trash::purge(store, atelier_studio::trash::UNDO_WINDOW).await;
-                }
-                state
+                AppState::open(store, std::sync::Arc::new(atelier_keys::KeyringStore::default())).await
             });
             app.manage(state);
             // The model is found and loaded off the UI thread, once the window is up; the UI shows "loading".
@@ -128,12 +123,7 @@ pub fn run() {
                 .spawn(move || {
                     let _ = wait_for_ui.recv_timeout(MODEL_LOAD_DEFER);
                     let state = handle.state::<AppState>();
-                    let path = tauri::async_runtime::block_on(engine::startup_model(&state));
-                    let options = tauri::async_runtime::block_on(engine::load_options(&state));
-                    // A broken default model shows as an error banner; the app goes on without it.
-                    let _ = state.model.load(path, &options);
-                    // Keys filed by earlier versions under the bare provider id move to their preset's origin.
-                    let moved = atelier_studio::providers::migrate_unscoped_keys(state.keys.as_ref());
+                    let moved = state.load_startup_model(tauri::async_runtime::handle().inner());
                     if !moved.is_empty() {
                         log::info!("API keys bound to their provider's address: {}", moved.join(", "));
                     }

@@ -6,7 +6,7 @@ use atelier_store::{
 use tauri::{AppHandle, State};
 
 use crate::dialogs;
-use crate::state::{AppState, CmdResult, CommandError};
+use crate::state::{AppState, CmdResult};
 
 #[tauri::command]
 pub async fn list_documents(state: State<'_, AppState>) -> CmdResult<Vec<DocumentSummary>> {
@@ -94,25 +94,15 @@ pub async fn search(state: State<'_, AppState>, query: String, limit: Option<i64
 /// The text of an export (`what`: run, document, conversation; `format`: md, json).
 #[tauri::command]
 pub async fn export_text(state: State<'_, AppState>, what: String, id: i64, format: String) -> CmdResult<String> {
-    let store = state.store()?;
-    Ok(match (what.as_str(), format.as_str()) {
-        ("run", "md") => store.export_run_markdown(id).await?,
-        ("run", "json") => store.export_run_json(id).await?,
-        ("document", "md") => store.export_document_markdown(id).await?,
-        ("document", "json") => store.export_document_json(id).await?,
-        ("conversation", "md") => store.export_conversation_markdown(id).await?,
-        ("conversation", "json") => store.export_conversation_json(id).await?,
-        _ => return Err(CommandError::new("invalid", format!("cannot export {what} as {format}"))),
-    })
+    Ok(atelier_studio::export::text(state.store()?, &what, id, &format).await?)
 }
 
 /// Writes an export to a file the user picks in a save dialog opened here; `None` if they cancel.
 #[tauri::command]
 pub async fn export_to_file(app: AppHandle, state: State<'_, AppState>, what: String, id: i64, format: String) -> CmdResult<Option<String>> {
-    let label = if format == "md" { "Markdown" } else { "JSON" };
-    let text = export_text(state, what.clone(), id, format.clone()).await?;
-    let Some(path) = dialogs::save(&app, &format!("atelier-{what}-{id}.{format}"), (label, &[format.as_str()])).await else { return Ok(None) };
-    tokio::fs::write(&path, text).await.map_err(|e| CommandError::new("io", format!("cannot write {}: {e}", path.display())))?;
+    let (name, kind) = atelier_studio::export::suggested_name(&what, id, &format)?;
+    let Some(path) = dialogs::save(&app, &name, (kind.label(), &[kind.extension()])).await else { return Ok(None) };
+    atelier_studio::export::to_file(state.store()?, &what, id, &format, &path).await?;
     Ok(Some(path.to_string_lossy().into_owned()))
 }
 

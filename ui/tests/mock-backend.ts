@@ -16,6 +16,7 @@ import type {
   Revision,
   RunMember,
   RunWithMembers,
+  WriteParams,
 } from '../src/lib/types';
 
 /** `https://api.openai.com:443`, as the Rust side spells an origin. */
@@ -127,6 +128,37 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
     return full;
   }
 
+  /** Streams the scripted reply on the command's channel and keeps the run, as the backend does. */
+  async function generate(args: Record<string, unknown>, run: Pick<RunWithMembers, 'prompt' | 'document_id' | 'action' | 'settings'>): Promise<Generation> {
+    const channel = args.onEvent as ChannelLike;
+    const id = args.id as string;
+    let index = 0;
+    const send = (event: GenerationEvent) => sendTo(channel, index++, event);
+    const record = addRun({
+      kind: 'generate', ...run, mode: null, judge: null, seed: 7,
+      status: 'running', final_text: null, analysis: null, error: null, prompt_tokens: 12, completion_tokens: 0, cost_usd: 0,
+      started_at: now(), finished_at: null, members: [],
+    });
+    send({ event: 'started', data: { run_id: record.id } });
+    let text = '';
+    let tokens = 0;
+    for (const word of reply) {
+      await sleep(delayMs);
+      if (cancelled.has(id)) break;
+      text += word;
+      tokens += 1;
+      send({ event: 'text', data: { text: word, completion_tokens: tokens, tokens_per_second: 42.5, time_to_first_token_ms: 35 } });
+    }
+    const generation: Generation = {
+      text, prompt_tokens: 12, completion_tokens: tokens, stop_reason: cancelled.has(id) ? 'cancelled' : 'end_of_turn',
+      timings: { prompt_tokens_processed: 12, prompt_ms: 30, prompt_tokens_per_second: 400, time_to_first_token_ms: 35, decode_ms: tokens * delayMs, decode_tokens_per_second: 42.5, total_ms: 35 + tokens * delayMs },
+    };
+    Object.assign(record, { status: cancelled.has(id) ? 'cancelled' : 'completed', final_text: text, completion_tokens: tokens, finished_at: now() });
+    record.members = [{ id: nextId++, run_id: record.id, position: 0, label: 'A', role: 'member', round: 0, provider: 'local', model: 'SmolLM2-135M-Instruct', output: text, status: 'completed', error: null, prompt_tokens: 12, completion_tokens: tokens, cost_usd: 0, latency_ms: 400, first_token_ms: 35 }];
+    send({ event: 'finished', data: generation });
+    return generation;
+  }
+
   mockWindows('main');
   mockIPC(async (cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
@@ -140,34 +172,21 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         return null;
       }
       case 'generate': {
-        const channel = args.onEvent as ChannelLike;
-        const id = args.id as string;
-        const params = args.params as { prompt: string; document_id?: number | null; action?: string };
-        let index = 0;
-        const send = (event: GenerationEvent) => sendTo(channel, index++, event);
-        const run = addRun({
-          kind: 'generate', document_id: params.document_id ?? null, action: params.action ?? null, prompt: params.prompt, mode: null, judge: null, seed: 1,
-          status: 'running', final_text: null, analysis: null, error: null, settings: null, prompt_tokens: 12, completion_tokens: 0, cost_usd: 0,
-          started_at: now(), finished_at: null, members: [],
-        });
-        send({ event: 'started', data: { run_id: run.id, prompt_tokens: 12 } });
-        let text = '';
-        let tokens = 0;
-        for (const word of reply) {
-          await sleep(delayMs);
-          if (cancelled.has(id)) break;
-          text += word;
-          tokens += 1;
-          send({ event: 'text', data: { text: word, completion_tokens: tokens, tokens_per_second: 42.5, time_to_first_token_ms: 35 } });
-        }
-        const generation: Generation = {
-          text, prompt_tokens: 12, completion_tokens: tokens, stop_reason: cancelled.has(id) ? 'cancelled' : 'end_of_turn',
-          timings: { prompt_tokens_processed: 12, prompt_ms: 30, prompt_tokens_per_second: 400, time_to_first_token_ms: 35, decode_ms: tokens * delayMs, decode_tokens_per_second: 42.5, total_ms: 35 + tokens * delayMs },
-        };
-        Object.assign(run, { status: cancelled.has(id) ? 'cancelled' : 'completed', final_text: text, completion_tokens: tokens, finished_at: now() });
-        run.members = [{ id: nextId++, run_id: run.id, position: 0, label: 'A', role: 'member', round: 0, provider: 'local', model: 'SmolLM2-135M-Instruct', output: text, status: 'completed', error: null, prompt_tokens: 12, completion_tokens: tokens, cost_usd: 0, latency_ms: 400, first_token_ms: 35 }];
-        send({ event: 'finished', data: generation });
-        return generation;
+        const params = args.params as { prompt: string; document_id?: number | null; action?: string | null };
+        return generate(args, { prompt: params.prompt, document_id: params.document_id ?? null, action: params.action ?? null, settings: null });
+      }
+      case 'write': {
+        // The backend builds the prompt; the mock records the action and its inputs as the real one does.
+        const params = args.params as WriteParams;
+        const label = params.action === 'rewrite' ? `rewrite:${params.tone ?? 'plainer'}` : params.action;
+        const passage = params.selection.trim() || params.before || params.document;
+        const settings = JSON.stringify({ action: { action: params.action, tone: params.tone ?? undefined, instruction: params.instruction ?? undefined, passage }, seed: params.seed ?? 7 });
+        return generate(args, { prompt: `${params.action}: ${passage}`, document_id: params.document_id, action: label, settings });
+      }
+      case 'rerun': {
+        const recorded = runs.get(args.runId as number);
+        if (!recorded || recorded.kind !== 'generate') fail('invalid', 'Only on-device generations can be re-run here; open a fusion run in Fusion.');
+        return generate(args, { prompt: recorded.prompt, document_id: recorded.document_id, action: recorded.action, settings: recorded.settings });
       }
       case 'cancel':
         cancelled.add(args.id as string);
@@ -437,7 +456,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
     runs.set(runId, {
       id: runId, kind: 'fusion', document_id: params.document_id ?? null, action: 'fusion', prompt: params.prompt, mode: params.mode, judge: params.judge ?? null, seed: 7,
       status, final_text: answered.length >= 2 ? finalText : (answered[0]?.output ?? null), analysis: answered.length >= 2 ? JSON.stringify(verdict) : null,
-      error: null, settings: null, prompt_tokens: 60, completion_tokens: 9, cost_usd: cost, started_at: now(), finished_at: now(), members,
+      error: null, settings: JSON.stringify(params), prompt_tokens: 60, completion_tokens: 9, cost_usd: cost, started_at: now(), finished_at: now(), members,
     });
     return {
       run_id: runId, status, error: status === 'failed' ? 'no answers' : null, final_text: runs.get(runId)!.final_text, final_source: 'judge', verdict: answered.length >= 2 ? verdict : null,

@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use atelier_keys::{KeyScope, KeyringStore, SecretStore, SecretString};
 use atelier_store::{RunFilter, Store, HIGHLIGHT_END, HIGHLIGHT_START};
 use clap::Subcommand;
@@ -35,6 +35,15 @@ pub enum HistoryCommand {
         id: i64,
         #[arg(long, default_value = "md")]
         format: String,
+    },
+    /// Run an on-device generation again: the same action on the same text, with the same sampling and
+    /// seed (a new run in the history).
+    Rerun {
+        id: i64,
+        #[command(flatten)]
+        model: crate::ModelArgs,
+        #[command(flatten)]
+        output: crate::write::OutputArgs,
     },
     /// Write the whole library to a JSON bundle, or a consistent copy of the database file (--backup).
     Dump {
@@ -70,6 +79,9 @@ pub enum KeysCommand {
 }
 
 pub fn history(command: HistoryCommand) -> Result<()> {
+    if let HistoryCommand::Rerun { id, model, output } = &command {
+        return crate::write::rerun(*id, model, *output);
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let store = Store::open_default().await?;
@@ -100,17 +112,10 @@ pub fn history(command: HistoryCommand) -> Result<()> {
                 }
             }
             HistoryCommand::Export { what, id, format } => {
-                let text = match (what.as_str(), format.as_str()) {
-                    ("run", "md") => store.export_run_markdown(id).await?,
-                    ("run", "json") => store.export_run_json(id).await?,
-                    ("document", "md") => store.export_document_markdown(id).await?,
-                    ("document", "json") => store.export_document_json(id).await?,
-                    ("conversation", "md") => store.export_conversation_markdown(id).await?,
-                    ("conversation", "json") => store.export_conversation_json(id).await?,
-                    _ => bail!("export run|document|conversation ID --format md|json"),
-                };
+                let text = atelier_studio::export::text(&store, &what, id, &format).await?;
                 print!("{text}");
             }
+            HistoryCommand::Rerun { .. } => unreachable!("handled above"),
             HistoryCommand::Dump { output, backup } => {
                 if backup {
                     store.backup(&output).await?;

@@ -131,6 +131,37 @@ fn generate_keeps_its_run_in_history() {
 }
 
 #[test]
+fn write_rewrites_a_library_document_in_a_tone_and_history_rerun_reproduces_it() {
+    let cli = Cli::new();
+    let (ok, stdout, stderr) = cli.run(&[
+        "write", "rewrite", "--text", "The boat left the harbour in the morning. Nobody waved.", "--selection", "The boat left the harbour in the morning.",
+        "--tone", "vivid", "--json",
+    ]);
+    assert!(ok, "{stderr}");
+    let first: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let text = first["text"].as_str().unwrap();
+    assert!(!text.trim().is_empty());
+    let run_id = first["run_id"].as_i64().expect("the run is in the history");
+
+    let (_, list, _) = cli.run(&["history", "list", "--json"]);
+    let runs: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(runs[0]["action"], "rewrite:vivid");
+    assert!(runs[0]["seed"].as_i64().is_some(), "the drawn seed is recorded");
+    assert!(runs[0]["prompt"].as_str().unwrap().starts_with("Rewrite this passage to be more vivid"));
+
+    let (ok, stdout, stderr) = cli.run(&["history", "rerun", &run_id.to_string(), "--json"]);
+    assert!(ok, "{stderr}");
+    let again: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(again["text"], first["text"], "same inputs, same seed, same text");
+    assert_ne!(again["run_id"], first["run_id"]);
+
+    let (ok, _, stderr) = cli.run(&["write", "shorten", "--text", "Some text.", "--no-history"]);
+    assert!(!ok && stderr.contains("Select some text to shorten."), "{stderr}");
+    let (ok, _, stderr) = cli.run(&["write", "rewrite", "--tone", "loud", "--selection", "x"]);
+    assert!(!ok && stderr.contains("unknown tone `loud`"), "{stderr}");
+}
+
+#[test]
 fn bad_panels_fail_with_a_clear_message() {
     let cli = Cli::new();
     let (ok, _, stderr) = cli.run(&["fuse", "hi", "--member", "nowhere:model", "--no-history"]);

@@ -145,6 +145,7 @@ impl FusionConfig {
 }
 
 /// Turns member strings into panel seats.
+#[derive(Clone)]
 pub struct PanelBuilder {
     pub client: OutboundClient,
     pub keys: Arc<dyn SecretStore>,
@@ -238,7 +239,7 @@ impl PanelBuilder {
         Ok(PERSONAS
             .iter()
             .cycle()
-            .take(size.clamp(1, 8))
+            .take(size.clamp(1, crate::panel::MAX_PANEL))
             .map(|(t, p)| MemberSpec::new(Arc::new(LocalProvider::persona(Arc::clone(&engine), *t, Some(p)))).with_price(Price::FREE))
             .collect())
     }

@@ -40,25 +40,46 @@ pub enum MemberError {
     Local(String),
 }
 
+/// The kind of a member's failure, for the UI to branch on and History to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberErrorKind {
+    Offline,
+    MissingKey,
+    InvalidEndpoint,
+    Keychain,
+    Unauthorized,
+    Forbidden,
+    RateLimited,
+    Http,
+    Connect,
+    Timeout,
+    StreamCut,
+    Malformed,
+    Budget,
+    Cancelled,
+    Local,
+}
+
 impl MemberError {
     /// A short machine-readable kind for the UI and the history.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> MemberErrorKind {
         match self {
-            Self::Offline => "offline",
-            Self::MissingKey { .. } => "missing_key",
-            Self::InvalidEndpoint(_) => "invalid_endpoint",
-            Self::Keychain(_) => "keychain",
-            Self::Unauthorized { .. } => "unauthorized",
-            Self::Forbidden { .. } => "forbidden",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::Http { .. } => "http",
-            Self::Connect { .. } => "connect",
-            Self::Timeout { .. } => "timeout",
-            Self::StreamCut { .. } => "stream_cut",
-            Self::Malformed(_) => "malformed",
-            Self::BudgetSpent { .. } => "budget",
-            Self::Cancelled => "cancelled",
-            Self::Local(_) => "local",
+            Self::Offline => MemberErrorKind::Offline,
+            Self::MissingKey { .. } => MemberErrorKind::MissingKey,
+            Self::InvalidEndpoint(_) => MemberErrorKind::InvalidEndpoint,
+            Self::Keychain(_) => MemberErrorKind::Keychain,
+            Self::Unauthorized { .. } => MemberErrorKind::Unauthorized,
+            Self::Forbidden { .. } => MemberErrorKind::Forbidden,
+            Self::RateLimited { .. } => MemberErrorKind::RateLimited,
+            Self::Http { .. } => MemberErrorKind::Http,
+            Self::Connect { .. } => MemberErrorKind::Connect,
+            Self::Timeout { .. } => MemberErrorKind::Timeout,
+            Self::StreamCut { .. } => MemberErrorKind::StreamCut,
+            Self::Malformed(_) => MemberErrorKind::Malformed,
+            Self::BudgetSpent { .. } => MemberErrorKind::Budget,
+            Self::Cancelled => MemberErrorKind::Cancelled,
+            Self::Local(_) => MemberErrorKind::Local,
         }
     }
 

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::budget::CostEstimate;
+use crate::error::MemberErrorKind;
 use crate::judge::Verdict;
+use crate::modes::{FusionStatus, ModeKind};
 use crate::provider::Usage;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,12 +22,12 @@ pub struct MemberInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FusionEvent {
-    RunStarted { mode: String, rounds: usize, members: Vec<MemberInfo>, judge: MemberInfo, estimate: CostEstimate, seed: u64 },
+    RunStarted { mode: ModeKind, rounds: usize, members: Vec<MemberInfo>, judge: MemberInfo, estimate: CostEstimate, seed: u64 },
     MemberStarted { member: usize, round: usize },
     MemberDelta { member: usize, round: usize, text: String },
     MemberRetrying { member: usize, round: usize, attempt: usize, delay_ms: u64, reason: String },
     MemberFinished { member: usize, round: usize, usage: Usage, latency_ms: u64, first_token_ms: Option<u64> },
-    MemberFailed { member: usize, round: usize, kind: String, error: String, tokens: usize },
+    MemberFailed { member: usize, round: usize, kind: MemberErrorKind, error: String, tokens: usize },
     /// `order[i]` is the member shown to the judge as the i-th response (A, B, …).
     JudgeStarted { pass: usize, order: Vec<usize> },
     JudgeDelta { pass: usize, text: String },
@@ -33,7 +35,7 @@ pub enum FusionEvent {
     Analysis { verdict: Verdict },
     Final { text: String, source: String },
     Usage { prompt_tokens: usize, completion_tokens: usize, cost_usd: f64 },
-    Finished { status: String, error: Option<String> },
+    Finished { status: FusionStatus, error: Option<String> },
 }
 
 /// Where a run's events go (the app: a Tauri channel; the CLI: the terminal).

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use atelier_engine::{CancelToken, GenerateRequest, Model, Prompt, SamplingParams};
+use atelier_engine::{CancelToken, Chunk, EngineError, GenerateRequest, Generation, Model, Prompt, SamplingParams};
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use tokio::sync::Mutex;
@@ -31,6 +31,51 @@ impl LocalEngine {
     /// The model, waiting for requests ahead in the queue.
     pub fn model(&self) -> &Arc<Mutex<Model>> {
         &self.model
+    }
+
+    /// Runs `work` with the model on a blocking thread, after the requests ahead of it.
+    pub async fn with_model<T: Send + 'static>(&self, work: impl FnOnce(&mut Model) -> T + Send + 'static) -> Result<T, EngineError> {
+        let mut guard = Arc::clone(&self.model).lock_owned().await;
+        tokio::task::spawn_blocking(move || work(&mut guard))
+            .await
+            .map_err(|e| EngineError::Device(format!("the model task failed: {e}")))
+    }
+
+    /// The one way anything runs the on-device model: waits its turn in the queue (giving up if
+    /// cancelled meanwhile), generates on a blocking thread, and stops at the next token once `cancel`
+    /// fires. `on_chunk` receives the text as it streams. A cancelled request returns what it had.
+    pub async fn generate_stream(
+        &self,
+        request: GenerateRequest,
+        cancel: CancellationToken,
+        mut on_chunk: impl FnMut(Chunk<'_>) + Send + 'static,
+    ) -> Result<Generation, EngineError> {
+        let cancelled = || Generation {
+            text: String::new(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            stop_reason: atelier_engine::StopReason::Cancelled,
+            timings: Default::default(),
+        };
+        let guard = tokio::select! {
+            guard = Arc::clone(&self.model).lock_owned() => guard,
+            _ = cancel.cancelled() => return Ok(cancelled()),
+        };
+        let stop = CancelToken::new();
+        let watcher = {
+            let (cancel, stop) = (cancel.clone(), stop.clone());
+            tokio::spawn(async move {
+                cancel.cancelled().await;
+                stop.cancel();
+            })
+        };
+        let result = tokio::task::spawn_blocking(move || {
+            let mut model = guard;
+            model.generate(&request, &stop, &mut on_chunk)
+        })
+        .await;
+        watcher.abort();
+        result.unwrap_or_else(|e| Err(EngineError::Device(format!("the generation task failed: {e}"))))
     }
 }
 
@@ -94,7 +139,6 @@ impl Provider for LocalProvider {
 
     fn stream_chat(&self, request: ChatRequest, cancel: CancellationToken) -> BoxStream<'static, Result<ChatEvent, MemberError>> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let model = Arc::clone(&self.engine.model);
         let messages = to_engine_messages(&request, self.persona.as_deref());
         let temperature = self.temperature.unwrap_or(request.temperature);
         let engine_request = GenerateRequest {
@@ -108,36 +152,19 @@ impl Provider for LocalProvider {
             },
             stop: Vec::new(),
         };
+        let engine = Arc::clone(&self.engine);
         tokio::spawn(async move {
-            let stop = CancelToken::new();
-            let guard = tokio::select! {
-                guard = model.lock_owned() => guard,
-                _ = cancel.cancelled() => {
-                    let _ = tx.send(Err(MemberError::Cancelled));
-                    return;
-                }
-            };
-            let watcher = {
-                let (cancel, stop) = (cancel.clone(), stop.clone());
-                tokio::spawn(async move {
-                    cancel.cancelled().await;
-                    stop.cancel();
-                })
-            };
             let sender = tx.clone();
-            let result = tokio::task::spawn_blocking(move || {
-                let mut model = guard;
-                model.generate(&engine_request, &stop, &mut |chunk| {
+            let result = engine
+                .generate_stream(engine_request, cancel, move |chunk| {
                     let _ = sender.send(Ok(ChatEvent::Delta(chunk.text.to_string())));
                 })
-            })
-            .await;
-            watcher.abort();
+                .await;
             match result {
-                Ok(Ok(generation)) if generation.stop_reason == atelier_engine::StopReason::Cancelled => {
+                Ok(generation) if generation.stop_reason == atelier_engine::StopReason::Cancelled => {
                     let _ = tx.send(Err(MemberError::Cancelled));
                 }
-                Ok(Ok(generation)) => {
+                Ok(generation) => {
                     let _ = tx.send(Ok(ChatEvent::Usage(Usage {
                         prompt_tokens: generation.prompt_tokens,
                         completion_tokens: generation.completion_tokens,
@@ -145,11 +172,8 @@ impl Provider for LocalProvider {
                     })));
                     let _ = tx.send(Ok(ChatEvent::Done));
                 }
-                Ok(Err(e)) => {
-                    let _ = tx.send(Err(MemberError::Local(e.to_string())));
-                }
                 Err(e) => {
-                    let _ = tx.send(Err(MemberError::Local(format!("the generation task failed: {e}"))));
+                    let _ = tx.send(Err(MemberError::Local(e.to_string())));
                 }
             }
         });

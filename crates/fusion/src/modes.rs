@@ -9,6 +9,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::budget::{estimate_tokens, BudgetTracker, CostEstimate};
 use crate::error::FusionError;
@@ -28,7 +29,45 @@ pub enum Mode {
     Debate { rounds: usize },
 }
 
+/// A mode by name, as a front end chooses it (debate's rounds are given apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModeKind {
+    BestOf,
+    #[default]
+    Merge,
+    Debate,
+}
+
+impl ModeKind {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "best-of" | "best_of" | "bestof" => Some(Self::BestOf),
+            "merge" => Some(Self::Merge),
+            "debate" => Some(Self::Debate),
+            _ => None,
+        }
+    }
+
+    /// The mode, with `rounds` for a debate (at least one).
+    pub fn with_rounds(self, rounds: usize) -> Mode {
+        match self {
+            Self::BestOf => Mode::BestOf,
+            Self::Merge => Mode::Merge,
+            Self::Debate => Mode::Debate { rounds: rounds.max(1) },
+        }
+    }
+}
+
 impl Mode {
+    pub fn kind(&self) -> ModeKind {
+        match self {
+            Self::BestOf => ModeKind::BestOf,
+            Self::Merge => ModeKind::Merge,
+            Self::Debate { .. } => ModeKind::Debate,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::BestOf => "best-of",
@@ -38,12 +77,7 @@ impl Mode {
     }
 
     pub fn parse(name: &str, rounds: usize) -> Option<Self> {
-        match name {
-            "best-of" | "best_of" | "bestof" => Some(Self::BestOf),
-            "merge" => Some(Self::Merge),
-            "debate" => Some(Self::Debate { rounds: rounds.max(1) }),
-            _ => None,
-        }
+        ModeKind::parse(name).map(|kind| kind.with_rounds(rounds))
     }
 
     fn rounds(&self) -> usize {
@@ -195,7 +229,7 @@ pub struct FusionOutcome {
 /// is empty or too big, or the estimate is over budget.
 pub async fn run(request: FusionRequest, cancel: CancellationToken, events: EventSink) -> Result<FusionOutcome, FusionError> {
     let n = request.members.len();
-    if n == 0 || n > 8 {
+    if n == 0 || n > crate::panel::MAX_PANEL {
         return Err(FusionError::PanelSize(n));
     }
     let estimate = request.estimate();
@@ -212,7 +246,7 @@ pub async fn run(request: FusionRequest, cancel: CancellationToken, events: Even
         cloud: m.provider.is_cloud(),
     };
     events(FusionEvent::RunStarted {
-        mode: request.mode.name().into(),
+        mode: request.mode.kind(),
         rounds: request.mode.rounds(),
         members: request.members.iter().enumerate().map(|(i, m)| info(i, m)).collect(),
         judge: info(n, &request.judge),
@@ -317,7 +351,7 @@ pub async fn run(request: FusionRequest, cancel: CancellationToken, events: Even
     }
     let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
     outcome.timings = RunTimings { wall_ms, models_ms, overhead_ms: (wall_ms - models_ms).max(0.0) };
-    events(FusionEvent::Finished { status: outcome.status.name().into(), error: outcome.error.clone() });
+    events(FusionEvent::Finished { status: outcome.status, error: outcome.error.clone() });
     Ok(outcome)
 }
 
@@ -380,7 +414,9 @@ async fn judge(request: &FusionRequest, answers: &[&MemberOutcome], ctx: &RunCon
             let events = Arc::clone(&ctx.events);
             let on_delta = move |text: &str| events(FusionEvent::JudgeDelta { pass, text: text.to_string() });
             let seat = Seat { index: request.members.len(), round: attempt, spec: &request.judge, request: judge_request.clone() };
-            let result = run_seat(seat, ctx, &on_delta, false).await;
+            // The judge is often the slowest call of a run; its span shows how long each verdict took.
+            let span = tracing::info_span!("judge", pass, attempt, provider = request.judge.provider.id(), model = request.judge.provider.model());
+            let result = run_seat(seat, ctx, &on_delta, false).instrument(span).await;
             let parsed = match &result.error {
                 Some(e) => Err(e.clone()),
                 None => parse_verdict(&result.text, &labels, task),

@@ -4,6 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The most members a panel seats: more adds cost and judge context faster than it adds quality.
+pub const MAX_PANEL: usize = 8;
+
 use futures::StreamExt;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -88,7 +91,7 @@ pub struct MemberOutcome {
     pub first_token_ms: Option<u64>,
     pub attempts: usize,
     pub error: Option<String>,
-    pub error_kind: Option<String>,
+    pub error_kind: Option<crate::error::MemberErrorKind>,
 }
 
 impl MemberOutcome {
@@ -181,7 +184,7 @@ pub(crate) async fn run_seat(seat: Seat<'_>, ctx: &RunContext, on_delta: OnDelta
             first_token_ms: first_token.map(|d| d.as_millis() as u64),
             attempts: attempt,
             error: error.map(|e| e.to_string()),
-            error_kind: error.map(|e| e.kind().into()),
+            error_kind: error.map(MemberError::kind),
         };
         match result {
             Ok(()) => {
@@ -230,7 +233,7 @@ pub(crate) async fn run_seat(seat: Seat<'_>, ctx: &RunContext, on_delta: OnDelta
                     cost_usd: price.map(|p| p.cost(0, tokens)),
                 });
                 if report {
-                    (ctx.events)(FusionEvent::MemberFailed { member: index, round, kind: error.kind().into(), error: error.to_string(), tokens });
+                    (ctx.events)(FusionEvent::MemberFailed { member: index, round, kind: error.kind(), error: error.to_string(), tokens });
                 }
                 return outcome(text, usage, Some(&error));
             }

@@ -160,7 +160,7 @@ impl RunRecorder {
                             if let Some(text) = pending.remove(row) {
                                 let _ = writer.runs().append_output(*row, &text).await;
                             }
-                            let status = if kind == "cancelled" { RunStatus::Cancelled } else { RunStatus::Failed };
+                            let status = if kind == crate::error::MemberErrorKind::Cancelled { RunStatus::Cancelled } else { RunStatus::Failed };
                             let finish = MemberFinish { error: Some(error), ..MemberFinish::new(status) };
                             let _ = writer.runs().finish_member(*row, &finish).await;
                         }

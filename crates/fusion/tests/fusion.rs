@@ -302,7 +302,7 @@ async fn the_budget_cap_stops_members_mid_run() {
     request.budget_usd = Some(40.0);
     let out = run(request, CancellationToken::new(), atelier_fusion::events::discard()).await.unwrap();
     let endless = &out.members[0];
-    assert_eq!(endless.error_kind.as_deref(), Some("budget"), "{endless:?}");
+    assert_eq!(endless.error_kind, Some(atelier_fusion::MemberErrorKind::Budget), "{endless:?}");
     assert!(endless.error.as_deref().unwrap().contains("$40.0000"));
     assert!(endless.text.split_whitespace().count() >= 39);
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -320,7 +320,7 @@ async fn cancelling_a_run_closes_every_request_in_flight() {
     cancel.cancel();
     let out = handle.await.unwrap().unwrap();
     assert_eq!(out.status, FusionStatus::Cancelled);
-    assert!(out.members.iter().all(|m| m.error_kind.as_deref() == Some("cancelled")));
+    assert!(out.members.iter().all(|m| m.error_kind == Some(atelier_fusion::MemberErrorKind::Cancelled)));
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(s.server.state.streams_open.load(Ordering::SeqCst), 0);
     assert_eq!(s.server.state.closed_early.load(Ordering::SeqCst), 3);

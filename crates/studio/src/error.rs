@@ -2,6 +2,7 @@
 //! ([`StudioError::kind`]) the front ends branch on, and a message written for the user.
 
 use atelier_engine::EngineError;
+use atelier_fusion::MemberError;
 use atelier_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,18 @@ pub enum StudioError {
     Keys(#[from] atelier_keys::KeysError),
     #[error(transparent)]
     Fusion(#[from] atelier_fusion::FusionError),
+    /// One provider's answer failed (a provider check, a test request).
+    #[error(transparent)]
+    Member(#[from] MemberError),
+    /// The thing asked for does not exist (any more).
+    #[error("{0}")]
+    NotFound(String),
+    /// The thing is in use and cannot be changed now.
+    #[error("{0}")]
+    InUse(String),
+    /// The library could not be opened at start-up (the message says why); nothing can be kept.
+    #[error("{0}")]
+    LibraryUnavailable(String),
     #[error("{0}")]
     Internal(String),
     /// No on-device model is loaded (the message says why: missing, broken, still failing to load).
@@ -54,47 +67,142 @@ pub enum StudioError {
     LoadPanicked(String),
 }
 
+/// The stable machine kind of an error, as both front ends (and the UI, across IPC) branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Invalid,
+    NotFound,
+    InUse,
+    Offline,
+    Network,
+    Timeout,
+    TooLarge,
+    Checksum,
+    Paused,
+    Exists,
+    Busy,
+    Io,
+    ModelMissing,
+    ModelInvalid,
+    ModelUnsupported,
+    ContextOverflow,
+    EmptyPrompt,
+    OutOfMemory,
+    Engine,
+    Library,
+    LibraryUnavailable,
+    DiskFull,
+    Keychain,
+    KeychainUnavailable,
+    KeychainLocked,
+    OverBudget,
+    Fusion,
+    MissingKey,
+    Unauthorized,
+    Forbidden,
+    RateLimited,
+    Http,
+    Connect,
+    StreamCut,
+    Malformed,
+    Cancelled,
+    Internal,
+}
+
+impl ErrorKind {
+    /// The name the UI sees: "model_missing", "rate_limited", …
+    pub fn name(self) -> String {
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    }
+
+    /// The kind of one panel member's failure.
+    pub fn of_member(err: &MemberError) -> Self {
+        match err {
+            MemberError::Offline => Self::Offline,
+            MemberError::MissingKey { .. } => Self::MissingKey,
+            MemberError::InvalidEndpoint(_) => Self::Invalid,
+            MemberError::Keychain(_) => Self::Keychain,
+            MemberError::Unauthorized { .. } => Self::Unauthorized,
+            MemberError::Forbidden { .. } => Self::Forbidden,
+            MemberError::RateLimited { .. } => Self::RateLimited,
+            MemberError::Http { .. } => Self::Http,
+            MemberError::Connect { .. } => Self::Connect,
+            MemberError::Timeout { .. } => Self::Timeout,
+            MemberError::StreamCut { .. } => Self::StreamCut,
+            MemberError::Malformed(_) => Self::Malformed,
+            MemberError::BudgetSpent { .. } => Self::OverBudget,
+            MemberError::Cancelled => Self::Cancelled,
+            MemberError::Local(_) => Self::Engine,
+        }
+    }
+
+    fn of_engine(err: &EngineError) -> Self {
+        match err {
+            EngineError::ModelNotFound { .. } | EngineError::NoDefaultModel { .. } => Self::ModelMissing,
+            EngineError::NotGguf { .. } | EngineError::Corrupt { .. } => Self::ModelInvalid,
+            EngineError::UnsupportedArchitecture { .. } | EngineError::UnsupportedTensorType { .. } => Self::ModelUnsupported,
+            EngineError::ContextOverflow { .. } => Self::ContextOverflow,
+            EngineError::EmptyPrompt => Self::EmptyPrompt,
+            EngineError::InvalidSampling(_) => Self::Invalid,
+            EngineError::InsufficientMemory { .. } => Self::OutOfMemory,
+            _ => Self::Engine,
+        }
+    }
+}
+
+impl PartialEq<&str> for ErrorKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.name() == *other
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
 impl StudioError {
-    /// A short machine name for the error: "invalid", "offline", "network", "timeout", "too_large",
-    /// "checksum", "paused", "exists", "busy", "io", "model_invalid", "model_unsupported",
-    /// "model_missing", "engine", "library", "disk_full", "internal".
-    pub fn kind(&self) -> &'static str {
+    /// The error's stable kind.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Invalid(_) => "invalid",
-            Self::Offline => "offline",
-            Self::Network(_) => "network",
-            Self::Timeout(_) => "timeout",
-            Self::TooLarge(_) => "too_large",
-            Self::Checksum(_) => "checksum",
-            Self::Paused => "paused",
-            Self::Exists(_) => "exists",
-            Self::Busy(_) => "busy",
-            Self::Io { .. } => "io",
-            Self::Model(e) => match e {
-                EngineError::ModelNotFound { .. } | EngineError::NoDefaultModel { .. } => "model_missing",
-                EngineError::NotGguf { .. } | EngineError::Corrupt { .. } => "model_invalid",
-                EngineError::UnsupportedArchitecture { .. } | EngineError::UnsupportedTensorType { .. } => "model_unsupported",
-                _ => "engine",
-            },
+            Self::Invalid(_) => ErrorKind::Invalid,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::InUse(_) => ErrorKind::InUse,
+            Self::Offline => ErrorKind::Offline,
+            Self::Network(_) => ErrorKind::Network,
+            Self::Timeout(_) => ErrorKind::Timeout,
+            Self::TooLarge(_) => ErrorKind::TooLarge,
+            Self::Checksum(_) => ErrorKind::Checksum,
+            Self::Paused => ErrorKind::Paused,
+            Self::Exists(_) => ErrorKind::Exists,
+            Self::Busy(_) => ErrorKind::Busy,
+            Self::Io { .. } => ErrorKind::Io,
+            Self::Model(e) => ErrorKind::of_engine(e),
             Self::Store(e) => match e {
-                StoreError::DiskFull => "disk_full",
-                StoreError::Invalid(_) => "invalid",
-                _ => "library",
+                StoreError::NotFound { .. } => ErrorKind::NotFound,
+                StoreError::DiskFull => ErrorKind::DiskFull,
+                StoreError::Invalid(_) => ErrorKind::Invalid,
+                _ => ErrorKind::Library,
             },
+            Self::LibraryUnavailable(_) => ErrorKind::LibraryUnavailable,
             Self::Keys(e) => match e {
-                atelier_keys::KeysError::Unavailable { .. } => "keychain_unavailable",
-                atelier_keys::KeysError::Locked(_) => "keychain_locked",
-                atelier_keys::KeysError::InvalidUrl { .. } | atelier_keys::KeysError::InvalidId(_) => "invalid",
-                _ => "keychain",
+                atelier_keys::KeysError::Unavailable { .. } => ErrorKind::KeychainUnavailable,
+                atelier_keys::KeysError::Locked(_) => ErrorKind::KeychainLocked,
+                atelier_keys::KeysError::InvalidUrl { .. } | atelier_keys::KeysError::InvalidId(_) => ErrorKind::Invalid,
+                _ => ErrorKind::Keychain,
             },
             Self::Fusion(e) => match e {
-                atelier_fusion::FusionError::OverBudget { .. } => "over_budget",
-                atelier_fusion::FusionError::Config(_) | atelier_fusion::FusionError::PanelSize(_) => "invalid",
-                _ => "fusion",
+                atelier_fusion::FusionError::OverBudget { .. } => ErrorKind::OverBudget,
+                atelier_fusion::FusionError::Config(_) | atelier_fusion::FusionError::PanelSize(_) => ErrorKind::Invalid,
+                atelier_fusion::FusionError::Cancelled => ErrorKind::Cancelled,
+                _ => ErrorKind::Fusion,
             },
-            Self::Internal(_) => "internal",
-            Self::NoModel(_) => "model_missing",
-            Self::LoadPanicked(_) => "model_invalid",
+            Self::Member(e) => ErrorKind::of_member(e),
+            Self::Internal(_) => ErrorKind::Internal,
+            Self::NoModel(_) => ErrorKind::ModelMissing,
+            Self::LoadPanicked(_) => ErrorKind::ModelInvalid,
         }
     }
 

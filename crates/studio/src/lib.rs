@@ -1,15 +1,26 @@
-//! Atelier's application services: what both front ends (the Tauri app and the CLI) do, in one place.
-//! Today: downloading a model into the models folder and registering a GGUF in the library.
+//! Atelier's application services: what both front ends (the Tauri app and the CLI) do, in one place —
+//! the model host, writing actions and generations with their recorder, fusion runs, providers and
+//! keys, downloads, privacy and the limits on what a front end may ask.
 
+pub mod app;
 pub mod download;
 pub mod error;
+pub mod export;
+pub mod fusion;
+pub mod generation;
 pub mod limits;
 pub mod model_host;
+pub mod models;
 pub mod picked;
 pub mod privacy;
 pub mod providers;
+pub mod recorder;
 pub mod trash;
+pub mod writing;
 
+pub use app::{Operations, PrivacyStatus, ProvidersView, Studio};
 pub use download::{download, register, sanitize_file_name, Download, DownloadProgress};
-pub use error::{Result, StudioError};
+pub use error::{ErrorKind, Result, StudioError};
+pub use generation::{GenerationEvent, GenerationSpec};
+pub use writing::{ActionInput, ResolvedAction, Tone, WritingAction};
 pub use model_host::{ModelHost, ModelState, ModelStatus};

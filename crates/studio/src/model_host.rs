@@ -56,6 +56,13 @@ impl ModelHost {
         }
     }
 
+    /// A host that will never have a model (a front end that needs none): waiters get `reason` at once.
+    pub fn without_model(reason: &str) -> Self {
+        let host = Self::new();
+        host.publish(ModelStatus { state: ModelState::Error, error: Some(reason.to_string()), ..host.status() });
+        host
+    }
+
     pub fn status(&self) -> ModelStatus {
         lock(&self.status).clone()
     }

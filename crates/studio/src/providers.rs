@@ -175,3 +175,43 @@ pub async fn usable_cloud(store: &Store, keys: &dyn SecretStore) -> Result<(usiz
     }
     Ok((models, names))
 }
+
+/// Sends a one-line request to check a provider's address, key and model; returns its answer.
+pub async fn test(builder: &PanelBuilder, provider: &str, model: &str) -> Result<String> {
+    use atelier_fusion::provider::{ChatEvent, ChatMessage, ChatRequest};
+    use futures::StreamExt;
+    let seat = builder.seat(&atelier_fusion::MemberConfig { provider: provider.into(), model: Some(model.into()) })?;
+    let request = ChatRequest { messages: vec![ChatMessage::user("Reply with the word: ready")], max_tokens: 8, temperature: 0.0, top_p: None, seed: None };
+    let mut stream = seat.provider.stream_chat(request, tokio_util::sync::CancellationToken::new());
+    let mut text = String::new();
+    let answer = async {
+        while let Some(event) = stream.next().await {
+            match event? {
+                ChatEvent::Delta(t) => text.push_str(&t),
+                ChatEvent::Done => break,
+                ChatEvent::Usage(_) => {}
+            }
+        }
+        Ok::<_, StudioError>(())
+    };
+    tokio::time::timeout(PROVIDER_TEST_TIMEOUT, answer)
+        .await
+        .map_err(|_| StudioError::Timeout(format!("no answer within {} s", PROVIDER_TEST_TIMEOUT.as_secs())))??;
+    Ok(text.trim().to_string())
+}
+
+const PROVIDER_TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Refreshes prices from the provider's model list (OpenRouter publishes them); returns how many.
+pub async fn fetch_prices(store: &Store, keys: Arc<dyn SecretStore>, client: OutboundClient, prices: &PriceBook, id: &str) -> Result<usize> {
+    let record = store.providers().get(id).await?;
+    let mut provider = atelier_fusion::openai::OpenAiProvider::new(&record.id, &record.base_url, "-", client, keys)?;
+    if !requires_key(&record.base_url) {
+        provider = provider.without_key();
+    }
+    let fetched = provider.fetch_prices().await?;
+    for (model, price) in &fetched {
+        prices.set_fetched(&record.id, model, *price);
+    }
+    Ok(fetched.len())
+}

@@ -1,9 +1,16 @@
-// Writing actions: how each becomes a prompt for the model.
+// Writing actions as the panel shows them. The prompts, budgets and answer lengths live in Rust
+// (crates/studio/src/writing.rs): the UI sends the action and its inputs.
+import type { Tone, WritingAction } from './types';
 
-export type Tone = 'plainer' | 'more vivid' | 'formal' | 'playful';
-export const TONES: Tone[] = ['plainer', 'more vivid', 'formal', 'playful'];
+export type ActionId = WritingAction;
 
-export type ActionId = 'continue' | 'rewrite' | 'shorten' | 'expand' | 'brainstorm' | 'critique' | 'custom';
+/** Tones as the Rust side names them, with the words the menu shows. */
+export const TONES: { id: Tone; label: string }[] = [
+  { id: 'plainer', label: 'plainer' },
+  { id: 'vivid', label: 'more vivid' },
+  { id: 'formal', label: 'formal' },
+  { id: 'playful', label: 'playful' },
+];
 
 export interface ActionDef {
   id: ActionId;
@@ -24,46 +31,13 @@ export const ACTIONS: ActionDef[] = [
   { id: 'custom', label: 'Ask…', needsSelection: false, description: 'Your own instruction' },
 ];
 
-export const SYSTEM_PROMPT =
-  'You are Atelier, a careful writing partner for novelists, screenwriters and copywriters. ' +
-  'Reply with the requested text only: no preamble, no explanations unless asked.';
-
-export interface ActionInput {
-  action: ActionId;
-  tone?: Tone;
-  instruction?: string;
-  selection: string;
-  /** Text before the cursor, for Continue without a selection. */
-  before: string;
-  document: string;
-}
-
-const tail = (text: string, chars: number) => (text.length > chars ? '…' + text.slice(text.length - chars) : text);
-
-/** The prompt sent to the model for an action. */
-export function buildPrompt(input: ActionInput): string {
-  const passage = input.selection.trim();
-  switch (input.action) {
-    case 'continue': {
-      const context = passage || tail(input.before, 3000) || tail(input.document, 3000);
-      return `Continue this text in the same voice, tense and style. Write only the next paragraph.\n\n${context}`;
-    }
-    case 'rewrite':
-      return `Rewrite this passage to be ${input.tone ?? 'plainer'}, keeping its meaning. Reply with the rewritten passage only.\n\n${passage}`;
-    case 'shorten':
-      return `Shorten this passage to about half its length without losing what matters. Reply with the shorter passage only.\n\n${passage}`;
-    case 'expand':
-      return `Expand this passage with concrete sensory detail, keeping its voice. Reply with the expanded passage only.\n\n${passage}`;
-    case 'brainstorm':
-      return `Brainstorm five distinct ideas for what could happen next, one line each.\n\n${passage || tail(input.document, 3000)}`;
-    case 'critique':
-      return `Give a candid editorial critique: what works, what drags, and three concrete suggestions.\n\n${passage || tail(input.document, 4000)}`;
-    case 'custom':
-      return `${(input.instruction ?? '').trim()}\n\n${passage || tail(input.document, 3000)}`.trim();
-  }
-}
-
 /** Whether the action's result naturally replaces the selection (rewrites) or goes after it. */
 export function replacesSelection(action: ActionId): boolean {
-  return action === 'rewrite' || action === 'shorten' || action === 'expand';
+  return ACTIONS.find((a) => a.id === action)?.needsSelection ?? false;
+}
+
+/** The action a History entry names: `rewrite:vivid` → rewrite. */
+export function actionOf(label: string | null): ActionId | null {
+  const id = (label ?? '').split(':')[0];
+  return ACTIONS.some((a) => a.id === id) ? (id as ActionId) : null;
 }

@@ -14,6 +14,7 @@ import type {
   GenerateParams,
   Generation,
   GenerationEvent,
+  WriteParams,
   LedgerEntry,
   LedgerTotals,
   Message,
@@ -90,6 +91,41 @@ export function generate(params: GenerateParams, onEvent: (event: GenerationEven
   const channel = new Channel<GenerationEvent>();
   channel.onmessage = onEvent;
   return { id, done: call<Generation>('generate', { id, params, onEvent: channel }) };
+}
+
+/** Runs a writing action (Continue, Rewrite…) on the writer's text; the backend builds the prompt. */
+export function write(params: WriteParams, onEvent: (event: GenerationEvent) => void): Running<Generation> {
+  const id = newId('write');
+  const channel = new Channel<GenerationEvent>();
+  channel.onmessage = onEvent;
+  return { id, done: call<Generation>('write', { id, params, onEvent: channel }) };
+}
+
+/** Runs a recorded generation again: the same action, inputs, sampling and seed. */
+export function rerun(runId: number, onEvent: (event: GenerationEvent) => void): Running<Generation> {
+  const id = newId('rerun');
+  const channel = new Channel<GenerationEvent>();
+  channel.onmessage = onEvent;
+  return { id, done: call<Generation>('rerun', { id, runId, onEvent: channel }) };
+}
+
+/** Files dragged over the window (`hover`) and dropped on it (`drop`, their paths). Returns the
+ * unsubscribe function; outside the real app (page tests) nothing is ever dropped. */
+export async function onFileDrop(handlers: { hover: (over: boolean) => void; drop: (paths: string[]) => void }): Promise<() => void> {
+  try {
+    const { getCurrentWebview } = await import('@tauri-apps/api/webview');
+    return await getCurrentWebview().onDragDropEvent((event) => {
+      const payload = event.payload;
+      if (payload.type === 'enter' || payload.type === 'over') handlers.hover(true);
+      else if (payload.type === 'leave') handlers.hover(false);
+      else if (payload.type === 'drop') {
+        handlers.hover(false);
+        handlers.drop(payload.paths);
+      }
+    });
+  } catch {
+    return () => {};
+  }
 }
 
 /** Tells the backend the first screen is up (it logs the cold-start time); returns ms since launch. */

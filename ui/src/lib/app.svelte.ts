@@ -37,8 +37,9 @@ class AppState {
   fontSize = $state(17);
   toasts = $state<Toast[]>([]);
   paletteOpen = $state(false);
-  /** Text handed from another view (e.g. History → Fusion re-run). */
-  handoff = $state<{ view: View; prompt: string; params?: unknown } | null>(null);
+  /** What one view hands another: History → Write opens a document and re-runs a generation there;
+   * History → Fusion sets up a recorded panel again. */
+  handoff = $state<{ view: View; prompt?: string; params?: unknown; rerun?: { runId: number; action: string | null } } | null>(null);
   /** Where fused or generated text can be inserted: set by the Write view. */
   insertTarget = $state<{ insert: (text: string) => void; replace: (text: string) => void; selection: () => string } | null>(null);
   currentDocumentId = $state<number | null>(null);

@@ -57,9 +57,24 @@ export interface GenerateParams {
   seed?: number;
 }
 
+export type WritingAction = 'continue' | 'rewrite' | 'shorten' | 'expand' | 'brainstorm' | 'critique' | 'custom';
+export type Tone = 'plainer' | 'vivid' | 'formal' | 'playful';
+
+/** A writing action and its inputs; the backend builds the prompt. */
+export interface WriteParams {
+  action: WritingAction;
+  tone?: Tone | null;
+  instruction?: string | null;
+  selection: string;
+  before: string;
+  document: string;
+  document_id: number | null;
+  seed?: number | null;
+}
+
 /** What the backend streams while a reply is generated. */
 export type GenerationEvent =
-  | { event: 'started'; data: { run_id?: number | null; prompt_tokens: number } }
+  | { event: 'started'; data: { run_id: number | null } }
   | { event: 'text'; data: { text: string; completion_tokens: number; tokens_per_second: number; time_to_first_token_ms: number } }
   | { event: 'finished'; data: Generation };
 
@@ -205,9 +220,8 @@ export interface DeviceOptions {
 }
 
 export type DownloadEvent =
-  | { event: 'progress'; data: { downloaded: number; total: number | null; bytes_per_second: number; eta_seconds: number | null } }
-  | { event: 'verifying'; data?: null }
-  | { event: 'done'; data: ModelRecord };
+  | { event: 'receiving'; data: { downloaded: number; total: number | null; bytes_per_second: number; eta_seconds: number | null } }
+  | { event: 'verifying'; data?: null };
 
 export interface ProviderModel {
   id: string;
@@ -262,12 +276,12 @@ export interface FusionParams {
   document_id?: number | null;
   members: string[];
   judge?: string | null;
-  mode: 'best-of' | 'merge' | 'debate';
-  rounds?: number;
+  mode: string;
+  rounds?: number | null;
   budget_usd?: number | null;
-  max_tokens?: number;
+  max_tokens?: number | null;
   self_fusion?: number | null;
-  seed?: number;
+  seed?: number | null;
 }
 
 export interface Usage {

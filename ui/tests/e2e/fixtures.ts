@@ -22,5 +22,10 @@ export async function fuseOnce(page: Page, prompt = 'Describe the harbour.') {
   await base.expect(page.getByTestId('final-text')).toBeVisible();
 }
 
+/** Every command the mock backend received, in order. */
+export function backendCalls(page: Page): Promise<{ cmd: string; args: Record<string, unknown> }[]> {
+  return page.evaluate(() => (window as unknown as { __ATELIER_MOCK__: { calls: { cmd: string; args: Record<string, unknown> }[] } }).__ATELIER_MOCK__.calls);
+}
+
 export const test = base;
 export { expect } from '@playwright/test';

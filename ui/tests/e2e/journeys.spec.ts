@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, fuseOnce, openApp, test } from './fixtures';
+import { backendCalls, expect, fuseOnce, openApp, test } from './fixtures';
 import type { Page } from '@playwright/test';
 
 const editor = (page: Page) => page.getByTestId('editor');
@@ -22,6 +22,29 @@ test('write → rewrite a selection → replace it in the document, autosaved', 
   await expect(editor(page)).toHaveText('The keeper ascended at twilight.');
   await expect(page.getByTestId('save-state')).toHaveText('Saved');
   await expect(page.getByTestId('word-count')).toHaveText('5 words');
+  // The UI sends the action and its inputs; the backend builds the prompt.
+  const writes = (await backendCalls(page)).filter((c) => c.cmd === 'write');
+  expect(writes).toHaveLength(1);
+  expect(writes[0].args.params).toMatchObject({ action: 'rewrite', tone: 'formal', selection: expect.stringContaining('The keeper climbed the stairs at dusk.'), document_id: 1 });
+  expect((await backendCalls(page)).some((c) => c.cmd === 'generate')).toBe(false);
+});
+
+test('history: Re-run of a writing action runs the same action again in Write', async ({ page }) => {
+  await openApp(page, { delayMs: 5, reply: ['A', ' grey', ' dawn', '.'] });
+  await selectAllInEditor(page);
+  await page.getByTestId('action-shorten').click();
+  await expect(page.getByTestId('done')).toBeVisible();
+  await page.getByTestId('nav-history').click();
+  await page.getByTestId('run-item').first().click();
+  await expect(page.getByTestId('run-item').first()).toContainText('shorten');
+  await page.getByTestId('rerun').click();
+  await expect(page.getByTestId('doc-title')).toHaveValue('The Lighthouse');
+  await expect(page.getByTestId('output')).toHaveText('A grey dawn.');
+  await expect(page.getByTestId('replace')).toBeVisible();
+  const calls = await backendCalls(page);
+  const opened = calls.filter((c) => c.cmd === 'get_run').at(-1)?.args.id;
+  expect(calls.find((c) => c.cmd === 'rerun')?.args.runId).toBe(opened);
+  expect(calls.filter((c) => c.cmd === 'write')).toHaveLength(1);
 });
 
 test('continue streams, can be stopped, and keeps what arrived', async ({ page }) => {
@@ -84,6 +107,21 @@ test('history: search finds a run and reopens it exactly', async ({ page }) => {
   await expect(page.getByTestId('run-prompt')).toHaveText('Describe the harbour.');
   await expect(page.getByTestId('run-final')).toContainText('Mara began to count');
   await expect(page.getByTestId('run-member-output').first()).toContainText('The sea woke grey');
+});
+
+test('history: Re-run of a fusion sets the recorded panel up again in Fusion', async ({ page }) => {
+  await openApp(page, { delayMs: 5 });
+  await fuseOnce(page, 'A line about fog.');
+  await page.getByTestId('nav-history').click();
+  await page.getByTestId('run-item').first().click();
+  await page.getByTestId('rerun').click();
+  await expect(page.getByTestId('fusion-prompt')).toHaveValue('A line about fog.');
+  await expect(page.getByTestId('member-openrouter:mistralai/ministral-8b')).toBeChecked();
+  await page.getByTestId('fusion-run').click();
+  await expect(page.getByTestId('final-text')).toBeVisible();
+  const runs = (await backendCalls(page)).filter((c) => c.cmd === 'run_fusion').map((c) => c.args.params as { members: string[]; seed?: number | null });
+  expect(runs).toHaveLength(2);
+  expect(runs[1].members).toEqual(runs[0].members);
 });
 
 test('importing a file that is not a model shows the reason', async ({ page }) => {

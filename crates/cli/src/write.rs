@@ -1,0 +1,226 @@
+//! `atelier generate`, `atelier write ACTION` and `atelier history rerun`: on-device generations through
+//! the studio's one generation path, recorded in the library as the app records them.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use atelier_engine::{Generation, LoadOptions, SamplingParams};
+use atelier_store::Store;
+use atelier_studio::generation::{self, EventSink, GenerationEvent, GenerationSpec};
+use atelier_studio::{ActionInput, ModelHost, Tone, WritingAction};
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use crate::ModelArgs;
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// What to ask or the text to continue.
+    prompt: String,
+    #[command(flatten)]
+    model: ModelArgs,
+    /// A system prompt (chat mode).
+    #[arg(long)]
+    system: Option<String>,
+    /// Feed the prompt to the model as is, without the chat template.
+    #[arg(long)]
+    raw: bool,
+    #[arg(long, default_value_t = 256)]
+    max_tokens: usize,
+    /// 0 = greedy.
+    #[arg(long, default_value_t = 0.7)]
+    temperature: f32,
+    #[arg(long, default_value_t = 0.95)]
+    top_p: f32,
+    #[arg(long, default_value_t = 40)]
+    top_k: usize,
+    #[arg(long, default_value_t = 0.05)]
+    min_p: f32,
+    #[arg(long, default_value_t = 1.1)]
+    repetition_penalty: f32,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Stop before this text (repeatable).
+    #[arg(long)]
+    stop: Vec<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args)]
+pub struct WriteArgs {
+    /// continue, rewrite, shorten, expand, brainstorm, critique or custom.
+    #[arg(value_parser = parse_action)]
+    action: WritingAction,
+    /// The library document to work on (Continue follows its end).
+    #[arg(long)]
+    doc: Option<i64>,
+    /// The text to work on, instead of a library document.
+    #[arg(long, conflicts_with = "doc")]
+    text: Option<String>,
+    /// The selected passage (Rewrite, Shorten and Expand need one).
+    #[arg(long)]
+    selection: Option<String>,
+    /// Rewrite's tone: plainer, vivid, formal or playful.
+    #[arg(long, value_parser = parse_tone)]
+    tone: Option<Tone>,
+    /// The instruction of a `custom` action.
+    #[arg(long)]
+    instruction: Option<String>,
+    /// Seed for sampling (default: drawn, and recorded with the run).
+    #[arg(long)]
+    seed: Option<u64>,
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Args, Clone, Copy)]
+pub struct OutputArgs {
+    /// Print one JSON object (text, run id, stop reason, token counts, timings) instead of streaming.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not keep this run in the library's history.
+    #[arg(long)]
+    pub no_history: bool,
+}
+
+fn parse_action(name: &str) -> Result<WritingAction, String> {
+    WritingAction::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = WritingAction::ALL.iter().map(|a| a.name()).collect();
+        format!("unknown action `{name}` (one of: {})", names.join(", "))
+    })
+}
+
+fn parse_tone(name: &str) -> Result<Tone, String> {
+    Tone::parse(name).ok_or_else(|| format!("unknown tone `{name}` (plainer, vivid, formal or playful)"))
+}
+
+/// The model host with the model of `args` loaded.
+pub(crate) fn host(args: &ModelArgs) -> Result<ModelHost> {
+    let path = crate::resolve_model(args.model.clone())?;
+    let options = LoadOptions { device: args.device, context_length: args.context, threads: args.threads, ..Default::default() };
+    let host = ModelHost::new();
+    host.load(Ok(path.clone()), &options).with_context(|| format!("cannot load {}", path.display()))?;
+    Ok(host)
+}
+
+pub fn generate(args: GenerateArgs) -> Result<()> {
+    let sampling = SamplingParams {
+        temperature: args.temperature,
+        top_p: args.top_p,
+        top_k: args.top_k,
+        min_p: args.min_p,
+        repetition_penalty: args.repetition_penalty,
+        seed: args.seed,
+        ..SamplingParams::default()
+    };
+    let spec = GenerationSpec { system: args.system, raw: args.raw, stop: args.stop, ..GenerationSpec::prompt(args.prompt, args.max_tokens, sampling) };
+    let host = host(&args.model)?;
+    run(&host, args.output, |host, store, cancel, sink| Box::pin(generation::generate(host, store, spec, None, cancel, sink)))
+}
+
+pub fn write(args: WriteArgs) -> Result<()> {
+    let host = host(&args.model)?;
+    let sampling = generation::sampling(None, args.seed)?;
+    let document_id = args.doc;
+    run(&host, args.output, move |host, store, cancel, sink| {
+        Box::pin(async move {
+            let text = match (document_id, &args.text) {
+                (Some(id), _) => {
+                    let store = store.ok_or_else(|| atelier_studio::StudioError::Invalid("--doc needs the library (drop --no-history)".into()))?;
+                    store.documents().get(id).await?.body
+                }
+                (None, Some(text)) => text.clone(),
+                (None, None) => String::new(),
+            };
+            let input = ActionInput {
+                action: Some(args.action),
+                tone: args.tone,
+                instruction: args.instruction,
+                selection: args.selection.unwrap_or_default(),
+                before: text.clone(),
+                document: text,
+            };
+            generation::write(host, store, &input, sampling, document_id, cancel, sink).await
+        })
+    })
+}
+
+/// Runs library run `id` again: the same action on the same text, with the same sampling and seed.
+pub fn rerun(id: i64, model: &ModelArgs, output: OutputArgs) -> Result<()> {
+    let host = host(model)?;
+    run(&host, OutputArgs { no_history: false, ..output }, move |host, store, cancel, sink| {
+        Box::pin(async move {
+            let store = store.ok_or_else(|| atelier_studio::StudioError::Invalid("a re-run needs the library".into()))?;
+            generation::rerun(host, store, id, cancel, sink).await
+        })
+    })
+}
+
+type Job<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = atelier_studio::Result<Generation>> + 'a>>;
+
+/// Streams (or collects) a generation on `host`, with Ctrl-C stopping it at the next token.
+fn run(host: &ModelHost, output: OutputArgs, job: impl for<'a> FnOnce(&'a ModelHost, Option<&'a Store>, CancellationToken, EventSink) -> Job<'a>) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let store = if output.no_history { None } else { Some(Store::open_default().await?) };
+        let cancel = CancellationToken::new();
+        let on_ctrl_c = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                on_ctrl_c.cancel();
+            }
+        });
+        let run_id = Arc::new(std::sync::Mutex::new(None));
+        let sink: EventSink = {
+            let run_id = Arc::clone(&run_id);
+            Arc::new(move |event| match event {
+                GenerationEvent::Started { run_id: id } => *run_id.lock().unwrap() = id,
+                GenerationEvent::Text { text, .. } if !output.json => {
+                    let mut stdout = std::io::stdout().lock();
+                    let _ = stdout.write_all(text.as_bytes());
+                    let _ = stdout.flush();
+                }
+                _ => {}
+            })
+        };
+        let generation = job(host, store.as_ref(), cancel, sink).await?;
+        let run_id = *run_id.lock().unwrap();
+        print(host, &generation, run_id, output.json)
+    })
+}
+
+fn print(host: &ModelHost, generation: &Generation, run_id: Option<i64>, json: bool) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        let status = host.status();
+        let out = serde_json::json!({
+            "run_id": run_id,
+            "model": status.info,
+            "device": status.device,
+            "load_ms": status.load_ms,
+            "text": generation.text,
+            "stop_reason": generation.stop_reason,
+            "prompt_tokens": generation.prompt_tokens,
+            "completion_tokens": generation.completion_tokens,
+            "timings": generation.timings,
+        });
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&out)?)?;
+    } else {
+        writeln!(stdout)?;
+        let t = &generation.timings;
+        eprintln!(
+            "[{} tokens, {:.1} tok/s decode, {:.1} tok/s prompt, first token after {:.0} ms, stop: {:?}{}]",
+            generation.completion_tokens,
+            t.decode_tokens_per_second,
+            t.prompt_tokens_per_second,
+            t.time_to_first_token_ms,
+            generation.stop_reason,
+            run_id.map(|id| format!(", run {id}")).unwrap_or_default()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,249 @@
+//! [`Studio`]: what a running Atelier holds — the library, the keychain, the network door, the
+//! on-device model, the operations in flight — and the services both front ends call on it. The app's
+//! commands and the CLI's subcommands are each one call here.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use atelier_engine::Generation;
+use atelier_fusion::budget::CostEstimate;
+use atelier_fusion::config::{presets, PanelBuilder, ProviderConfig};
+use atelier_fusion::events::EventSink as FusionSink;
+use atelier_fusion::{OutboundClient, PriceBook};
+use atelier_keys::SecretStore;
+use atelier_store::Store;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Result, StudioError};
+use crate::fusion::{FusionParams, FusionResult};
+use crate::generation::{self, EventSink, GenerationSpec};
+use crate::model_host::ModelHost;
+use crate::privacy::OfflineSetting;
+use crate::providers::{self, ProviderView};
+use crate::writing::ActionInput;
+
+/// Cancellable operations (generations, fusions, downloads) under the ids their front end gave them.
+#[derive(Default)]
+pub struct Operations(Mutex<HashMap<String, CancellationToken>>);
+
+impl Operations {
+    /// Registers an operation; it is forgotten when the returned guard drops.
+    pub fn begin(&self, id: &str) -> Operation<'_> {
+        let token = CancellationToken::new();
+        lock(&self.0).insert(id.to_string(), token.clone());
+        Operation { operations: self, id: id.to_string(), token }
+    }
+
+    /// Stops an operation; `false` if none runs under `id`.
+    pub fn cancel(&self, id: &str) -> bool {
+        lock(&self.0).get(id).map(CancellationToken::cancel).is_some()
+    }
+}
+
+pub struct Operation<'a> {
+    operations: &'a Operations,
+    id: String,
+    token: CancellationToken,
+}
+
+impl Operation<'_> {
+    pub fn token(&self) -> CancellationToken {
+        self.token.clone()
+    }
+}
+
+impl Drop for Operation<'_> {
+    fn drop(&mut self) {
+        lock(&self.operations.0).remove(&self.id);
+    }
+}
+
+/// Providers in the library, and the built-in presets.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProvidersView {
+    pub providers: Vec<ProviderView>,
+    pub presets: Vec<ProviderConfig>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PrivacyStatus {
+    pub offline: bool,
+    /// Cloud models the user can send to right now (enabled providers with a key, or keyless).
+    pub cloud_models: usize,
+    pub cloud_providers: Vec<String>,
+}
+
+/// Settings a front end may change, each checked by [`crate::limits::setting`].
+pub const SETTINGS: &[&str] = &["theme", "font_size", "device", "threads", "context_length", "fusion_panel", "autosave_ms", "first_run_done"];
+
+pub struct Studio {
+    /// The library; an error (shown to the user) if it could not be opened.
+    pub library: std::result::Result<Store, String>,
+    pub keys: Arc<dyn SecretStore>,
+    pub client: OutboundClient,
+    pub prices: Arc<PriceBook>,
+    pub model: Arc<ModelHost>,
+    pub operations: Operations,
+    pub offline_setting: OfflineSetting,
+    /// Paths the user chose in a dialog or dropped on the window: the only ones file commands accept.
+    pub picked: crate::picked::PickedPaths,
+}
+
+impl Studio {
+    pub fn new(library: std::result::Result<Store, String>, keys: Arc<dyn SecretStore>, offline_setting: OfflineSetting) -> Self {
+        let client = OutboundClient::new(Duration::from_secs(10));
+        let client = match &library {
+            Ok(store) => client.with_ledger(atelier_fusion::persist::StoreLedger::new(store.clone(), None)),
+            Err(_) => client,
+        };
+        Self {
+            library,
+            keys,
+            client,
+            prices: Arc::new(PriceBook::default()),
+            model: Arc::new(ModelHost::new()),
+            operations: Operations::default(),
+            offline_setting,
+            picked: Default::default(),
+        }
+    }
+
+    /// Opens the user's library and keychain as the app does at start-up: offline mode as saved (on
+    /// when the library cannot be read), documents past their undo window purged.
+    pub async fn open(library: std::result::Result<Store, String>, keys: Arc<dyn SecretStore>) -> Self {
+        let library_path = atelier_store::default_path().unwrap_or_else(|_| std::env::temp_dir().join("atelier").join("library.sqlite3"));
+        let studio = Self::new(library, keys, OfflineSetting::beside(&library_path));
+        studio.client.set_offline(studio.offline_setting.load(studio.library.as_ref().ok()).await);
+        if let Ok(store) = &studio.library {
+            let _ = crate::trash::purge(store, crate::trash::UNDO_WINDOW).await;
+        }
+        studio
+    }
+
+    pub fn store(&self) -> Result<&Store> {
+        self.library.as_ref().map_err(|e| StudioError::LibraryUnavailable(e.clone()))
+    }
+
+    /// Loads the start-up model on this (blocking) thread; a broken one shows as the model's error.
+    /// Keys filed by earlier versions under the bare provider id move to their preset's origin.
+    pub fn load_startup_model(&self, runtime: &tokio::runtime::Handle) -> Vec<String> {
+        let store = self.library.as_ref().ok();
+        let path = runtime.block_on(crate::models::startup_model(store));
+        let options = runtime.block_on(crate::models::load_options(store));
+        let _ = self.model.load(path, &options);
+        providers::migrate_unscoped_keys(self.keys.as_ref())
+    }
+
+    // --- generations -------------------------------------------------------------------------------
+
+    /// A writing action on the loaded model, recorded in History.
+    pub async fn write(&self, id: &str, input: &ActionInput, document_id: Option<i64>, seed: Option<u64>, on_event: EventSink) -> Result<Generation> {
+        let sampling = generation::sampling(None, seed)?;
+        let operation = self.operations.begin(id);
+        generation::write(&self.model, self.library.as_ref().ok(), input, sampling, document_id, operation.token(), on_event).await
+    }
+
+    /// A free prompt or chat turn, recorded in History.
+    pub async fn generate(&self, id: &str, spec: GenerationSpec, document_id: Option<i64>, on_event: EventSink) -> Result<Generation> {
+        let operation = self.operations.begin(id);
+        generation::generate(&self.model, self.library.as_ref().ok(), spec, document_id, operation.token(), on_event).await
+    }
+
+    /// Runs a recorded generation again: same inputs, sampling and seed.
+    pub async fn rerun(&self, id: &str, run_id: i64, on_event: EventSink) -> Result<Generation> {
+        let operation = self.operations.begin(id);
+        generation::rerun(&self.model, self.store()?, run_id, operation.token(), on_event).await
+    }
+
+    // --- fusion ------------------------------------------------------------------------------------
+
+    /// Seats from the presets and the library's providers, with the user's prices.
+    pub async fn panel_builder(&self) -> Result<PanelBuilder> {
+        providers::panel_builder(self.store()?, Arc::clone(&self.keys), self.client.clone(), self.model.engine_now(), Arc::clone(&self.prices)).await
+    }
+
+    pub async fn estimate_fusion(&self, params: &FusionParams) -> Result<CostEstimate> {
+        crate::fusion::estimate(&self.model, &self.panel_builder().await?, params).await
+    }
+
+    pub async fn fuse(&self, id: &str, params: &FusionParams, on_event: FusionSink) -> Result<FusionResult> {
+        let builder = self.panel_builder().await?;
+        let operation = self.operations.begin(id);
+        crate::fusion::fuse(&self.model, Some(self.store()?), &builder, params, operation.token(), on_event).await
+    }
+
+    // --- providers and privacy ---------------------------------------------------------------------
+
+    pub async fn providers(&self) -> Result<ProvidersView> {
+        Ok(ProvidersView { providers: providers::list(self.store()?, self.keys.as_ref()).await?, presets: presets() })
+    }
+
+    pub async fn test_provider(&self, provider: &str, model: &str) -> Result<String> {
+        providers::test(&self.panel_builder().await?, provider, model).await
+    }
+
+    pub async fn fetch_prices(&self, provider: &str) -> Result<usize> {
+        providers::fetch_prices(self.store()?, Arc::clone(&self.keys), self.client.clone(), &self.prices, provider).await
+    }
+
+    pub async fn privacy_status(&self) -> Result<PrivacyStatus> {
+        let offline = self.client.is_offline();
+        let (cloud_models, cloud_providers) = providers::usable_cloud(self.store()?, self.keys.as_ref()).await?;
+        Ok(PrivacyStatus { offline, cloud_models: if offline { 0 } else { cloud_models }, cloud_providers })
+    }
+
+    pub async fn set_offline(&self, offline: bool) -> Result<PrivacyStatus> {
+        self.client.set_offline(offline);
+        self.offline_setting.save(self.library.as_ref().ok(), offline).await?;
+        self.privacy_status().await
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &serde_json::Value) -> Result<()> {
+        if !SETTINGS.contains(&key) {
+            return Err(StudioError::Invalid(format!("unknown setting `{key}`")));
+        }
+        crate::limits::setting(key, value)?;
+        Ok(self.store()?.settings().set(key, value).await?)
+    }
+
+    // --- the model library -------------------------------------------------------------------------
+
+    /// A GGUF the user picked or dropped, checked and added to the library.
+    pub async fn import_model(&self, path: &std::path::Path) -> Result<atelier_store::ModelRecord> {
+        crate::register(self.store()?, path, None, None).await
+    }
+
+    /// A path the window saw dropped (its drop event may arrive a moment after the webview's copy).
+    pub async fn dropped_path(&self, path: &str) -> Result<PathBuf> {
+        for _ in 0..20 {
+            if let Ok(path) = self.picked.check(path) {
+                return Ok(path);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        self.picked.check(path)
+    }
+
+    /// Downloads a GGUF into the models folder (resume, checks before the file is moved into place);
+    /// cancelling pauses, keeping the partial file.
+    pub async fn download_model(
+        &self,
+        id: &str,
+        url: String,
+        sha256: Option<String>,
+        on_progress: impl FnMut(crate::DownloadProgress),
+    ) -> Result<atelier_store::ModelRecord> {
+        let dir = atelier_engine::default_model::user_models_dir().ok_or_else(|| StudioError::Invalid("no folder to keep models in".into()))?;
+        let request = crate::Download::new(url, dir).sha256(sha256);
+        let operation = self.operations.begin(id);
+        crate::download(&self.client, self.store()?, &request, &operation.token(), on_progress).await
+    }
+}
+
+/// A poisoned lock only means another thread panicked while holding it; the map is still whole.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,179 @@
+//! Fusion runs as both front ends start them: typed parameters become a `FusionRequest` (seats from
+//! the panel builder, the judge, the mode, the limits), the run is recorded before any model sees the
+//! prompt, and every event is kept in History as it streams.
+
+use std::sync::Arc;
+
+use atelier_fusion::budget::CostEstimate;
+use atelier_fusion::client::OutboundClient;
+use atelier_fusion::config::{MemberConfig, PanelBuilder};
+use atelier_fusion::events::EventSink;
+use atelier_fusion::local::LocalProvider;
+use atelier_fusion::modes::{run, FusionOutcome, FusionRequest, ModeKind};
+use atelier_fusion::panel::MemberSpec;
+use atelier_fusion::persist::{RunRecorder, StoreLedger};
+use atelier_fusion::provider::ChatMessage;
+use atelier_store::{NewRun, RunFinish, RunKind, Store};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::error::{Result, StudioError};
+use crate::model_host::ModelHost;
+
+/// Who judges an offline self-fusion: the on-device model, cool and impartial.
+pub const SELF_FUSION_JUDGE: (f32, &str) = (0.2, "an impartial editor");
+
+/// A fusion as the writer set it up.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FusionParams {
+    pub prompt: String,
+    #[serde(default)]
+    pub document_id: Option<i64>,
+    /// `local`, `local@TEMPERATURE` or `provider:model`, 1 to [`atelier_fusion::MAX_PANEL`].
+    #[serde(default)]
+    pub members: Vec<String>,
+    /// Default: the first member (or, for self-fusion, the on-device model as an impartial editor).
+    #[serde(default)]
+    pub judge: Option<String>,
+    #[serde(default)]
+    pub mode: ModeKind,
+    #[serde(default)]
+    pub rounds: Option<usize>,
+    #[serde(default)]
+    pub budget_usd: Option<f64>,
+    #[serde(default)]
+    pub max_tokens: Option<usize>,
+    /// Offline self-fusion: this many samples of the on-device model.
+    #[serde(default)]
+    pub self_fusion: Option<usize>,
+    /// Seeds the judge's anonymising shuffle.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// A finished fusion and where the library keeps it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FusionResult {
+    pub run_id: Option<i64>,
+    #[serde(flatten)]
+    pub outcome: FusionOutcome,
+}
+
+/// The request `params` describe, with seats from `builder` (the on-device model is waited for when a
+/// seat needs it).
+pub async fn request(host: &ModelHost, builder: &PanelBuilder, params: &FusionParams) -> Result<FusionRequest> {
+    let rounds = crate::limits::rounds(params.rounds.unwrap_or(1))?;
+    let max_tokens = crate::limits::max_tokens(params.max_tokens.unwrap_or(512))?;
+    let budget = params.budget_usd.map(crate::limits::budget_usd).transpose()?;
+    let mode = params.mode.with_rounds(rounds);
+    let mut builder = builder.clone();
+    let (members, judge) = match params.self_fusion {
+        Some(n) => {
+            let engine = host.engine().await?;
+            builder.local = Some(Arc::clone(&engine));
+            let (temperature, persona) = SELF_FUSION_JUDGE;
+            let default_judge = MemberSpec::new(Arc::new(LocalProvider::persona(engine, temperature, Some(persona))));
+            let judge = match &params.judge {
+                Some(j) => builder.seat(&MemberConfig::parse(j)?)?,
+                None => default_judge,
+            };
+            (builder.self_fusion_panel(n)?, judge)
+        }
+        None => {
+            if params.members.is_empty() {
+                return Err(StudioError::Invalid("Choose at least one panel member.".into()));
+            }
+            if params.members.iter().chain(params.judge.iter()).any(|m| m.starts_with("local")) {
+                // The on-device member needs the model loaded.
+                builder.local = Some(host.engine().await?);
+            }
+            let members = params.members.iter().map(|m| builder.seat(&MemberConfig::parse(m)?)).collect::<Result<Vec<_>, _>>()?;
+            let judge = match &params.judge {
+                Some(j) => builder.seat(&MemberConfig::parse(j)?)?,
+                None => members[0].clone(),
+            };
+            (members, judge)
+        }
+    };
+    let mut request = FusionRequest::new(vec![ChatMessage::user(&params.prompt)], members, judge, mode);
+    request.budget_usd = budget.filter(|b| *b > 0.0);
+    request.max_tokens = max_tokens;
+    if let Some(seed) = params.seed {
+        request.seed = seed;
+    }
+    Ok(request)
+}
+
+/// What the run would cost, before it starts.
+pub async fn estimate(host: &ModelHost, builder: &PanelBuilder, params: &FusionParams) -> Result<CostEstimate> {
+    Ok(request(host, builder, params).await?.estimate())
+}
+
+/// Records the run (when a library is given), builds the panel with a client whose ledger entries name
+/// the run, runs it and keeps every event in History. `on_event` sees each event after it is stored.
+pub async fn fuse(
+    host: &ModelHost,
+    store: Option<&Store>,
+    builder: &PanelBuilder,
+    params: &FusionParams,
+    cancel: CancellationToken,
+    on_event: EventSink,
+) -> Result<FusionResult> {
+    if params.prompt.trim().is_empty() {
+        return Err(StudioError::Invalid("Write a prompt for the panel.".into()));
+    }
+    // The prompt is in the library before any model sees it.
+    let run_id = match store {
+        Some(store) => Some(store.runs().start(RunKind::Fusion, &new_run(params)).await?),
+        None => None,
+    };
+    let mut builder = builder.clone();
+    if let (Some(store), Some(run_id)) = (store, run_id) {
+        builder.client = ledgered(&builder.client, store, run_id);
+    }
+    let request = match request(host, &builder, params).await {
+        Ok(request) => request,
+        Err(e) => {
+            if let (Some(store), Some(run_id)) = (store, run_id) {
+                store.runs().finish(run_id, &RunFinish::failed(e.to_string())).await?;
+            }
+            return Err(e);
+        }
+    };
+    let span = tracing::info_span!("fusion", run_id, mode = request.mode.name(), members = request.members.len());
+    let recorder = match (store, run_id) {
+        (Some(store), Some(run_id)) => Some(RunRecorder::start(store.clone(), run_id, seat_names(&request))),
+        _ => None,
+    };
+    let sink = match &recorder {
+        Some(recorder) => recorder.sink(on_event),
+        None => on_event,
+    };
+    let result = run(request, cancel, sink).instrument(span).await;
+    if let Some(recorder) = recorder {
+        recorder.finish(result.as_ref().map_err(ToString::to_string)).await?;
+    }
+    Ok(FusionResult { run_id, outcome: result? })
+}
+
+/// `(provider, model)` of each member, then the judge's.
+pub fn seat_names(request: &FusionRequest) -> Vec<(String, String)> {
+    request.members.iter().chain(std::iter::once(&request.judge)).map(|m| (m.provider.id().to_string(), m.provider.model().to_string())).collect()
+}
+
+fn ledgered(client: &OutboundClient, store: &Store, run_id: i64) -> OutboundClient {
+    client.clone().with_ledger(StoreLedger::new(store.clone(), Some(run_id)))
+}
+
+fn new_run(params: &FusionParams) -> NewRun {
+    NewRun {
+        document_id: params.document_id,
+        action: Some("fusion".into()),
+        prompt: params.prompt.clone(),
+        mode: Some(params.mode.with_rounds(params.rounds.unwrap_or(1)).name().to_string()),
+        judge: params.judge.clone(),
+        seed: params.seed.map(|s| s as i64),
+        settings: serde_json::to_value(params).ok(),
+    }
+}

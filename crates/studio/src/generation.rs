@@ -1,0 +1,209 @@
+//! On-device generations as both front ends run them: a writing action or a free prompt becomes a
+//! [`GenerationSpec`], which is recorded, run on the shared model, streamed and finished in History.
+//! A re-run reads the spec back and runs it again: same text, same sampling, same seed.
+
+use std::sync::Arc;
+
+use atelier_engine::{ChatMessage, GenerateRequest, Generation, Prompt, SamplingParams};
+use atelier_fusion::local::LocalEngine;
+use atelier_store::Store;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::error::{Result, StudioError};
+use crate::model_host::ModelHost;
+use crate::recorder::GenerationRecorder;
+use crate::writing::{self, ActionInput, ResolvedAction};
+
+/// Everything a generation needs to run, and to run again the same way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationSpec {
+    /// The writing action it came from, with exactly the text it read; `None` for chat and free prompts.
+    #[serde(default)]
+    pub action: Option<ResolvedAction>,
+    /// What History lists for a spec without an action ("chat", "generate").
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub system: Option<String>,
+    /// Earlier chat turns, oldest first.
+    #[serde(default)]
+    pub history: Vec<ChatMessage>,
+    pub prompt: String,
+    /// Feed `prompt` to the model as is, without the chat template.
+    #[serde(default)]
+    pub raw: bool,
+    pub max_tokens: usize,
+    pub sampling: SamplingParams,
+    #[serde(default)]
+    pub stop: Vec<String>,
+}
+
+impl GenerationSpec {
+    /// A free prompt (chat turn, `atelier generate`).
+    pub fn prompt(prompt: impl Into<String>, max_tokens: usize, sampling: SamplingParams) -> Self {
+        Self { action: None, kind: None, system: None, history: Vec::new(), prompt: prompt.into(), raw: false, max_tokens, sampling, stop: Vec::new() }
+    }
+
+    /// A resolved writing action under the studio's system prompt.
+    pub fn action(action: ResolvedAction, sampling: SamplingParams) -> Self {
+        Self {
+            prompt: action.prompt(),
+            max_tokens: action.max_tokens,
+            system: Some(writing::SYSTEM_PROMPT.to_string()),
+            action: Some(action),
+            ..Self::prompt("", 0, sampling)
+        }
+    }
+
+    /// How History lists it: "continue", "rewrite:vivid", "chat".
+    pub fn label(&self) -> String {
+        match (&self.action, &self.kind) {
+            (Some(action), _) => action.label(),
+            (None, Some(kind)) => kind.clone(),
+            (None, None) => "generate".into(),
+        }
+    }
+
+    pub fn request(&self) -> GenerateRequest {
+        let prompt = if self.raw {
+            Prompt::Raw(self.prompt.clone())
+        } else {
+            let mut messages = Vec::with_capacity(self.history.len() + 2);
+            if let Some(system) = self.system.as_deref().filter(|s| !s.trim().is_empty()) {
+                messages.push(ChatMessage::system(system));
+            }
+            messages.extend(self.history.iter().cloned());
+            // A recorded action builds its prompt again, so a re-run reads what the first run read.
+            let prompt = self.action.as_ref().map(ResolvedAction::prompt).unwrap_or_else(|| self.prompt.clone());
+            messages.push(ChatMessage::user(prompt));
+            Prompt::Chat(messages)
+        };
+        GenerateRequest { prompt, max_tokens: self.max_tokens, sampling: self.sampling.clone(), stop: self.stop.clone() }
+    }
+}
+
+/// Sampling for a run: the defaults with the caller's temperature, and a seed drawn here when none is
+/// given — recorded with the run either way.
+pub fn sampling(temperature: Option<f32>, seed: Option<u64>) -> Result<SamplingParams> {
+    let defaults = SamplingParams::default();
+    let temperature = temperature.map(crate::limits::temperature).transpose()?.unwrap_or(defaults.temperature);
+    Ok(SamplingParams { temperature, seed: seed.unwrap_or_else(rand::random), ..defaults })
+}
+
+/// What a front end is told while a generation runs.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
+pub enum GenerationEvent {
+    /// Recorded (when a library is open) and waiting for the model.
+    Started { run_id: Option<i64> },
+    Text { text: String, completion_tokens: usize, tokens_per_second: f64, time_to_first_token_ms: f64 },
+    Finished(Generation),
+}
+
+pub type EventSink = Arc<dyn Fn(GenerationEvent) + Send + Sync>;
+
+/// Runs a writing action on the loaded model: resolves it with the model's tokenizer and context,
+/// then records and runs it like any generation.
+pub async fn write(
+    host: &ModelHost,
+    store: Option<&Store>,
+    input: &ActionInput,
+    sampling: SamplingParams,
+    document_id: Option<i64>,
+    cancel: CancellationToken,
+    on_event: EventSink,
+) -> Result<Generation> {
+    let engine = host.engine().await?;
+    let input_owned = input.clone();
+    let resolved = engine
+        .with_model(move |model| {
+            let tokenizer = model.tokenizer();
+            let count = |text: &str| tokenizer.encode_plain(text).map(|ids| ids.len()).unwrap_or(text.len());
+            writing::resolve(&input_owned, model.context_length(), &count)
+        })
+        .await??;
+    generate(host, store, GenerationSpec::action(resolved, sampling), document_id, cancel, on_event).await
+}
+
+/// Records `spec`, then runs it on the loaded model (waiting while the first model loads).
+pub async fn generate(
+    host: &ModelHost,
+    store: Option<&Store>,
+    spec: GenerationSpec,
+    document_id: Option<i64>,
+    cancel: CancellationToken,
+    on_event: EventSink,
+) -> Result<Generation> {
+    if spec.prompt.trim().is_empty() && spec.action.is_none() {
+        return Err(StudioError::Invalid("Write something for the model to answer.".into()));
+    }
+    crate::limits::max_tokens(spec.max_tokens)?;
+    // The request is in the library before the model sees it; a model that never comes is recorded too.
+    let recorder = match store {
+        Some(store) => Some(GenerationRecorder::start(store, &spec, document_id).await?),
+        None => None,
+    };
+    let engine = match host.engine().await {
+        Ok(engine) => engine,
+        Err(e) => {
+            if let Some(recorder) = recorder {
+                recorder.finish(Err(e.to_string())).await?;
+            }
+            return Err(e);
+        }
+    };
+    execute(&engine, recorder, spec, cancel, on_event).await
+}
+
+/// Runs the generation a History entry recorded, again: the same action on the same text with the
+/// same sampling and seed — on the model loaded now. The re-run is a run of its own.
+pub async fn rerun(host: &ModelHost, store: &Store, run_id: i64, cancel: CancellationToken, on_event: EventSink) -> Result<Generation> {
+    let recorded = store.runs().get(run_id).await?.run;
+    let spec = recorded_spec(&recorded)?;
+    generate(host, Some(store), spec, recorded.document_id, cancel, on_event).await
+}
+
+/// The spec a run was recorded with.
+pub fn recorded_spec(run: &atelier_store::Run) -> Result<GenerationSpec> {
+    if run.kind != "generate" {
+        return Err(StudioError::Invalid("Only on-device generations can be re-run here; open a fusion run in Fusion.".into()));
+    }
+    let settings = run.settings.as_deref().ok_or_else(|| {
+        StudioError::Invalid("This run was recorded by an earlier version without its settings; it cannot be re-run exactly.".into())
+    })?;
+    serde_json::from_str(settings).map_err(|e| StudioError::Invalid(format!("This run's recorded settings cannot be read ({e}).")))
+}
+
+async fn execute(
+    engine: &Arc<LocalEngine>,
+    mut recorder: Option<GenerationRecorder>,
+    spec: GenerationSpec,
+    cancel: CancellationToken,
+    on_event: EventSink,
+) -> Result<Generation> {
+    if let Some(recorder) = recorder.as_mut() {
+        recorder.seat(engine.name()).await?;
+    }
+    on_event(GenerationEvent::Started { run_id: recorder.as_ref().map(GenerationRecorder::run_id) });
+    let span = tracing::info_span!("generation", action = %spec.label(), max_tokens = spec.max_tokens, seed = spec.sampling.seed);
+    let sink = Arc::clone(&on_event);
+    let result = engine
+        .generate_stream(spec.request(), cancel, move |chunk| {
+            sink(GenerationEvent::Text {
+                text: chunk.text.to_string(),
+                completion_tokens: chunk.completion_tokens,
+                tokens_per_second: chunk.tokens_per_second,
+                time_to_first_token_ms: chunk.time_to_first_token_ms,
+            })
+        })
+        .instrument(span)
+        .await;
+    if let Some(recorder) = recorder {
+        recorder.finish(result.as_ref().map_err(ToString::to_string)).await?;
+    }
+    let generation = result?;
+    on_event(GenerationEvent::Finished(generation.clone()));
+    Ok(generation)
+}

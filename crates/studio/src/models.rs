@@ -1,0 +1,138 @@
+//! The model library as the writer manages it: which model starts, how it loads (device, threads,
+//! context from Settings), the list with what is loaded or missing, switching and forgetting models,
+//! and the devices this machine offers.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use atelier_engine::{DeviceChoice, EngineError, LoadOptions};
+use atelier_store::{ModelRecord, Store};
+use serde::Serialize;
+
+use crate::error::{Result, StudioError};
+use crate::model_host::ModelHost;
+
+/// A model in the library, with whether it is the one running and whether its file is still there.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelEntry {
+    #[serde(flatten)]
+    pub record: ModelRecord,
+    pub loaded: bool,
+    pub missing: bool,
+}
+
+/// Load settings the user chose (Settings → Models), with defaults.
+pub async fn load_options(store: Option<&Store>) -> LoadOptions {
+    let mut options = LoadOptions::default();
+    if let Some(store) = store {
+        let settings = store.settings();
+        if let Ok(Some(device)) = settings.get::<String>("device").await {
+            options.device = device.parse().unwrap_or_default();
+        }
+        // Bounded again here: a library written by an older version (or by hand) may hold anything.
+        options.threads = settings.get::<usize>("threads").await.ok().flatten().and_then(|t| crate::limits::threads(t).ok());
+        options.context_length =
+            settings.get::<usize>("context_length").await.ok().flatten().and_then(|c| crate::limits::context_length(c).ok());
+    }
+    options
+}
+
+/// The model to load at start-up: ATELIER_MODEL, else the library's default, else the embedded one
+/// (which then becomes the library's default).
+pub async fn startup_model(store: Option<&Store>) -> std::result::Result<PathBuf, EngineError> {
+    if let Some(path) = std::env::var_os("ATELIER_MODEL").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    if let Some(store) = store {
+        if let Ok(Some(record)) = store.models().default_model().await {
+            if Path::new(&record.path).is_file() {
+                return Ok(PathBuf::from(record.path));
+            }
+        }
+        if let Ok(path) = atelier_engine::find_default_model() {
+            if let Ok(record) = crate::register(store, &path, None, None).await {
+                if store.models().default_model().await.ok().flatten().is_none() {
+                    let _ = store.models().set_default(record.id).await;
+                }
+            }
+            return Ok(path);
+        }
+    }
+    atelier_engine::find_default_model()
+}
+
+pub async fn list(store: &Store, host: &ModelHost) -> Result<Vec<ModelEntry>> {
+    let loaded = loaded_path(host);
+    Ok(store
+        .models()
+        .list()
+        .await?
+        .into_iter()
+        .map(|record| ModelEntry { loaded: loaded.as_deref() == Some(record.path.as_str()), missing: !Path::new(&record.path).is_file(), record })
+        .collect())
+}
+
+async fn record(store: &Store, id: i64) -> Result<ModelRecord> {
+    store.models().list().await?.into_iter().find(|m| m.id == id).ok_or_else(|| StudioError::NotFound("That model is no longer in the library.".into()))
+}
+
+/// Switches the on-device model to library entry `id`; the current one serves until the new one is ready.
+pub async fn load(store: &Store, host: &Arc<ModelHost>, id: i64) -> Result<()> {
+    let record = record(store, id).await?;
+    let options = load_options(Some(store)).await;
+    let host = Arc::clone(host);
+    tokio::task::spawn_blocking(move || host.load(Ok(PathBuf::from(record.path)), &options))
+        .await
+        .map_err(|e| StudioError::Internal(e.to_string()))?
+}
+
+/// Forgets a model; with `delete_file` also removes its file (never the loaded model's).
+pub async fn delete(store: &Store, host: &ModelHost, id: i64, delete_file: bool) -> Result<()> {
+    let record = record(store, id).await?;
+    if loaded_path(host).as_deref() == Some(record.path.as_str()) {
+        return Err(StudioError::InUse("This model is in use; load another model first.".into()));
+    }
+    store.models().remove(id).await?;
+    if delete_file {
+        tokio::fs::remove_file(&record.path).await.map_err(|e| StudioError::io(format!("cannot delete {}", record.path), e))?;
+    }
+    Ok(())
+}
+
+fn loaded_path(host: &ModelHost) -> Option<String> {
+    host.status().info.map(|i| i.path.to_string_lossy().into_owned())
+}
+
+/// Where the model can run on this machine, and why not where it cannot.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceOptions {
+    pub devices: Vec<DeviceOption>,
+    pub cpu_threads: usize,
+    pub cpu_kernels: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceOption {
+    pub id: String,
+    pub label: String,
+    pub available: bool,
+    pub note: Option<String>,
+}
+
+pub fn device_options() -> DeviceOptions {
+    let option = |id: &str, label: &str, choice: DeviceChoice| {
+        let note = choice.resolve().err().map(|e| e.to_string());
+        DeviceOption { id: id.into(), label: label.into(), available: note.is_none(), note }
+    };
+    DeviceOptions {
+        devices: vec![
+            option("auto", "Automatic", DeviceChoice::Auto),
+            option("cpu", "CPU", DeviceChoice::Cpu),
+            option("cuda", "NVIDIA GPU (CUDA)", DeviceChoice::Cuda),
+            option("metal", "Apple GPU (Metal)", DeviceChoice::Metal),
+            option("npu", "NPU", DeviceChoice::Npu),
+        ],
+        cpu_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        cpu_kernels: atelier_engine::cpu::kernels().level.name().to_string(),
+    }
+}
