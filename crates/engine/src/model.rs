@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use tracing::field::Empty;
 
 use crate::backend::candle::CandleTransformer;
 use crate::backend::cpu::model::CpuTransformer;
@@ -158,9 +159,12 @@ enum Threads {
 
 impl Model {
     pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Self> {
+        let path = path.as_ref();
+        let span = tracing::info_span!("model_load", path = %path.display(), architecture = Empty, device = Empty).entered();
         let started = Instant::now();
         let mut gguf = GgufFile::open(path)?;
         let config = TransformerConfig::from_gguf(&gguf)?;
+        span.record("architecture", config.architecture.as_str());
         let tokenizer = Tokenizer::from_gguf(&gguf)?;
         let token_text = |id: Option<u32>| id.and_then(|id| tokenizer.id_to_token(id)).unwrap_or_default();
         let template = ChatTemplate::new(
@@ -183,6 +187,7 @@ impl Model {
             .unwrap_or_else(|| config.train_context.min(DEFAULT_CONTEXT_CAP))
             .max(16);
         let device = options.device.resolve()?;
+        span.record("device", tracing::field::debug(&device));
         if device.is_cpu() {
             let weights = if options.dequantize { gguf.parameter_count().saturating_mul(4) } else { gguf.tensor_bytes() };
             // cos and sin of every position.
@@ -217,20 +222,29 @@ impl Model {
                 None => Threads::Global,
             },
         };
+        let device_name = match &pool {
+            Threads::Compute(pool) => format!("CPU ({} threads, {})", pool.threads(), cpu::kernels().level.name()),
+            Threads::Rayon(pool) => format!("CPU ({} threads)", pool.current_num_threads()),
+            Threads::Global => describe(&device),
+        };
+        let load_duration = started.elapsed();
+        tracing::info!(
+            path = %path.display(),
+            architecture = transformer.config().architecture.as_str(),
+            backend = transformer.backend_name(),
+            device = %device_name,
+            context_length,
+            load_ms = ms(load_duration),
+            "model loaded"
+        );
         Ok(Self {
             info,
             tokenizer,
             template,
-            device_name: match &pool {
-                Threads::Compute(pool) => {
-                    format!("CPU ({} threads, {})", pool.threads(), cpu::kernels().level.name())
-                }
-                Threads::Rayon(pool) => format!("CPU ({} threads)", pool.current_num_threads()),
-                Threads::Global => describe(&device),
-            },
+            device_name,
             transformer,
             pool,
-            load_duration: started.elapsed(),
+            load_duration,
             cached_tokens: Vec::new(),
             last_prompt: Mutex::new(None),
             #[cfg(test)]
@@ -359,6 +373,7 @@ impl Model {
         cancel: &CancelToken,
         on_chunk: &mut dyn FnMut(Chunk<'_>),
     ) -> Result<Generation> {
+        let _span = tracing::info_span!("generate", backend = self.backend_name(), max_tokens = request.max_tokens).entered();
         let result = self.generate_inner(request, cancel, on_chunk);
         if result.is_err() {
             // The cache may hold a half-written step; start clean next time.
@@ -384,7 +399,10 @@ impl Model {
                 timings: Timings::default(),
             });
         }
+        // Rendering, tokenising and the prefill: what the time to first token is made of.
+        let prompt_span = tracing::info_span!("prompt", prompt_tokens = Empty, cached_tokens = Empty).entered();
         let prompt = self.prompt_ids(&request.prompt, true)?;
+        prompt_span.record("prompt_tokens", prompt.len());
         // Rendering is bounded but may take a moment: a cancel during it stops here.
         if cancel.is_cancelled() {
             return Ok(Generation {
@@ -407,9 +425,12 @@ impl Model {
         // Reuse the cached prefix; at least one prompt token must run to produce logits.
         let reused = common_prefix(&self.cached_tokens, &prompt).min(prompt.len() - 1);
         self.cached_tokens.truncate(reused);
+        prompt_span.record("cached_tokens", reused);
         let mut logits = forward_in(&mut self.transformer, &self.pool, &prompt[reused..], reused, false)?;
         self.cached_tokens.extend_from_slice(&prompt[reused..]);
         let prompt_elapsed = started.elapsed();
+        drop(prompt_span);
+        let decode_span = tracing::info_span!("decode", completion_tokens = Empty, stop_reason = Empty).entered();
 
         let mut history = prompt.to_vec();
         let mut completion_tokens = 0usize;
@@ -456,27 +477,40 @@ impl Model {
         if !rest.is_empty() {
             emit(on_chunk, &rest, completion_tokens, first_token_at);
         }
+        decode_span.record("completion_tokens", completion_tokens);
+        decode_span.record("stop_reason", tracing::field::debug(stop_reason));
+        drop(decode_span);
 
         let total = started.elapsed();
         let ttft = first_token_at.unwrap_or(total);
         let decode = total.saturating_sub(ttft);
         let processed = prompt.len() - reused;
         let per_second = |n: usize, d: Duration| if d.as_secs_f64() > 0.0 { n as f64 / d.as_secs_f64() } else { 0.0 };
-        Ok(Generation {
-            text: stop_filter.into_text(),
-            prompt_tokens: prompt.len(),
+        let timings = Timings {
+            prompt_tokens_processed: processed,
+            prompt_ms: ms(prompt_elapsed),
+            prompt_tokens_per_second: per_second(processed, prompt_elapsed),
+            time_to_first_token_ms: ms(ttft),
+            decode_ms: ms(decode),
+            decode_tokens_per_second: per_second(completion_tokens.saturating_sub(1), decode),
+            total_ms: ms(total),
+        };
+        // Self-contained (a log bridge drops span fields): enough to tell a slow prefill from a slow decode.
+        tracing::info!(
+            backend = self.transformer.backend_name(),
+            prompt_tokens = prompt.len(),
+            prompt_tokens_processed = processed,
+            prompt_ms = timings.prompt_ms,
+            prompt_tokens_per_second = timings.prompt_tokens_per_second,
+            time_to_first_token_ms = timings.time_to_first_token_ms,
             completion_tokens,
-            stop_reason,
-            timings: Timings {
-                prompt_tokens_processed: processed,
-                prompt_ms: ms(prompt_elapsed),
-                prompt_tokens_per_second: per_second(processed, prompt_elapsed),
-                time_to_first_token_ms: ms(ttft),
-                decode_ms: ms(decode),
-                decode_tokens_per_second: per_second(completion_tokens.saturating_sub(1), decode),
-                total_ms: ms(total),
-            },
-        })
+            decode_ms = timings.decode_ms,
+            decode_tokens_per_second = timings.decode_tokens_per_second,
+            total_ms = timings.total_ms,
+            stop_reason = ?stop_reason,
+            "generation finished"
+        );
+        Ok(Generation { text: stop_filter.into_text(), prompt_tokens: prompt.len(), completion_tokens, stop_reason, timings })
     }
 }
 
