@@ -1,5 +1,7 @@
-//! Atelier's on-device inference engine: GGUF models on candle, with the tokenizer and chat template
-//! rebuilt from the file's own metadata, sampling, streaming, cancellation and timings.
+//! Atelier's on-device inference engine: llama-family GGUF models run by Atelier's own CPU kernels or, on
+//! CUDA/Metal, by candle (`backend`), with one set of settings (`config`); the tokenizer and chat template
+//! rebuilt from the file's own metadata (`gguf`); sampling, stop strings, streaming, cancellation and
+//! timings (`model`). `synth` writes GGUF files for tests and benchmarks and is not used for inference.
 
 pub mod backend;
 pub mod config;
@@ -12,8 +14,8 @@ pub mod sampling;
 mod stop;
 pub mod synth;
 
+// Paths callers already name, from before the modules moved.
 pub use backend::cpu;
-// The tokenizer and chat template live under gguf/, where they are read from; their former paths stay.
 pub use gguf::chat_template as chat;
 pub use gguf::tokenizer;
 pub use synth::{gguf_writer, synthetic};
