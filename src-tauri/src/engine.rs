@@ -13,6 +13,7 @@ use tauri::State;
 use crate::state::{AppState, CmdResult};
 
 #[tauri::command]
+#[specta::specta]
 pub fn watch_model_status(state: State<'_, AppState>, on_status: Channel<ModelStatus>) {
     // A watcher whose window has gone fails to send and is forgotten.
     state.model.watch(Box::new(move |status| on_status.send(status.clone()).is_ok()));
@@ -25,36 +26,46 @@ fn sink(channel: Channel<GenerationEvent>) -> atelier_studio::generation::EventS
 }
 
 /// A writing action (Continue, Rewrite…) on the writer's text; the reply streams to `on_event`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, specta::Type)]
 pub struct WriteParams {
     #[serde(flatten)]
     pub input: ActionInput,
+    #[serde(default)]
     pub document_id: Option<i64>,
+    #[serde(default)]
     pub seed: Option<u64>,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn write(state: State<'_, AppState>, id: String, params: WriteParams, on_event: Channel<GenerationEvent>) -> CmdResult<Generation> {
     Ok(state.write(&id, &params.input, params.document_id, params.seed, sink(on_event)).await?)
 }
 
 /// A free prompt or a chat turn.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, specta::Type)]
 pub struct GenerateParams {
     pub prompt: String,
+    #[serde(default)]
     pub system: Option<String>,
     /// Earlier turns of a chat, oldest first (user/assistant alternating).
     #[serde(default)]
     pub history: Vec<atelier_engine::ChatMessage>,
+    #[serde(default)]
     pub document_id: Option<i64>,
     /// What History lists it as ("chat").
+    #[serde(default)]
     pub action: Option<String>,
+    #[serde(default)]
     pub max_tokens: Option<usize>,
+    #[serde(default)]
     pub temperature: Option<f32>,
+    #[serde(default)]
     pub seed: Option<u64>,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn generate(state: State<'_, AppState>, id: String, params: GenerateParams, on_event: Channel<GenerationEvent>) -> CmdResult<Generation> {
     let sampling = atelier_studio::generation::sampling(params.temperature, params.seed)?;
     let spec = GenerationSpec {
@@ -68,22 +79,26 @@ pub async fn generate(state: State<'_, AppState>, id: String, params: GeneratePa
 
 /// History's Re-run: the recorded generation again, same inputs and seed.
 #[tauri::command]
+#[specta::specta]
 pub async fn rerun(state: State<'_, AppState>, id: String, run_id: i64, on_event: Channel<GenerationEvent>) -> CmdResult<Generation> {
     Ok(state.rerun(&id, run_id, sink(on_event)).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn cancel(state: State<'_, AppState>, id: String) -> bool {
     state.operations.cancel(&id)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn list_models(state: State<'_, AppState>) -> CmdResult<Vec<ModelEntry>> {
     Ok(atelier_studio::models::list(state.store()?, &state.model).await?)
 }
 
 /// Adds a GGUF: one dropped on the window, or — without a path — one picked in a dialog opened here.
 #[tauri::command]
+#[specta::specta]
 pub async fn import_model(app: tauri::AppHandle, state: State<'_, AppState>, path: Option<String>) -> CmdResult<Option<ModelRecord>> {
     let path = match path {
         Some(path) => state.dropped_path(&path).await?,
@@ -96,27 +111,32 @@ pub async fn import_model(app: tauri::AppHandle, state: State<'_, AppState>, pat
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn set_default_model(state: State<'_, AppState>, id: i64) -> CmdResult<()> {
     Ok(state.store()?.models().set_default(id).await?)
 }
 
 /// Switches the on-device model (loading happens off the UI thread; status updates follow).
 #[tauri::command]
+#[specta::specta]
 pub async fn load_model(state: State<'_, AppState>, id: i64) -> CmdResult<()> {
     Ok(atelier_studio::models::load(state.store()?, &state.model, id).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn delete_model(state: State<'_, AppState>, id: i64, delete_file: bool) -> CmdResult<()> {
     Ok(atelier_studio::models::delete(state.store()?, &state.model, id, delete_file).await?)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn device_options() -> DeviceOptions {
     atelier_studio::models::device_options()
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn download_model(
     state: State<'_, AppState>,
     id: String,

@@ -8,10 +8,12 @@ mod state;
 
 pub use state::{AppState, CommandError};
 
-/// Every command the UI may call; build.rs declares the same list so capabilities can grant them.
-macro_rules! commands {
-    () => {
-        tauri::generate_handler![
+/// Every command the UI may call, with the types they carry: the invoke handler, and the TypeScript
+/// bindings (ui/src/lib/bindings.ts) generated from them. build.rs declares the same list so
+/// capabilities can grant them.
+pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
             ui_ready,
             engine::watch_model_status,
             engine::write,
@@ -60,8 +62,26 @@ macro_rules! commands {
             fusion::ledger_totals,
             fusion::get_settings,
             fusion::set_setting,
-        ]
-    };
+        ])
+        // Commands throw their CommandError; api.ts turns it into an AtelierError.
+        .error_handling(tauri_specta::ErrorHandlingMode::Throw)
+        // Ids, token counts and byte sizes stay far below 2^53.
+        .dangerously_cast_bigints_to_number()
+        // One shape per type: the UI reads and sends the same objects.
+        .disable_serde_phases()
+        .constant("MAX_PANEL", atelier_fusion::MAX_PANEL)
+}
+
+/// The TypeScript the UI is compiled against, as `ipc()` describes it now.
+pub fn bindings() -> String {
+    let dir = std::env::temp_dir().join(format!("atelier-bindings-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join("bindings.ts");
+    let language = specta_typescript::Typescript::default().header("// Generated from the Rust types by src-tauri (atelier_app_lib::bindings). Do not edit: run\n// `ATELIER_WRITE_BINDINGS=1 cargo test -p atelier-app --test bindings` after changing a type.\n");
+    ipc().export(language, &path).expect("the IPC types export to TypeScript");
+    let text = std::fs::read_to_string(&path).expect("the exported bindings are readable");
+    let _ = std::fs::remove_dir_all(&dir);
+    text
 }
 
 /// When this process started running Atelier's code: the origin of the cold-start measurement.
@@ -76,6 +96,7 @@ const MODEL_LOAD_DEFER: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The UI calls this once its first screen is drawn and filled; the log keeps the cold-start time.
 #[tauri::command]
+#[specta::specta]
 fn ui_ready() -> u64 {
     let elapsed = LAUNCHED.get().map(|t| t.elapsed().as_millis() as u64).unwrap_or(0);
     log::info!("window interactive {elapsed} ms after launch");
@@ -141,7 +162,7 @@ pub fn run() {
                 }
             }
         })
-        .invoke_handler(commands!())
+        .invoke_handler(ipc().invoke_handler())
         .run(tauri::generate_context!())
         .expect("error while running Atelier");
 }

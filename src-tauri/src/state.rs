@@ -6,7 +6,7 @@ use serde::Serialize;
 pub use atelier_studio::Studio as AppState;
 
 /// An error as the UI receives it: a stable kind to branch on and a message for the user.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct CommandError {
     pub kind: ErrorKind,
     pub message: String,

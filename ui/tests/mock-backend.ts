@@ -12,7 +12,7 @@ import type {
   Message,
   ModelRecord,
   ModelStatus,
-  ProviderRecord,
+  ProviderView,
   Revision,
   RunMember,
   RunWithMembers,
@@ -73,6 +73,7 @@ export const READY: ModelStatus = {
   device: 'CPU (2 threads, avx512-vnni)',
   backend: 'atelier-cpu',
   error: null,
+  load_ms: 120,
 };
 
 function sendTo(channel: ChannelLike, index: number, message: unknown) {
@@ -102,8 +103,8 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
   const ledger: LedgerEntry[] = [];
   const settings: Record<string, unknown> = {};
   let offline = false;
-  const providers: ProviderRecord[] = [];
-  const models: Omit<ModelRecord, 'loaded' | 'missing'>[] = [
+  const providers: ProviderView[] = [];
+  const models: ModelRecord[] = [
     { id: 1, path: READY.info!.path, name: 'SmolLM2-135M-Instruct', architecture: 'llama', quantization: 'Q4_1', size_bytes: 98_362_432, parameters: 134_515_008, sha256: null, source_url: null, is_default: true, added_at: now() },
   ];
 
@@ -179,9 +180,9 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         // The backend builds the prompt; the mock records the action and its inputs as the real one does.
         const params = args.params as WriteParams;
         const label = params.action === 'rewrite' ? `rewrite:${params.tone ?? 'plainer'}` : params.action;
-        const passage = params.selection.trim() || params.before || params.document;
+        const passage = (params.selection ?? '').trim() || params.before || params.document || '';
         const settings = JSON.stringify({ action: { action: params.action, tone: params.tone ?? undefined, instruction: params.instruction ?? undefined, passage }, seed: params.seed ?? 7 });
-        return generate(args, { prompt: `${params.action}: ${passage}`, document_id: params.document_id, action: label, settings });
+        return generate(args, { prompt: `${params.action}: ${passage}`, document_id: params.document_id ?? null, action: label, settings });
       }
       case 'rerun': {
         const recorded = runs.get(args.runId as number);
@@ -325,7 +326,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
           ],
         };
       case 'save_provider': {
-        const input = args.provider as ProviderRecord;
+        const input = args.provider as ProviderView;
         const existing = providers.find((p) => p.id === input.id);
         const origin = originOf(input.base_url);
         const local = ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(input.base_url).hostname);
@@ -368,8 +369,9 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         return 2;
       case 'estimate_fusion': {
         const params = args.params as FusionParams;
-        const cloud = params.members.filter((m) => m !== 'local');
-        return { total_usd: cloud.length * 0.0008 + 0.0004, per_member_usd: params.members.map((m) => (m === 'local' ? 0 : 0.0008)), judge_usd: 0.0004, unpriced: [] };
+        const members = params.members ?? [];
+        const cloud = members.filter((m) => m !== 'local');
+        return { total_usd: cloud.length * 0.0008 + 0.0004, per_member_usd: members.map((m) => (m === 'local' ? 0 : 0.0008)), judge_usd: 0.0004, unpriced: [] };
       }
       case 'run_fusion':
         return runFusionMock(args.params as FusionParams, args.onEvent as ChannelLike);
@@ -398,13 +400,14 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
   async function runFusionMock(params: FusionParams, channel: ChannelLike) {
     let index = 0;
     const send = (e: FusionEvent) => sendTo(channel, index++, e);
-    const names = params.self_fusion ? ['local', 'local', 'local'] : params.members;
+    const names = params.self_fusion ? ['local', 'local', 'local'] : (params.members ?? []);
+    const mode = params.mode ?? 'merge';
     const infos = names.map((m, i) => {
       const [provider, ...rest] = m.split(':');
       return { index: i, provider, model: provider === 'local' ? 'SmolLM2-135M-Instruct' : rest.join(':'), cloud: provider !== 'local' };
     });
     const judge = { index: infos.length, provider: 'local', model: 'SmolLM2-135M-Instruct', cloud: false };
-    send({ type: 'run_started', mode: params.mode, rounds: 0, members: infos, judge, estimate: { total_usd: 0.002, per_member_usd: [], judge_usd: 0, unpriced: [] }, seed: 7 });
+    send({ type: 'run_started', mode, rounds: 0, members: infos, judge, estimate: { total_usd: 0.002, per_member_usd: [], judge_usd: 0, unpriced: [] }, seed: 7 });
     const members: RunMember[] = [];
     const runId = nextId++;
     const answers = ['The sea woke grey, ', 'and the gulls were first to speak. ', 'Mara counted the steps.'];
@@ -454,7 +457,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
     const status = answered.length === 0 ? 'failed' : 'completed';
     send({ type: 'finished', status, error: null });
     runs.set(runId, {
-      id: runId, kind: 'fusion', document_id: params.document_id ?? null, action: 'fusion', prompt: params.prompt, mode: params.mode, judge: params.judge ?? null, seed: 7,
+      id: runId, kind: 'fusion', document_id: params.document_id ?? null, action: 'fusion', prompt: params.prompt, mode, judge: params.judge ?? null, seed: 7,
       status, final_text: answered.length >= 2 ? finalText : (answered[0]?.output ?? null), analysis: answered.length >= 2 ? JSON.stringify(verdict) : null,
       error: null, settings: JSON.stringify(params), prompt_tokens: 60, completion_tokens: 9, cost_usd: cost, started_at: now(), finished_at: now(), members,
     });

@@ -71,6 +71,14 @@ struct ModelsArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Quiet unless RUST_LOG asks: then the crates' spans and events go to stderr, with span timings.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let result = match cli.command {
         Command::Generate(args) => write::generate(args),
         Command::Write(args) => write::write(args),

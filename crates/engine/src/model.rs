@@ -89,6 +89,7 @@ impl GenerateRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// The model ended its turn.
@@ -101,6 +102,7 @@ pub enum StopReason {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Timings {
     /// Prompt tokens actually computed (the rest came from the cache).
     pub prompt_tokens_processed: usize,
@@ -123,6 +125,7 @@ pub struct Chunk<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Generation {
     pub text: String,
     pub prompt_tokens: usize,

@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 /// USD per million tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Price {
     pub input_per_mtok: f64,
     pub output_per_mtok: f64,
@@ -49,6 +50,7 @@ pub fn estimate_tokens(text: &str) -> usize {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct CostEstimate {
     /// Worst case: every member and the judge write `max_tokens`.
     pub total_usd: f64,

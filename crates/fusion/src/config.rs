@@ -32,6 +32,7 @@ use crate::openai::OpenAiProvider;
 use crate::panel::MemberSpec;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProviderConfig {
     pub id: String,
     #[serde(default)]

@@ -42,6 +42,7 @@ pub enum MemberError {
 
 /// The kind of a member's failure, for the UI to branch on and History to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum MemberErrorKind {
     Offline,

@@ -11,6 +11,7 @@ use crate::modes::{FusionStatus, ModeKind};
 use crate::provider::Usage;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MemberInfo {
     pub index: usize,
     pub provider: String,
@@ -20,6 +21,7 @@ pub struct MemberInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FusionEvent {
     RunStarted { mode: ModeKind, rounds: usize, members: Vec<MemberInfo>, judge: MemberInfo, estimate: CostEstimate, seed: u64 },

@@ -12,12 +12,14 @@ use crate::provider::ChatMessage;
 pub const FINAL_MARKER: &str = "=== FINAL ANSWER ===";
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Insight {
     pub response: String,
     pub insight: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Verdict {
     pub consensus: Vec<String>,
     pub contradictions: Vec<String>,

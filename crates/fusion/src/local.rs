@@ -69,7 +69,10 @@ impl LocalEngine {
                 stop.cancel();
             })
         };
+        // The blocking thread carries the caller's span, so the engine's spans nest under the action's.
+        let span = tracing::Span::current();
         let result = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
             let mut model = guard;
             model.generate(&request, &stop, &mut on_chunk)
         })

@@ -31,6 +31,7 @@ pub enum Mode {
 
 /// A mode by name, as a front end chooses it (debate's rounds are given apart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "kebab-case")]
 pub enum ModeKind {
     BestOf,
@@ -171,6 +172,7 @@ impl FusionRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum FusionStatus {
     Completed,
@@ -193,6 +195,7 @@ impl FusionStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RunTimings {
     pub wall_ms: f64,
     /// Σ over rounds of the slowest member, plus the judge passes: what the models themselves took.
@@ -202,6 +205,7 @@ pub struct RunTimings {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FusionOutcome {
     pub status: FusionStatus,
     pub error: Option<String>,

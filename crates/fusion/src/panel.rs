@@ -79,6 +79,7 @@ impl MemberSpec {
 
 /// What one member (or judge pass) produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct MemberOutcome {
     pub index: usize,
     pub round: usize,

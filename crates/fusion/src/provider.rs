@@ -21,6 +21,7 @@ pub struct ChatRequest {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Usage {
     pub prompt_tokens: usize,
     pub completion_tokens: usize,

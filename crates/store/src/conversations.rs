@@ -6,6 +6,7 @@ use sqlx::{FromRow, SqlitePool};
 use crate::{now_ms, Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Conversation {
     pub id: i64,
     pub document_id: Option<i64>,
@@ -15,6 +16,7 @@ pub struct Conversation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Message {
     pub id: i64,
     pub conversation_id: i64,

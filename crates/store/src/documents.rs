@@ -11,6 +11,7 @@ pub const MAX_REVISIONS: i64 = 100;
 pub const REVISION_INTERVAL_MS: i64 = 5 * 60 * 1000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Document {
     pub id: i64,
     pub title: String,
@@ -20,6 +21,7 @@ pub struct Document {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DocumentSummary {
     pub id: i64,
     pub title: String,
@@ -30,6 +32,7 @@ pub struct DocumentSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Revision {
     pub id: i64,
     pub document_id: i64,

@@ -6,6 +6,7 @@ use sqlx::{FromRow, SqlitePool};
 use crate::{now_ms, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LedgerEntry {
     pub id: i64,
     pub at: i64,
@@ -37,6 +38,7 @@ pub struct NewLedgerEntry {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LedgerTotals {
     pub requests: i64,
     pub bytes_sent: i64,

@@ -6,6 +6,7 @@ use sqlx::{FromRow, SqlitePool};
 use crate::{now_ms, Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ModelRecord {
     pub id: i64,
     pub path: String,

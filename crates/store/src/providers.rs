@@ -8,6 +8,7 @@ use crate::{now_ms, Result, StoreError};
 
 /// One model a provider serves, with prices in USD per million tokens where known.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProviderModel {
     pub id: String,
     #[serde(default)]
@@ -17,6 +18,7 @@ pub struct ProviderModel {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ProviderRecord {
     pub id: String,
     pub name: String,

@@ -7,6 +7,7 @@ use sqlx::{FromRow, SqlitePool};
 use crate::{now_ms, Result, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RunKind {
     Generate,
@@ -14,6 +15,7 @@ pub enum RunKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Running,
@@ -25,6 +27,7 @@ pub enum RunStatus {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum MemberRole {
     Member,
@@ -62,8 +65,10 @@ impl MemberRole {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Run {
     pub id: i64,
+    #[cfg_attr(feature = "specta", specta(type = RunKind))]
     pub kind: String,
     pub document_id: Option<i64>,
     pub action: Option<String>,
@@ -71,6 +76,7 @@ pub struct Run {
     pub mode: Option<String>,
     pub judge: Option<String>,
     pub seed: Option<i64>,
+    #[cfg_attr(feature = "specta", specta(type = RunStatus))]
     pub status: String,
     pub final_text: Option<String>,
     /// The judge's analysis as JSON text.
@@ -85,16 +91,19 @@ pub struct Run {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RunMember {
     pub id: i64,
     pub run_id: i64,
     pub position: i64,
     pub label: String,
+    #[cfg_attr(feature = "specta", specta(type = MemberRole))]
     pub role: String,
     pub round: i64,
     pub provider: String,
     pub model: String,
     pub output: String,
+    #[cfg_attr(feature = "specta", specta(type = RunStatus))]
     pub status: String,
     pub error: Option<String>,
     pub prompt_tokens: Option<i64>,
@@ -105,6 +114,7 @@ pub struct RunMember {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RunWithMembers {
     #[serde(flatten)]
     pub run: Run,
@@ -182,6 +192,8 @@ impl MemberFinish {
 
 /// Filters for listing runs; `None` fields do not filter.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
 pub struct RunFilter {
     pub document_id: Option<i64>,
     pub kind: Option<String>,

@@ -12,6 +12,7 @@ pub const HIGHLIGHT_START: &str = "\u{E000}";
 pub const HIGHLIGHT_END: &str = "\u{E001}";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum SearchKind {
     Document,
@@ -21,8 +22,10 @@ pub enum SearchKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SearchHit {
     /// document, message, run or run_output.
+    #[cfg_attr(feature = "specta", specta(type = SearchKind))]
     pub kind: String,
     /// The document, message, run or run member.
     pub id: i64,

@@ -63,12 +63,14 @@ impl Drop for Operation<'_> {
 
 /// Providers in the library, and the built-in presets.
 #[derive(Debug, Clone, Serialize)]
+#[derive(specta::Type)]
 pub struct ProvidersView {
     pub providers: Vec<ProviderView>,
     pub presets: Vec<ProviderConfig>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(specta::Type)]
 pub struct PrivacyStatus {
     pub offline: bool,
     /// Cloud models the user can send to right now (enabled providers with a key, or keyless).

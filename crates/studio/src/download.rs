@@ -101,6 +101,7 @@ impl Download {
 
 /// Reported while a download runs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(specta::Type)]
 #[serde(tag = "event", content = "data", rename_all = "snake_case")]
 pub enum DownloadProgress {
     Receiving { downloaded: u64, total: Option<u64>, bytes_per_second: f64, eta_seconds: Option<f64> },

@@ -69,6 +69,7 @@ pub enum StudioError {
 
 /// The stable machine kind of an error, as both front ends (and the UI, across IPC) branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     Invalid,

@@ -26,6 +26,7 @@ pub const SELF_FUSION_JUDGE: (f32, &str) = (0.2, "an impartial editor");
 
 /// A fusion as the writer set it up.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(specta::Type)]
 pub struct FusionParams {
     pub prompt: String,
     #[serde(default)]
@@ -54,6 +55,7 @@ pub struct FusionParams {
 
 /// A finished fusion and where the library keeps it.
 #[derive(Debug, Clone, Serialize)]
+#[derive(specta::Type)]
 pub struct FusionResult {
     pub run_id: Option<i64>,
     #[serde(flatten)]

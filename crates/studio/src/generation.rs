@@ -94,6 +94,7 @@ pub fn sampling(temperature: Option<f32>, seed: Option<u64>) -> Result<SamplingP
 
 /// What a front end is told while a generation runs.
 #[derive(Debug, Clone, Serialize)]
+#[derive(specta::Type)]
 #[serde(tag = "event", content = "data", rename_all = "snake_case")]
 pub enum GenerationEvent {
     /// Recorded (when a library is open) and waiting for the model.

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::error::{Result, StudioError};
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(specta::Type)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelState {
     Loading,
@@ -21,6 +22,7 @@ pub enum ModelState {
 
 /// What the UI is told about the on-device model.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(specta::Type)]
 pub struct ModelStatus {
     pub state: ModelState,
     pub info: Option<ModelInfo>,

@@ -14,6 +14,7 @@ use crate::model_host::ModelHost;
 
 /// A model in the library, with whether it is the one running and whether its file is still there.
 #[derive(Debug, Clone, Serialize)]
+#[derive(specta::Type)]
 pub struct ModelEntry {
     #[serde(flatten)]
     pub record: ModelRecord,
@@ -105,6 +106,7 @@ fn loaded_path(host: &ModelHost) -> Option<String> {
 
 /// Where the model can run on this machine, and why not where it cannot.
 #[derive(Debug, Clone, Serialize)]
+#[derive(specta::Type)]
 pub struct DeviceOptions {
     pub devices: Vec<DeviceOption>,
     pub cpu_threads: usize,
@@ -112,6 +114,7 @@ pub struct DeviceOptions {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[derive(specta::Type)]
 pub struct DeviceOption {
     pub id: String,
     pub label: String,

@@ -17,6 +17,7 @@ use crate::error::{Result, StudioError};
 
 /// A provider as the UI lists it: "set" / "not set" is all it ever learns about a key.
 #[derive(Debug, Clone, Serialize)]
+#[derive(specta::Type)]
 pub struct ProviderView {
     #[serde(flatten)]
     pub record: ProviderRecord,
@@ -29,6 +30,7 @@ pub struct ProviderView {
 
 /// What the user typed in Settings → Providers.
 #[derive(Debug, Clone, Deserialize)]
+#[derive(specta::Type)]
 pub struct ProviderInput {
     pub id: String,
     pub name: String,

@@ -12,6 +12,7 @@ pub const SYSTEM_PROMPT: &str = "You are Atelier, a careful writing partner for 
 Reply with the requested text only: no preamble, no explanations unless asked.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum WritingAction {
     Continue,
@@ -65,6 +66,7 @@ impl WritingAction {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[derive(specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum Tone {
     #[default]
@@ -104,6 +106,7 @@ impl Tone {
 
 /// What the writer asked for, as a front end sends it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(specta::Type)]
 pub struct ActionInput {
     pub action: Option<WritingAction>,
     #[serde(default)]

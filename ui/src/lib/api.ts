@@ -1,12 +1,9 @@
-// The only module that talks to the Rust backend. Components import these functions, never `invoke`.
-import { Channel, invoke } from '@tauri-apps/api/core';
+// The only module that talks to the Rust backend. Components import these functions, never `invoke`;
+// they call the command wrappers generated from the Rust commands (bindings.ts).
+import { Channel } from '@tauri-apps/api/core';
+import { commands } from './bindings';
 import type {
   CommandError,
-  Conversation,
-  CostEstimate,
-  DeviceOptions,
-  Document,
-  DocumentSummary,
   DownloadEvent,
   FusionEvent,
   FusionParams,
@@ -15,21 +12,11 @@ import type {
   Generation,
   GenerationEvent,
   WriteParams,
-  LedgerEntry,
-  LedgerTotals,
-  Message,
   ModelRecord,
   ModelStatus,
-  PrivacyStatus,
   ProviderInput,
-  ProviderRecord,
-  ProvidersView,
-  Revision,
-  Run,
   RunFilter,
-  RunWithMembers,
-  SearchHit,
-  Settings,
+  Value,
 } from './types';
 
 /** An error from the backend, with a machine-readable kind and a message meant for the user. */
@@ -52,9 +39,10 @@ export function toAtelierError(raw: unknown): AtelierError {
   return new AtelierError('unknown', typeof raw === 'string' ? raw : 'Something went wrong in the backend.');
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+/** Runs a generated command wrapper, turning a rejection into an AtelierError. */
+async function call<T>(command: Promise<T>): Promise<T> {
   try {
-    return await invoke<T>(command, args);
+    return await command;
   } catch (raw) {
     throw toAtelierError(raw);
   }
@@ -73,7 +61,7 @@ export interface Running<T> {
 
 /** Stops a running generation, fusion or download; what arrived so far is kept. */
 export function cancel(id: string): Promise<boolean> {
-  return call<boolean>('cancel', { id });
+  return call(commands.cancel(id));
 }
 
 // --- the on-device model ------------------------------------------------------------------------
@@ -82,7 +70,7 @@ export function cancel(id: string): Promise<boolean> {
 export async function watchModelStatus(onStatus: (status: ModelStatus) => void): Promise<void> {
   const channel = new Channel<ModelStatus>();
   channel.onmessage = onStatus;
-  await call<void>('watch_model_status', { onStatus: channel });
+  await call(commands.watchModelStatus(channel));
 }
 
 /** Starts a reply from the on-device model; `onEvent` receives its text as it streams. */
@@ -90,7 +78,7 @@ export function generate(params: GenerateParams, onEvent: (event: GenerationEven
   const id = newId('gen');
   const channel = new Channel<GenerationEvent>();
   channel.onmessage = onEvent;
-  return { id, done: call<Generation>('generate', { id, params, onEvent: channel }) };
+  return { id, done: call(commands.generate(id, params, channel)) };
 }
 
 /** Runs a writing action (Continue, Rewrite…) on the writer's text; the backend builds the prompt. */
@@ -98,7 +86,7 @@ export function write(params: WriteParams, onEvent: (event: GenerationEvent) => 
   const id = newId('write');
   const channel = new Channel<GenerationEvent>();
   channel.onmessage = onEvent;
-  return { id, done: call<Generation>('write', { id, params, onEvent: channel }) };
+  return { id, done: call(commands.write(id, params, channel)) };
 }
 
 /** Runs a recorded generation again: the same action, inputs, sampling and seed. */
@@ -106,7 +94,7 @@ export function rerun(runId: number, onEvent: (event: GenerationEvent) => void):
   const id = newId('rerun');
   const channel = new Channel<GenerationEvent>();
   channel.onmessage = onEvent;
-  return { id, done: call<Generation>('rerun', { id, runId, onEvent: channel }) };
+  return { id, done: call(commands.rerun(id, runId, channel)) };
 }
 
 /** Files dragged over the window (`hover`) and dropped on it (`drop`, their paths). Returns the
@@ -129,79 +117,79 @@ export async function onFileDrop(handlers: { hover: (over: boolean) => void; dro
 }
 
 /** Tells the backend the first screen is up (it logs the cold-start time); returns ms since launch. */
-export const uiReady = () => call<number>('ui_ready');
-export const listModels = () => call<ModelRecord[]>('list_models');
+export const uiReady = () => call(commands.uiReady());
+export const listModels = () => call(commands.listModels());
 /** Imports a GGUF: a file dropped on the window (`path`), or — without one — a file the user picks in a
  * dialog the backend opens; `null` if they cancel. The backend accepts no other path. */
-export const importModel = (path?: string) => call<ModelRecord | null>('import_model', { path: path ?? null });
-export const setDefaultModel = (id: number) => call<void>('set_default_model', { id });
-export const loadModel = (id: number) => call<void>('load_model', { id });
-export const deleteModel = (id: number, deleteFile: boolean) => call<void>('delete_model', { id, deleteFile });
-export const deviceOptions = () => call<DeviceOptions>('device_options');
+export const importModel = (path?: string) => call(commands.importModel(path ?? null));
+export const setDefaultModel = (id: number) => call(commands.setDefaultModel(id));
+export const loadModel = (id: number) => call(commands.loadModel(id));
+export const deleteModel = (id: number, deleteFile: boolean) => call(commands.deleteModel(id, deleteFile));
+export const deviceOptions = () => call(commands.deviceOptions());
 
 export function downloadModel(url: string, sha256: string | null, onEvent: (e: DownloadEvent) => void): Running<ModelRecord> {
   const id = newId('dl');
   const channel = new Channel<DownloadEvent>();
   channel.onmessage = onEvent;
-  return { id, done: call<ModelRecord>('download_model', { id, url, sha256, onEvent: channel }) };
+  return { id, done: call(commands.downloadModel(id, url, sha256, channel)) };
 }
 
 // --- documents and chats ------------------------------------------------------------------------
 
-export const listDocuments = () => call<DocumentSummary[]>('list_documents');
-export const createDocument = (title: string, body = '') => call<Document>('create_document', { title, body });
-export const getDocument = (id: number) => call<Document>('get_document', { id });
+export const listDocuments = () => call(commands.listDocuments());
+export const createDocument = (title: string, body = '') => call(commands.createDocument(title, body));
+export const getDocument = (id: number) => call(commands.getDocument(id));
 export const saveDocument = (id: number, title: string, body: string, reason = 'autosave') =>
-  call<Document>('save_document', { id, title, body, reason });
-export const deleteDocument = (id: number) => call<void>('delete_document', { id });
-export const restoreDocument = (id: number) => call<Document>('restore_document', { id });
-export const listRevisions = (documentId: number) => call<Revision[]>('list_revisions', { documentId });
-export const restoreRevision = (revisionId: number) => call<Document>('restore_revision', { revisionId });
+  call(commands.saveDocument(id, title, body, reason));
+export const deleteDocument = (id: number) => call(commands.deleteDocument(id));
+export const restoreDocument = (id: number) => call(commands.restoreDocument(id));
+export const listRevisions = (documentId: number) => call(commands.listRevisions(documentId));
+export const restoreRevision = (revisionId: number) => call(commands.restoreRevision(revisionId));
 
-export const listConversations = (documentId: number | null) => call<Conversation[]>('list_conversations', { documentId });
+export const listConversations = (documentId: number | null) => call(commands.listConversations(documentId));
 export const createConversation = (documentId: number | null, title: string) =>
-  call<Conversation>('create_conversation', { documentId, title });
-export const listMessages = (conversationId: number) => call<Message[]>('list_messages', { conversationId });
+  call(commands.createConversation(documentId, title));
+export const listMessages = (conversationId: number) => call(commands.listMessages(conversationId));
 export const addMessage = (conversationId: number, role: string, content: string, runId: number | null = null) =>
-  call<Message>('add_message', { conversationId, role, content, runId });
+  call(commands.addMessage(conversationId, role, content, runId));
 
 // --- history ------------------------------------------------------------------------------------
 
-export const listRuns = (filter: RunFilter = {}, limit = 50, offset = 0) => call<Run[]>('list_runs', { filter, limit, offset });
-export const getRun = (id: number) => call<RunWithMembers>('get_run', { id });
-export const deleteRun = (id: number) => call<void>('delete_run', { id });
-export const search = (query: string, limit = 30, offset = 0) => call<SearchHit[]>('search', { query, limit, offset });
-export const exportText = (what: string, id: number, format: 'md' | 'json') => call<string>('export_text', { what, id, format });
+export const listRuns = (filter: RunFilter = {}, limit = 50, offset = 0) => call(commands.listRuns(filter, limit, offset));
+export const getRun = (id: number) => call(commands.getRun(id));
+export const deleteRun = (id: number) => call(commands.deleteRun(id));
+export const search = (query: string, limit = 30, offset = 0) => call(commands.search(query, limit, offset));
+export const exportText = (what: string, id: number, format: 'md' | 'json') => call(commands.exportText(what, id, format));
 /** Saves an export where the user chooses in the backend's save dialog; the path, or `null` if cancelled. */
 export const exportToFile = (what: string, id: number, format: 'md' | 'json') =>
-  call<string | null>('export_to_file', { what, id, format });
-export const backupLibrary = () => call<string | null>('backup_library');
+  call(commands.exportToFile(what, id, format));
+export const backupLibrary = () => call(commands.backupLibrary());
 
 // --- providers, keys, fusion --------------------------------------------------------------------
 
-export const listProviders = () => call<ProvidersView>('list_providers');
-export const saveProvider = (provider: ProviderInput) => call<ProviderRecord>('save_provider', { provider });
-export const deleteProvider = (id: string) => call<void>('delete_provider', { id });
+export const listProviders = () => call(commands.listProviders());
+export const saveProvider = (provider: ProviderInput) => call(commands.saveProvider(provider));
+export const deleteProvider = (id: string) => call(commands.deleteProvider(id));
 /** Sends the key to the OS keychain. Nothing ever reads it back into the UI. */
-export const setKey = (provider: string, key: string) => call<boolean>('set_key', { provider, key });
-export const deleteKey = (provider: string) => call<boolean>('delete_key', { provider });
-export const keyStatus = (provider: string) => call<boolean>('key_status', { provider });
-export const testProvider = (provider: string, model: string) => call<string>('test_provider', { provider, model });
-export const fetchPrices = (provider: string) => call<number>('fetch_prices', { provider });
-export const estimateFusion = (params: FusionParams) => call<CostEstimate>('estimate_fusion', { params });
+export const setKey = (provider: string, key: string) => call(commands.setKey(provider, key));
+export const deleteKey = (provider: string) => call(commands.deleteKey(provider));
+export const keyStatus = (provider: string) => call(commands.keyStatus(provider));
+export const testProvider = (provider: string, model: string) => call(commands.testProvider(provider, model));
+export const fetchPrices = (provider: string) => call(commands.fetchPrices(provider));
+export const estimateFusion = (params: FusionParams) => call(commands.estimateFusion(params));
 
 export function runFusion(params: FusionParams, onEvent: (e: FusionEvent) => void): Running<FusionResult> {
   const id = newId('fusion');
   const channel = new Channel<FusionEvent>();
   channel.onmessage = onEvent;
-  return { id, done: call<FusionResult>('run_fusion', { id, params, onEvent: channel }) };
+  return { id, done: call(commands.runFusion(id, params, channel)) };
 }
 
 // --- privacy and settings -----------------------------------------------------------------------
 
-export const privacyStatus = () => call<PrivacyStatus>('privacy_status');
-export const setOffline = (offline: boolean) => call<PrivacyStatus>('set_offline', { offline });
-export const ledger = (limit = 100, offset = 0) => call<LedgerEntry[]>('ledger', { limit, offset });
-export const ledgerTotals = (since: number | null = null) => call<LedgerTotals>('ledger_totals', { since });
-export const getSettings = () => call<Settings>('get_settings');
-export const setSetting = (key: string, value: unknown) => call<void>('set_setting', { key, value });
+export const privacyStatus = () => call(commands.privacyStatus());
+export const setOffline = (offline: boolean) => call(commands.setOffline(offline));
+export const ledger = (limit = 100, offset = 0) => call(commands.ledger(limit, offset));
+export const ledgerTotals = (since: number | null = null) => call(commands.ledgerTotals(since));
+export const getSettings = () => call(commands.getSettings());
+export const setSetting = (key: string, value: Value) => call(commands.setSetting(key, value));

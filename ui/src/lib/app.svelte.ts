@@ -31,7 +31,7 @@ export type Theme = 'system' | 'light' | 'dark';
 
 class AppState {
   view = $state<View>('write');
-  model = $state<ModelStatus>({ state: 'loading', info: null, device: null, error: null });
+  model = $state<ModelStatus>({ state: 'loading', info: null, device: null, backend: null, error: null, load_ms: null });
   privacy = $state<PrivacyStatus>({ offline: false, cloud_models: 0, cloud_providers: [] });
   theme = $state<Theme>('system');
   fontSize = $state(17);

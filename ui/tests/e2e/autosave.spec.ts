@@ -124,7 +124,8 @@ test('a model call sees the text saved first', async ({ page }) => {
   await page.keyboard.press('Control+Enter');
   await expect(page.getByTestId('output')).toContainText('Once');
   const log = await calls(page);
-  const generated = log.findIndex((c) => c.cmd === 'generate');
+  const generated = log.findIndex((c) => c.cmd === 'write');
+  expect(generated).toBeGreaterThan(0);
   const saved = lastIndex(log, (c, i) => i < generated && c.cmd === 'save_document');
   expect(saved).toBeGreaterThanOrEqual(0);
   // (CodeMirror's Mod-Enter also opens a line; what matters is that the words typed are in.)

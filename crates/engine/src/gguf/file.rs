@@ -25,6 +25,7 @@ pub struct GgufFile {
 
 /// What a user wants to know about a model before loading it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ModelInfo {
     pub path: PathBuf,
     pub name: String,
