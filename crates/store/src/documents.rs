@@ -64,6 +64,7 @@ impl<'a> Documents<'a> {
         Self { pool }
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(bytes = body.len(), id = tracing::field::Empty))]
     pub async fn create(&self, title: &str, body: &str) -> Result<Document> {
         let now = now_ms();
         let id = sqlx::query("INSERT INTO documents (title, body, word_count, preview, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
@@ -76,6 +77,7 @@ impl<'a> Documents<'a> {
             .execute(self.pool)
             .await?
             .last_insert_rowid();
+        tracing::Span::current().record("id", id);
         Ok(Document { id, title: title.to_string(), body: body.to_string(), created_at: now, updated_at: now })
     }
 
@@ -117,6 +119,8 @@ impl<'a> Documents<'a> {
     /// Saves the text (autosave and explicit saves alike) and keeps the revision history: a new revision
     /// when the last one is older than [`REVISION_INTERVAL_MS`] (or `reason` is not "autosave"), else the
     /// latest revision follows the text. Unchanged text writes nothing.
+    // Never the title or text: the manuscript stays out of the log.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, bytes = body.len(), reason = reason))]
     pub async fn save(&self, id: i64, title: &str, body: &str, reason: &str) -> Result<Document> {
         let now = now_ms();
         let mut tx = crate::write_tx(self.pool).await?;
@@ -182,6 +186,7 @@ impl<'a> Documents<'a> {
     }
 
     /// Moves a document to the trash (search forgets it); [`Documents::restore`] brings it back.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn delete(&self, id: i64) -> Result<()> {
         let changed = sqlx::query("UPDATE documents SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
             .bind(now_ms())

@@ -195,6 +195,7 @@ impl Store {
 
     /// Adds a bundle's contents to this library in one transaction. Rows get new ids; references between
     /// them are remapped. Providers and settings with the same id/key are overwritten.
+    #[tracing::instrument(level = "info", skip_all, fields(documents = bundle.documents.len(), runs = bundle.runs.len()))]
     pub async fn import_library(&self, bundle: &LibraryBundle) -> Result<()> {
         if bundle.format != FORMAT || bundle.version != 1 {
             return Err(StoreError::Invalid(format!("not an Atelier library bundle ({} v{})", bundle.format, bundle.version)));

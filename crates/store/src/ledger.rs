@@ -57,8 +57,9 @@ impl<'a> Ledger<'a> {
         Self { pool }
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(run_id = e.run_id, bytes_sent = e.bytes_sent, id = tracing::field::Empty))]
     pub async fn record(&self, e: &NewLedgerEntry) -> Result<i64> {
-        Ok(sqlx::query(
+        let id = sqlx::query(
             "INSERT INTO ledger (at, provider, model, endpoint, run_id, bytes_sent, bytes_received, prompt_tokens, \
              completion_tokens, cost_usd, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
@@ -75,10 +76,13 @@ impl<'a> Ledger<'a> {
         .bind(&e.status)
         .execute(self.pool)
         .await?
-        .last_insert_rowid())
+        .last_insert_rowid();
+        tracing::Span::current().record("id", id);
+        Ok(id)
     }
 
     /// Completes an entry recorded when its request left: what came back, tokens, cost, final status.
+    #[tracing::instrument(level = "debug", skip_all, fields(id = id, bytes_received = bytes_received))]
     pub async fn complete(
         &self,
         id: i64,

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use tracing::Instrument;
 
 pub use conversations::{Conversation, Conversations, Message};
 pub use documents::{Document, DocumentSummary, Documents, Revision, MAX_REVISIONS, REVISION_INTERVAL_MS};
@@ -93,6 +94,7 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the library at `path` and brings its schema up to date.
+    #[tracing::instrument(level = "info", skip_all, fields(path = %path.as_ref().display()))]
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -112,7 +114,7 @@ impl Store {
             .await
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
         backup_before_migrating(&pool, &path).await?;
-        MIGRATOR.run(&pool).await?;
+        MIGRATOR.run(&pool).instrument(tracing::info_span!("migrate")).await?;
         let store = Self { pool, path };
         // Runs that were streaming when the app last stopped (a crash, a kill) keep what arrived.
         store.runs().mark_interrupted().await?;
@@ -167,6 +169,7 @@ impl Store {
     }
 
     /// A consistent copy of the whole library, taken while it is in use (`VACUUM INTO`).
+    #[tracing::instrument(level = "info", skip_all, fields(destination = %destination.as_ref().display()))]
     pub async fn backup(&self, destination: impl AsRef<Path>) -> Result<()> {
         let destination = destination.as_ref();
         if destination.exists() {
@@ -210,6 +213,7 @@ pub(crate) async fn write_tx(pool: &SqlitePool) -> Result<sqlx::Transaction<'sta
 
 /// Before a schema change, a copy of the library as it was: `library.sqlite3.before-v3.bak`. A migration
 /// that fails half-way, or a newer schema the writer regrets, then loses nothing.
+#[tracing::instrument(level = "info", skip_all)]
 async fn backup_before_migrating(pool: &SqlitePool, path: &Path) -> Result<Option<PathBuf>> {
     let applied: Option<i64> = match sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success = 1").fetch_one(pool).await {
         Ok(version) => version,
@@ -225,6 +229,7 @@ async fn backup_before_migrating(pool: &SqlitePool, path: &Path) -> Result<Optio
         return Ok(Some(backup));
     }
     sqlx::query("VACUUM INTO ?").bind(backup.to_string_lossy().as_ref()).execute(pool).await?;
+    tracing::info!(from = applied, to = target, backup = %backup.display(), "library backed up before its schema is upgraded");
     Ok(Some(backup))
 }
 

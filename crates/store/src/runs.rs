@@ -219,9 +219,10 @@ impl<'a> Runs<'a> {
     }
 
     /// Records a run before any model is called, so the prompt is never lost.
+    #[tracing::instrument(level = "debug", skip_all, fields(kind = kind.as_str(), run_id = tracing::field::Empty))]
     pub async fn start(&self, kind: RunKind, new: &NewRun) -> Result<i64> {
         let settings = new.settings.as_ref().map(serde_json::to_string).transpose()?;
-        Ok(sqlx::query(
+        let run_id = sqlx::query(
             "INSERT INTO runs (kind, document_id, action, prompt, mode, judge, seed, status, settings, started_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
         )
@@ -236,11 +237,14 @@ impl<'a> Runs<'a> {
         .bind(now_ms())
         .execute(self.pool)
         .await?
-        .last_insert_rowid())
+        .last_insert_rowid();
+        tracing::Span::current().record("run_id", run_id);
+        Ok(run_id)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(run_id = run_id, position = member.position, round = member.round, member_id = tracing::field::Empty))]
     pub async fn add_member(&self, run_id: i64, member: &NewMember) -> Result<i64> {
-        Ok(sqlx::query(
+        let member_id = sqlx::query(
             "INSERT INTO run_members (run_id, position, label, role, round, provider, model, status) \
              VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
         )
@@ -253,7 +257,9 @@ impl<'a> Runs<'a> {
         .bind(&member.model)
         .execute(self.pool)
         .await?
-        .last_insert_rowid())
+        .last_insert_rowid();
+        tracing::Span::current().record("member_id", member_id);
+        Ok(member_id)
     }
 
     /// Appends streamed text to a member's output (callers batch deltas, e.g. every few hundred ms).
@@ -262,6 +268,7 @@ impl<'a> Runs<'a> {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(member_id = member_id, status = finish.status.as_str()))]
     pub async fn finish_member(&self, member_id: i64, finish: &MemberFinish) -> Result<()> {
         sqlx::query(
             "UPDATE run_members SET status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, cost_usd = ?, \
@@ -280,6 +287,7 @@ impl<'a> Runs<'a> {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(run_id = run_id, status = finish.status.as_str()))]
     pub async fn finish(&self, run_id: i64, finish: &RunFinish) -> Result<()> {
         let analysis = finish.analysis.as_ref().map(serde_json::to_string).transpose()?;
         sqlx::query(
