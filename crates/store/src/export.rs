@@ -93,18 +93,18 @@ impl Store {
         }
     }
 
-    pub async fn export_document_markdown(&self, id: i64) -> Result<String> {
+    async fn export_document_markdown(&self, id: i64) -> Result<String> {
         let doc = self.documents().get(id).await?;
         Ok(format!("# {}\n\n{}\n", doc.title, doc.body.trim_end()))
     }
 
-    pub async fn export_document_json(&self, id: i64) -> Result<String> {
+    async fn export_document_json(&self, id: i64) -> Result<String> {
         let doc = self.documents().get(id).await?;
         let revisions = self.documents().revisions(id).await?;
         Ok(serde_json::to_string_pretty(&serde_json::json!({ "document": doc, "revisions": revisions }))?)
     }
 
-    pub async fn export_conversation_markdown(&self, id: i64) -> Result<String> {
+    async fn export_conversation_markdown(&self, id: i64) -> Result<String> {
         let conversation = self.conversations().get(id).await?;
         let mut out = format!("# {}\n", conversation.title);
         for m in self.conversations().messages(id).await? {
@@ -118,13 +118,13 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn export_conversation_json(&self, id: i64) -> Result<String> {
+    async fn export_conversation_json(&self, id: i64) -> Result<String> {
         let conversation = self.conversations().get(id).await?;
         let messages = self.conversations().messages(id).await?;
         Ok(serde_json::to_string_pretty(&serde_json::json!({ "conversation": conversation, "messages": messages }))?)
     }
 
-    pub async fn export_run_markdown(&self, id: i64) -> Result<String> {
+    async fn export_run_markdown(&self, id: i64) -> Result<String> {
         let RunWithMembers { run, members } = self.runs().get(id).await?;
         let mut out = format!("# {} run {}\n\n", if run.kind == "fusion" { "Fusion" } else { "Generation" }, run.id);
         if let Some(mode) = &run.mode {
@@ -160,7 +160,7 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn export_run_json(&self, id: i64) -> Result<String> {
+    async fn export_run_json(&self, id: i64) -> Result<String> {
         Ok(serde_json::to_string_pretty(&self.runs().get(id).await?)?)
     }
 
