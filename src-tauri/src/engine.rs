@@ -5,8 +5,8 @@ use std::sync::Arc;
 use atelier_engine::Generation;
 use atelier_store::ModelRecord;
 use atelier_studio::models::{DeviceOptions, ModelEntry};
-use atelier_studio::{ActionInput, DownloadProgress, GenerationEvent, GenerationSpec, ModelStatus};
-use serde::Deserialize;
+use atelier_studio::generation::{GenerateParams, WriteParams};
+use atelier_studio::{DownloadProgress, GenerationEvent, ModelStatus};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -26,16 +26,6 @@ fn sink(channel: Channel<GenerationEvent>) -> atelier_studio::generation::EventS
 }
 
 /// A writing action (Continue, Rewrite…) on the writer's text; the reply streams to `on_event`.
-#[derive(Debug, Clone, Deserialize, specta::Type)]
-pub struct WriteParams {
-    #[serde(flatten)]
-    pub input: ActionInput,
-    #[serde(default)]
-    pub document_id: Option<i64>,
-    #[serde(default)]
-    pub seed: Option<u64>,
-}
-
 #[tauri::command]
 #[specta::specta]
 pub async fn write(state: State<'_, AppState>, id: String, params: WriteParams, on_event: Channel<GenerationEvent>) -> CmdResult<Generation> {
@@ -43,38 +33,11 @@ pub async fn write(state: State<'_, AppState>, id: String, params: WriteParams, 
 }
 
 /// A free prompt or a chat turn.
-#[derive(Debug, Clone, Deserialize, specta::Type)]
-pub struct GenerateParams {
-    pub prompt: String,
-    #[serde(default)]
-    pub system: Option<String>,
-    /// Earlier turns of a chat, oldest first (user/assistant alternating).
-    #[serde(default)]
-    pub history: Vec<atelier_engine::ChatMessage>,
-    #[serde(default)]
-    pub document_id: Option<i64>,
-    /// What History lists it as ("chat").
-    #[serde(default)]
-    pub action: Option<String>,
-    #[serde(default)]
-    pub max_tokens: Option<usize>,
-    #[serde(default)]
-    pub temperature: Option<f32>,
-    #[serde(default)]
-    pub seed: Option<u64>,
-}
-
 #[tauri::command]
 #[specta::specta]
 pub async fn generate(state: State<'_, AppState>, id: String, params: GenerateParams, on_event: Channel<GenerationEvent>) -> CmdResult<Generation> {
-    let sampling = atelier_studio::generation::sampling(params.temperature, params.seed)?;
-    let spec = GenerationSpec {
-        kind: params.action,
-        system: params.system,
-        history: params.history,
-        ..GenerationSpec::prompt(params.prompt, params.max_tokens.unwrap_or(512), sampling)
-    };
-    Ok(state.generate(&id, spec, params.document_id, sink(on_event)).await?)
+    let document_id = params.document_id;
+    Ok(state.generate(&id, params.spec()?, document_id, sink(on_event)).await?)
 }
 
 /// History's Re-run: the recorded generation again, same inputs and seed.

@@ -30,6 +30,7 @@ fn load_prompt_and_decode_are_spans_and_the_end_is_one_event_with_timings() {
     let subscriber = tracing_subscriber::fmt()
         .with_writer(move || writer.clone())
         .with_span_events(FmtSpan::CLOSE)
+        .with_ansi(false)
         .with_max_level(tracing::Level::INFO)
         .finish();
     tracing::subscriber::with_default(subscriber, || {

@@ -92,6 +92,52 @@ pub fn sampling(temperature: Option<f32>, seed: Option<u64>) -> Result<SamplingP
     Ok(SamplingParams { temperature, seed: seed.unwrap_or_else(rand::random), ..defaults })
 }
 
+/// A writing action as a front end asks for it.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct WriteParams {
+    #[serde(flatten)]
+    pub input: ActionInput,
+    #[serde(default)]
+    pub document_id: Option<i64>,
+    /// Drawn (and recorded) when not given.
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// A free prompt or a chat turn as a front end asks for it.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct GenerateParams {
+    pub prompt: String,
+    #[serde(default)]
+    pub system: Option<String>,
+    /// Earlier turns of a chat, oldest first (user/assistant alternating).
+    #[serde(default)]
+    pub history: Vec<ChatMessage>,
+    #[serde(default)]
+    pub document_id: Option<i64>,
+    /// What History lists it as ("chat").
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub max_tokens: Option<usize>,
+    #[serde(default)]
+    pub temperature: Option<f32>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+impl GenerateParams {
+    pub fn spec(self) -> Result<GenerationSpec> {
+        let sampling = sampling(self.temperature, self.seed)?;
+        Ok(GenerationSpec {
+            kind: self.action,
+            system: self.system,
+            history: self.history,
+            ..GenerationSpec::prompt(self.prompt, self.max_tokens.unwrap_or(512), sampling)
+        })
+    }
+}
+
 /// What a front end is told while a generation runs.
 #[derive(Debug, Clone, Serialize)]
 #[derive(specta::Type)]

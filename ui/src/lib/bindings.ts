@@ -10,7 +10,9 @@ export const commands = {
 	/**  The UI calls this once its first screen is drawn and filled; the log keeps the cold-start time. */
 	uiReady: () => __TAURI_INVOKE<number>("ui_ready"),
 	watchModelStatus: (onStatus: Channel<ModelStatus>) => __TAURI_INVOKE<void>("watch_model_status", { onStatus }),
+	/**  A writing action (Continue, Rewrite…) on the writer's text; the reply streams to `on_event`. */
 	write: (id: string, params: WriteParams, onEvent: Channel<GenerationEvent>) => __TAURI_INVOKE<Generation>("write", { id, params, onEvent }),
+	/**  A free prompt or a chat turn. */
 	generate: (id: string, params: GenerateParams, onEvent: Channel<GenerationEvent>) => __TAURI_INVOKE<Generation>("generate", { id, params, onEvent }),
 	/**  History's Re-run: the recorded generation again, same inputs and seed. */
 	rerun: (id: string, runId: number, onEvent: Channel<GenerationEvent>) => __TAURI_INVOKE<Generation>("rerun", { id, runId, onEvent }),
@@ -215,7 +217,7 @@ export type FusionStatus = "completed" |
 /**  Fewer answers than the quorum. */
 "failed" | "cancelled";
 
-/**  A free prompt or a chat turn. */
+/**  A free prompt or a chat turn as a front end asks for it. */
 export type GenerateParams = {
 	prompt: string,
 	system?: string | null,
@@ -564,9 +566,10 @@ export type Verdict = {
 	minority_report: string | null,
 };
 
-/**  A writing action (Continue, Rewrite…) on the writer's text; the reply streams to `on_event`. */
+/**  A writing action as a front end asks for it. */
 export type WriteParams = {
 	document_id?: number | null,
+	/**  Drawn (and recorded) when not given. */
 	seed?: number | null,
 } & ActionInput;
 
