@@ -9,7 +9,7 @@ mod state;
 pub use state::{AppState, CommandError};
 
 /// Every command the UI may call, with the types they carry: the invoke handler, and the TypeScript
-/// bindings (ui/src/lib/bindings.ts) generated from them. build.rs declares the same list so
+/// bindings (ui/src/lib/bindings.ts, written by tests/bindings.rs) generated from them. build.rs declares the same list so
 /// capabilities can grant them.
 pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
@@ -72,17 +72,6 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
         .constant("MAX_PANEL", atelier_fusion::MAX_PANEL)
 }
 
-/// The TypeScript the UI is compiled against, as `ipc()` describes it now.
-pub fn bindings() -> String {
-    let dir = std::env::temp_dir().join(format!("atelier-bindings-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
-    let path = dir.join("bindings.ts");
-    let language = specta_typescript::Typescript::default().header("// Generated from the Rust types by src-tauri (atelier_app_lib::bindings). Do not edit: run\n// `ATELIER_WRITE_BINDINGS=1 cargo test -p atelier-app --test bindings` after changing a type.\n");
-    ipc().export(language, &path).expect("the IPC types export to TypeScript");
-    let text = std::fs::read_to_string(&path).expect("the exported bindings are readable");
-    let _ = std::fs::remove_dir_all(&dir);
-    text
-}
 
 /// When this process started running Atelier's code: the origin of the cold-start measurement.
 static LAUNCHED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
