@@ -162,6 +162,32 @@ fn write_rewrites_a_library_document_in_a_tone_and_history_rerun_reproduces_it()
 }
 
 #[test]
+fn eval_writing_runs_actions_on_the_on_device_model_and_scores_them() {
+    let cli = Cli::new();
+    let set = cli._dir.path().join("writing.jsonl");
+    std::fs::write(
+        &set,
+        concat!(
+            r#"{"action": "shorten", "selection": "She walked slowly and carefully down the long, narrow, winding staircase, one step at a time.", "max_ratio": 5.0}"#, "\n",
+            r#"{"action": "rewrite", "tone": "formal", "selection": "We gotta fix the roof.", "accept": ["no such word xyzzy"]}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let (ok, stdout, stderr) = cli.run(&["eval", "writing", "--set", set.to_str().unwrap(), "--json", "--seed", "3"]);
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["items"], 2);
+    let score = |name: &str| report["scores"].as_array().unwrap().iter().find(|s| s["name"] == name).cloned().unwrap();
+    assert_eq!(score("shorten")["answered"], 1);
+    // The rewrite cannot contain the nonsense word it is asked for: it is answered and fails.
+    assert_eq!((score("rewrite")["answered"].as_u64(), score("rewrite")["correct"].as_u64()), (Some(1), Some(0)));
+    assert!(stderr.contains("rewrite: none of"), "{stderr}");
+    // Evaluations are not kept in the writer's history.
+    let (_, list, _) = cli.run(&["history", "list", "--json"]);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&list).unwrap().as_array().map(Vec::len), Some(0));
+}
+
+#[test]
 fn bad_panels_fail_with_a_clear_message() {
     let cli = Cli::new();
     let (ok, _, stderr) = cli.run(&["fuse", "hi", "--member", "nowhere:model", "--no-history"]);
