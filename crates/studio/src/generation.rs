@@ -89,7 +89,9 @@ impl GenerationSpec {
 pub fn sampling(temperature: Option<f32>, seed: Option<u64>) -> Result<SamplingParams> {
     let defaults = SamplingParams::default();
     let temperature = temperature.map(crate::limits::temperature).transpose()?.unwrap_or(defaults.temperature);
-    Ok(SamplingParams { temperature, seed: seed.unwrap_or_else(rand::random), ..defaults })
+    // 53 bits: the seed survives JavaScript numbers and SQLite integers exactly, so History shows the
+    // seed that a re-run uses.
+    Ok(SamplingParams { temperature, seed: seed.unwrap_or_else(|| rand::random::<u64>() >> 11), ..defaults })
 }
 
 /// A writing action as a front end asks for it.
@@ -253,4 +255,15 @@ async fn execute(
     let generation = result?;
     on_event(GenerationEvent::Finished(generation.clone()));
     Ok(generation)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn drawn_seeds_fit_a_javascript_number_and_a_given_seed_is_kept() {
+        for _ in 0..1000 {
+            assert!(super::sampling(None, None).unwrap().seed < 1 << 53);
+        }
+        assert_eq!(super::sampling(None, Some(u64::MAX)).unwrap().seed, u64::MAX);
+    }
 }
