@@ -75,9 +75,9 @@ impl GenerationSpec {
                 messages.push(ChatMessage::system(system));
             }
             messages.extend(self.history.iter().cloned());
-            // A recorded action builds its prompt again, so a re-run reads what the first run read.
-            let prompt = self.action.as_ref().map(ResolvedAction::prompt).unwrap_or_else(|| self.prompt.clone());
-            messages.push(ChatMessage::user(prompt));
+            // The recorded text itself, not the action's prompt built again: a re-run reads what the
+            // first run read even if a later version words its actions differently.
+            messages.push(ChatMessage::user(self.prompt.clone()));
             Prompt::Chat(messages)
         };
         GenerateRequest { prompt, max_tokens: self.max_tokens, sampling: self.sampling.clone(), stop: self.stop.clone() }
@@ -185,7 +185,7 @@ pub async fn generate(
     cancel: CancellationToken,
     on_event: EventSink,
 ) -> Result<Generation> {
-    if spec.prompt.trim().is_empty() && spec.action.is_none() {
+    if spec.prompt.trim().is_empty() {
         return Err(StudioError::Invalid("Write something for the model to answer.".into()));
     }
     crate::limits::max_tokens(spec.max_tokens)?;

@@ -50,11 +50,6 @@ impl WritingAction {
         matches!(self, Self::Rewrite | Self::Shorten | Self::Expand)
     }
 
-    /// The result naturally replaces the selection (else it goes after it).
-    pub fn replaces_selection(self) -> bool {
-        self.needs_selection()
-    }
-
     /// Preceding text the action reads when there is no selection, in tokens.
     fn context_budget(self) -> usize {
         match self {
