@@ -143,6 +143,7 @@ impl<'a> Documents<'a> {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        crate::projects::record_progress(&mut tx, id, word_count(&old_body), word_count(body)).await?;
         let latest: Option<(i64, i64)> =
             sqlx::query_as("SELECT id, created_at FROM revisions WHERE document_id = ? ORDER BY created_at DESC, id DESC LIMIT 1")
                 .bind(id)

@@ -347,6 +347,8 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        // The bundle's documents (a format without projects) become scenes of the first project.
+        self.projects().adopt_loose_documents().await?;
         Ok(())
     }
 }

@@ -6,11 +6,13 @@
 //! killed at any point (the test suite kills a writer with SIGKILL); after a power cut the last
 //! transactions before it may be rolled back, never corrupted.
 
+mod binder;
 mod conversations;
 mod documents;
 mod export;
 mod ledger;
 mod models;
+mod projects;
 mod providers;
 mod runs;
 mod search;
@@ -24,11 +26,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tracing::Instrument;
 
+pub use binder::{subtree_scenes, Binder, BinderNode, NewNode, NodeKind, NodePatch, SceneStatus, SceneText, MAX_NODES};
 pub use conversations::{Conversation, Conversations, Message};
 pub use documents::{Document, DocumentSummary, Documents, Revision, MAX_REVISIONS, REVISION_INTERVAL_MS};
 pub use export::{ExportFormat, ExportTarget, LibraryBundle};
 pub use ledger::{Ledger, LedgerEntry, LedgerTotals, NewLedgerEntry};
 pub use models::{ModelRecord, Models};
+pub use projects::{DayProgress, NewProject, Project, ProjectKind, ProjectPatch, ProjectSummary, ProjectTree, Projects, DEFAULT_PROJECT_TITLE};
 pub use providers::{ProviderModel, ProviderRecord, Providers};
 pub use runs::{MemberFinish, MemberRole, NewMember, NewRun, Run, RunFilter, RunFinish, RunKind, RunMember, RunStatus, RunWithMembers, Runs};
 pub use search::{SearchHit, SearchKind, HIGHLIGHT_END, HIGHLIGHT_START};
@@ -118,6 +122,9 @@ impl Store {
         let store = Self { pool, path };
         // Runs that were streaming when the app last stopped (a crash, a kill) keep what arrived.
         store.runs().mark_interrupted().await?;
+        // Documents written by a version before projects, or through the document API, get a place in
+        // the binder: nothing is out of the writer's sight.
+        store.projects().adopt_loose_documents().await?;
         Ok(store)
     }
 
@@ -136,6 +143,14 @@ impl Store {
 
     pub fn documents(&self) -> Documents<'_> {
         Documents::new(&self.pool)
+    }
+
+    pub fn projects(&self) -> Projects<'_> {
+        Projects::new(&self.pool)
+    }
+
+    pub fn binder(&self) -> Binder<'_> {
+        Binder::new(&self.pool)
     }
 
     pub fn conversations(&self) -> Conversations<'_> {

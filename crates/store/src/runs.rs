@@ -71,6 +71,9 @@ pub struct Run {
     #[cfg_attr(feature = "specta", specta(type = RunKind))]
     pub kind: String,
     pub document_id: Option<i64>,
+    /// The project and binder scene the run was made in, when its document is a scene.
+    pub project_id: Option<i64>,
+    pub scene_id: Option<i64>,
     pub action: Option<String>,
     pub prompt: String,
     pub mode: Option<String>,
@@ -204,7 +207,7 @@ pub struct RunFilter {
     pub until: Option<i64>,
 }
 
-const RUN_COLUMNS: &str = "id, kind, document_id, action, prompt, mode, judge, seed, status, final_text, analysis, error, \
+const RUN_COLUMNS: &str = "id, kind, document_id, project_id, scene_id, action, prompt, mode, judge, seed, status, final_text, analysis, error, \
     settings, prompt_tokens, completion_tokens, cost_usd, started_at, finished_at";
 const MEMBER_COLUMNS: &str = "id, run_id, position, label, role, round, provider, model, output, status, error, \
     prompt_tokens, completion_tokens, cost_usd, latency_ms, first_token_ms";
@@ -223,8 +226,10 @@ impl<'a> Runs<'a> {
     pub async fn start(&self, kind: RunKind, new: &NewRun) -> Result<i64> {
         let settings = new.settings.as_ref().map(serde_json::to_string).transpose()?;
         let run_id = sqlx::query(
-            "INSERT INTO runs (kind, document_id, action, prompt, mode, judge, seed, status, settings, started_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            // A run on a scene names its project and scene, whichever front end started it.
+            "INSERT INTO runs (kind, document_id, project_id, scene_id, action, prompt, mode, judge, seed, status, settings, started_at) \
+             VALUES (?1, ?2, (SELECT project_id FROM binder WHERE document_id = ?2), (SELECT id FROM binder WHERE document_id = ?2), \
+                     ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9)",
         )
         .bind(kind.as_str())
         .bind(new.document_id)

@@ -482,23 +482,24 @@ async fn concurrent_streaming_autosave_and_search_never_hit_busy() {
 async fn a_backup_is_taken_before_each_migration() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("library.sqlite3");
-    let store = Store::open(&path).await.unwrap();
-    store.documents().create("Chapter one", "Kept before the schema changed.").await.unwrap();
-    // Put the file back at schema version 1, as an earlier Atelier left it.
-    sqlx::raw_sql(
-        "DROP INDEX documents_listing; ALTER TABLE documents DROP COLUMN word_count; ALTER TABLE documents DROP COLUMN preview; \
-         DELETE FROM _sqlx_migrations WHERE version = 2;",
-    )
-    .execute(store.pool())
-    .await
-    .unwrap();
-    store.close().await;
-    // A fresh library and an up-to-date one get no backup.
-    assert!(!dir.path().join("library.sqlite3.before-v2.bak").exists());
+    // A library at schema version 1, as an earlier Atelier left it.
+    let all = sqlx::migrate!("./migrations");
+    let latest = all.migrations.iter().map(|m| m.version).max().unwrap();
+    let v1 = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(all.migrations.iter().filter(|m| m.version == 1).cloned().collect()),
+        ..sqlx::migrate!("./migrations")
+    };
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+    v1.run(&pool).await.unwrap();
+    sqlx::query("INSERT INTO documents (title, body, created_at, updated_at) VALUES ('Chapter one', 'Kept before the schema changed.', 1, 1)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let backup = dir.path().join(format!("library.sqlite3.before-v{latest}.bak"));
 
     let store = Store::open(&path).await.unwrap();
-    let backup = dir.path().join("library.sqlite3.before-v2.bak");
-    assert!(backup.exists(), "no backup before migrating to v2");
+    assert!(backup.exists(), "no backup before migrating to v{latest}");
     let copy = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", backup.display())).await.unwrap();
     let body: String = sqlx::query_scalar("SELECT body FROM documents").fetch_one(&copy).await.unwrap();
     assert_eq!(body, "Kept before the schema changed.");
@@ -511,4 +512,8 @@ async fn a_backup_is_taken_before_each_migration() {
     assert_eq!(backups(), 1);
     Store::open(&path).await.unwrap().close().await;
     assert_eq!(backups(), 1, "an up-to-date library was backed up again");
+    // A fresh library gets no backup.
+    let fresh = dir.path().join("fresh.sqlite3");
+    Store::open(&fresh).await.unwrap().close().await;
+    assert_eq!(backups(), 1, "a new library was backed up");
 }

@@ -8,14 +8,15 @@ use atelier_store::Store;
 /// How long Undo can bring a deleted document back (the UI's toast shows for 5 s).
 pub const UNDO_WINDOW: Duration = Duration::from_secs(30);
 
-/// Purges what was deleted more than `window` ago; returns how many documents went.
+/// Purges what was deleted more than `window` ago (documents, and the parts and chapters of the
+/// binder); returns how many documents went.
 pub async fn purge(store: &Store, window: Duration) -> atelier_store::Result<u64> {
-    store.documents().purge_deleted(window.as_millis() as i64).await
+    let documents = store.documents().purge_deleted(window.as_millis() as i64).await?;
+    store.binder().purge_deleted(window.as_millis() as i64).await?;
+    Ok(documents)
 }
 
-/// Deletes a document now and purges it once its undo window has passed (unless it was restored).
-pub async fn delete(store: &Store, id: i64, window: Duration) -> atelier_store::Result<()> {
-    store.documents().delete(id).await?;
+fn purge_later(store: &Store, window: Duration) {
     let store = store.clone();
     tokio::spawn(async move {
         tokio::time::sleep(window + Duration::from_millis(50)).await;
@@ -23,6 +24,19 @@ pub async fn delete(store: &Store, id: i64, window: Duration) -> atelier_store::
             tracing::warn!("purging deleted documents failed: {e}");
         }
     });
+}
+
+/// Deletes a binder item (and what is under it) now, purged once its undo window has passed.
+pub async fn delete_node(store: &Store, id: i64, window: Duration) -> atelier_store::Result<()> {
+    store.binder().delete(id).await?;
+    purge_later(store, window);
+    Ok(())
+}
+
+/// Deletes a document now and purges it once its undo window has passed (unless it was restored).
+pub async fn delete(store: &Store, id: i64, window: Duration) -> atelier_store::Result<()> {
+    store.documents().delete(id).await?;
+    purge_later(store, window);
     Ok(())
 }
 
