@@ -18,6 +18,7 @@ import type {
   RunWithMembers,
   WriteParams,
 } from '../src/lib/types';
+import { createManuscriptMock, NOT_MINE, wordCount } from './mock-manuscript';
 
 /** `https://api.openai.com:443`, as the Rust side spells an origin. */
 function originOf(url: string): string {
@@ -36,10 +37,11 @@ export interface MockOptions {
   loadMs?: number;
   /** Make every command fail with this error. */
   failWith?: { kind: string; message: string };
-  /** Start with this library (documents, providers). */
-  seed?: 'empty' | 'demo';
-  /** What the native file dialog "returns". */
-  /** What the file dialog the backend opens returns (`null`: the user cancels). */
+  /** Start with this library: nothing (the first run); two documents in the default project "My
+   *  writing" and a provider (`demo`, the default); or that and a novel in progress (`novel`). */
+  seed?: 'empty' | 'demo' | 'novel';
+  /** What the file dialog the backend opens returns (`null`: the user cancels; unset: model dialogs
+   *  cancel, manuscript dialogs pick a plausible file). */
   dialogPath?: string | null;
   /** Milliseconds a document save takes (a slow disk). */
   saveDelayMs?: number;
@@ -104,6 +106,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
   const settings: Record<string, unknown> = {};
   let offline = false;
   const providers: ProviderView[] = [];
+  const manuscript = createManuscriptMock({ documents, revisions, id: () => nextId++, now, dialogPath: options.dialogPath });
   const models: ModelRecord[] = [
     { id: 1, path: READY.info!.path, name: 'SmolLM2-135M-Instruct', architecture: 'llama', quantization: 'Q4_1', size_bytes: 98_362_432, parameters: 134_515_008, sha256: null, source_url: null, is_default: true, added_at: now() },
   ];
@@ -117,6 +120,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
       models: [{ id: 'mistralai/ministral-8b', input_per_mtok: 0.1, output_per_mtok: 0.1 }, { id: 'broken/model', input_per_mtok: 1, output_per_mtok: 2 }],
       enabled: true, created_at: t, updated_at: t, key_set: true, requires_key: true, origin: originOf('https://openrouter.ai/api/v1'),
     });
+    manuscript.seed(options.seed ?? 'demo');
   }
 
   const cloudCount = () => (offline ? 0 : providers.filter((p) => p.enabled && (!p.requires_key || p.key_set)).reduce((n, p) => n + p.models.length, 0));
@@ -131,12 +135,14 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
 
   /** Streams the scripted reply on the command's channel and keeps the run, as the backend does. */
   async function generate(args: Record<string, unknown>, run: Pick<RunWithMembers, 'prompt' | 'document_id' | 'action' | 'settings'>): Promise<Generation> {
+    // The backend records which project and scene a run on a scene's document belongs to.
+    const scene = manuscript.sceneOf(run.document_id);
     const channel = args.onEvent as ChannelLike;
     const id = args.id as string;
     let index = 0;
     const send = (event: GenerationEvent) => sendTo(channel, index++, event);
     const record = addRun({
-      kind: 'generate', ...run, mode: null, judge: null, seed: 7,
+      kind: 'generate', ...run, ...scene, mode: null, judge: null, seed: 7,
       status: 'running', final_text: null, analysis: null, error: null, prompt_tokens: 12, completion_tokens: 0, cost_usd: 0,
       started_at: now(), finished_at: null, members: [],
     });
@@ -216,7 +222,9 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         }
         const doc = documents.get(args.id as number);
         if (!doc) fail('not_found', 'no such document');
+        const before = wordCount(doc.body);
         Object.assign(doc, { title: args.title, body: args.body, updated_at: now() });
+        manuscript.recordProgress(doc.id, before, wordCount(doc.body));
         revisions.unshift({ id: nextId++, document_id: doc.id, title: doc.title, body: doc.body, reason: String(args.reason ?? 'autosave'), created_at: now() });
         return { ...doc };
       }
@@ -392,8 +400,11 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         return null;
       case 'ui_ready':
         return Math.round(performance.now());
-      default:
-        throw { kind: 'unknown_command', message: `no mock for ${cmd}` };
+      default: {
+        const result = manuscript.handle(cmd, args);
+        if (result === NOT_MINE) throw { kind: 'unknown_command', message: `no mock for ${cmd}` };
+        return result;
+      }
     }
   });
 
@@ -457,7 +468,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
     const status = answered.length === 0 ? 'failed' : 'completed';
     send({ type: 'finished', status, error: null });
     runs.set(runId, {
-      id: runId, kind: 'fusion', document_id: params.document_id ?? null, action: 'fusion', prompt: params.prompt, mode, judge: params.judge ?? null, seed: 7,
+      id: runId, kind: 'fusion', document_id: params.document_id ?? null, ...manuscript.sceneOf(params.document_id ?? null), action: 'fusion', prompt: params.prompt, mode, judge: params.judge ?? null, seed: 7,
       status, final_text: answered.length >= 2 ? finalText : (answered[0]?.output ?? null), analysis: answered.length >= 2 ? JSON.stringify(verdict) : null,
       error: null, settings: JSON.stringify(params), prompt_tokens: 60, completion_tokens: 9, cost_usd: cost, started_at: now(), finished_at: now(), members,
     });

@@ -8,12 +8,18 @@ import type {
   FusionEvent,
   FusionParams,
   FusionResult,
+  Format,
   GenerateParams,
   Generation,
   GenerationEvent,
   WriteParams,
   ModelRecord,
   ModelStatus,
+  NewNode,
+  NewProject,
+  NodePatch,
+  ProjectKind,
+  ProjectPatch,
   ProviderInput,
   RunFilter,
   Value,
@@ -152,6 +158,43 @@ export const createConversation = (documentId: number | null, title: string) =>
 export const listMessages = (conversationId: number) => call(commands.listMessages(conversationId));
 export const addMessage = (conversationId: number, role: string, content: string, runId: number | null = null) =>
   call(commands.addMessage(conversationId, role, content, runId));
+
+// --- projects, the binder, export and import ---------------------------------------------------
+
+export const listProjects = () => call(commands.listProjects());
+export const createProject = (project: NewProject) => call(commands.createProject(project));
+/** Omitted fields stay as they are; `word_goal: null` clears the goal. */
+export const updateProject = (id: number, patch: ProjectPatch) => call(commands.updateProject(id, patch));
+/** Moves the project and its scenes to the trash; `restoreProject` is the undo. */
+export const deleteProject = (id: number) => call(commands.deleteProject(id));
+export const restoreProject = (id: number) => call(commands.restoreProject(id));
+/** The project and its binder, depth-first (parents before children, siblings in order), no text. */
+export const projectTree = (id: number) => call(commands.projectTree(id));
+/** The last `days` days that saw writing, oldest first. */
+export const projectProgress = (id: number, days: number | null = 30) => call(commands.projectProgress(id, days));
+export const addNode = (node: NewNode) => call(commands.addNode(node));
+/** Omitted fields stay as they are; `target_words: null` clears the target. */
+export const updateNode = (id: number, patch: NodePatch) => call(commands.updateNode(id, patch));
+/** Moves (or reorders) an item under `parentId` (`null`: the top level) at `index` among its new
+ *  siblings, counted without it. The backend refuses what cannot nest there. */
+export const moveNode = (id: number, parentId: number | null, index: number) => call(commands.moveNode(id, parentId, index));
+/** Moves an item and what is under it to the trash; `restoreNode` within the undo window puts it back. */
+export const deleteNode = (id: number) => call(commands.deleteNode(id));
+export const restoreNode = (id: number) => call(commands.restoreNode(id));
+/** The scenes under a chapter or part in reading order, each with its text. */
+export const chapterScenes = (id: number) => call(commands.chapterScenes(id));
+/** Exports the project (or the part or chapter `nodeId`) to a file picked in the backend's save
+ *  dialog; the path, or `null` if cancelled. */
+export const exportProject = (projectId: number, nodeId: number | null, format: Format) =>
+  call(commands.exportProject(projectId, nodeId, format));
+/** Reads a manuscript into a preview: a file dropped on the window (`path`), or — without one — a file
+ *  picked in the backend's open dialog; `null` if cancelled. Nothing is written until accepted. */
+export const importManuscript = (path: string | null = null) => call(commands.importManuscript(path));
+/** Creates the project a preview showed (with the title and kind the writer chose). */
+export const acceptImport = (token: string, title: string | null = null, kind: ProjectKind | null = null) =>
+  call(commands.acceptImport(token, title, kind));
+/** A revision beside the scene's text now: rows of the two columns. */
+export const revisionDiff = (revisionId: number) => call(commands.revisionDiff(revisionId));
 
 // --- history ------------------------------------------------------------------------------------
 
