@@ -40,8 +40,9 @@ class AppState {
   /** What one view hands another: History → Write opens a document and re-runs a generation there;
    * History → Fusion sets up a recorded panel again. */
   handoff = $state<{ view: View; prompt?: string; params?: unknown; rerun?: { runId: number; action: string | null } } | null>(null);
-  /** Where fused or generated text can be inserted: set by the Write view. */
-  insertTarget = $state<{ insert: (text: string) => void; replace: (text: string) => void; selection: () => string } | null>(null);
+  /** Where fused or generated text can be inserted: set by the Write view, which keeps a snapshot of the
+   * text first (a revision "before AI: <action>"), so the AI change can be undone from the history. */
+  insertTarget = $state<{ insert: (text: string, action?: string) => Promise<void>; replace: (text: string, action?: string) => Promise<void>; selection: () => string } | null>(null);
   currentDocumentId = $state<number | null>(null);
   private extraCommands = $state<Command[]>([]);
   private nextToast = 0;
