@@ -83,12 +83,12 @@ test('on a slow disk saves wait for each other and the last one carries all the 
   expect(await page.evaluate(() => (window as unknown as { __ATELIER_MOCK__: { maxSavesInFlight: number } }).__ATELIER_MOCK__.maxSavesInFlight)).toBe(1);
 });
 
-test('switching documents, leaving the editor and hiding the window save at once', async ({ page }) => {
+test('switching scenes, leaving the editor and hiding the window save at once', async ({ page }) => {
   await openApp(page);
   await expect(page.getByTestId('doc-title')).toHaveValue('The Lighthouse');
-  // Switching documents: the save of the first comes before the second is read.
+  // Switching scenes: the save of the first comes before the second is read.
   await typeAtEnd(page, ' One.', 10);
-  await page.getByTestId('doc-item').filter({ hasText: 'Notes' }).click();
+  await page.getByTestId('binder-row').filter({ hasText: 'Notes' }).click();
   await expect(page.getByTestId('doc-title')).toHaveValue('Notes');
   const log = await calls(page);
   const opened = lastIndex(log, (c) => c.cmd === 'get_document' && c.args.id === 2);
@@ -101,7 +101,7 @@ test('switching documents, leaving the editor and hiding the window save at once
   const before = (await saves(page)).length;
   await typeAtEnd(page, ' Two.', 10);
   const typedAt = await page.evaluate(() => Date.now());
-  await page.getByTestId('doc-filter').focus();
+  await page.getByTestId('binder-filter').focus();
   await expect.poll(async () => (await saves(page)).length).toBe(before + 1);
   const blurSave = (await saves(page)).at(-1)!;
   expect(blurSave.args.body).toMatch(/ Two\.$/);

@@ -61,20 +61,26 @@ test('continue streams, can be stopped, and keeps what arrived', async ({ page }
   await expect(editor(page)).toContainText('Once');
 });
 
-test('a new document, renamed, is listed and saved', async ({ page }) => {
+test('a new scene, renamed, is listed in the binder and saved', async ({ page }) => {
   await openApp(page);
+  await expect(page.getByTestId('doc-title')).toHaveValue('The Lighthouse');
   await page.keyboard.press('Control+n');
-  await expect(page.getByTestId('doc-title')).toHaveValue('Untitled');
+  await expect(page.getByTestId('doc-title')).toHaveValue('Untitled scene');
+  await expect(page.getByTestId('doc-title')).toBeFocused();
   await page.getByTestId('doc-title').fill('Chapter Two');
   await editor(page).click();
   await page.keyboard.type('Rain again.');
   await expect(page.getByTestId('save-state')).toHaveText('Saved');
-  await expect(page.getByTestId('doc-item').first()).toContainText('Chapter Two');
+  // It went right after the scene that was open.
+  await expect(page.getByTestId('binder-title')).toHaveText(['The Lighthouse', 'Chapter Two', 'Notes']);
   // Delete with undo.
-  await page.getByTestId('delete-doc').first().click();
+  await page.getByTestId('binder-delete').click();
   await expect(page.getByTestId('toast')).toContainText('moved to the trash');
+  await expect(page.getByTestId('binder-title')).toHaveText(['The Lighthouse', 'Notes']);
   await page.getByRole('button', { name: 'Undo' }).click();
-  await expect(page.getByTestId('doc-item').filter({ hasText: 'Chapter Two' })).toBeVisible();
+  await expect(page.getByTestId('binder-title')).toHaveText(['The Lighthouse', 'Chapter Two', 'Notes']);
+  await expect(page.getByTestId('doc-title')).toHaveValue('Chapter Two');
+  await expect(editor(page)).toHaveText('Rain again.');
 });
 
 test('a fusion run with a failing member still fuses, shows the analysis, and inserts the answer', async ({ page }) => {
