@@ -211,7 +211,18 @@ test('a chapter opens as one scrolling text and each scene in it saves on its ow
   // The binder follows: the chapter's total is its scenes' words.
   await expect(item(page, 'The Harbour Master')).toHaveAccessibleName(`The Harbour Master, chapter, ${before + 5} words`);
 
+  // A new scene after the one the writer is in joins the chapter on the page, title ready to type.
+  await page.keyboard.press('Control+n');
+  await expect(blocks).toHaveCount(3);
+  await expect(blocks.nth(2).getByTestId('block-title')).toBeFocused();
+  await page.keyboard.type('The harbour at noon');
+  await blocks.nth(2).getByTestId('editor').click();
+  await page.keyboard.type('Noon, and still no ships.');
+  await expect(page.getByTestId('save-state')).toHaveText('All saved');
+  await expect(titles(page)).toContainText(['Fog at the quay', 'The ledger', 'The harbour at noon', 'Salt and Iron']);
+
   // The scene the writer is in opens on its own, and back.
+  await blocks.nth(1).getByTestId('editor').click();
   await page.keyboard.press('Control+Shift+D');
   await expect(page.getByTestId('doc-title')).toHaveValue('The ledger');
   await expect(page.getByTestId('editor')).toContainText('The pen scratched.');
