@@ -2,12 +2,14 @@
 //! exported to DOCX in standard manuscript format, EPUB 3, Markdown, plain text and Fountain; imported
 //! back from all but EPUB, into the same model, for the app to preview before it accepts. Pure Rust: no database, no async, no external programs.
 
+mod docx;
 mod error;
 mod fountain;
 mod import;
 mod markdown;
 mod model;
 mod text;
+mod xml;
 
 pub use error::{ManuscriptError, Result};
 pub use import::{MAX_CHAPTERS, MAX_INPUT_BYTES, MAX_SCENES};
@@ -19,9 +21,9 @@ pub fn export(m: &Manuscript, format: Format) -> Result<Vec<u8>> {
 }
 
 /// As [`export`], with the options that shape a DOCX manuscript (the other formats carry no font).
-pub fn export_with(m: &Manuscript, format: Format, _options: &ExportOptions) -> Result<Vec<u8>> {
+pub fn export_with(m: &Manuscript, format: Format, options: &ExportOptions) -> Result<Vec<u8>> {
     match format {
-        Format::Docx => Err(ManuscriptError::Unsupported("DOCX export is not written yet".into())),
+        Format::Docx => docx::export(m, options),
         Format::Epub => Err(ManuscriptError::Unsupported("EPUB export is not written yet".into())),
         Format::Markdown => Ok(markdown::export(m).into_bytes()),
         Format::Text => Ok(text::export(m).into_bytes()),

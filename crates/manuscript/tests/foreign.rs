@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::process::Command;
+
 use atelier_manuscript::{import, Format};
 
 fn titles(m: &atelier_manuscript::Manuscript) -> Vec<&str> {
@@ -51,6 +53,24 @@ fn plain_text_with_chapter_one_headings() {
     assert_eq!(m.chapters[0].scenes.len(), 2);
     assert_eq!(m.chapters[0].scenes[0].text, "The house stood at the end of the lane.\n\nNobody lived there.");
     assert_eq!(m.chapters[2].scenes.len(), 2);
+}
+
+#[test]
+fn docx_written_by_python_docx() {
+    common::require_python_docx();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("foreign.docx");
+    let out = Command::new("python3").arg(common::script()).arg("make").arg(&path).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let m = import(&std::fs::read(&path).unwrap(), Format::Docx).unwrap();
+    assert_eq!(m.title, "The Borrowed Book");
+    assert_eq!(m.author, "Someone Else");
+    assert_eq!(titles(&m), ["Chapter One", "Chapter Two"]);
+    let texts: Vec<Vec<&str>> = m.chapters.iter().map(|c| c.scenes.iter().map(|s| s.text.as_str()).collect()).collect();
+    assert_eq!(
+        texts,
+        [vec!["The first paragraph of the first chapter.\n\nA second paragraph & more.", "After the break."], vec!["Bold words", "The end of it."]]
+    );
 }
 
 #[test]

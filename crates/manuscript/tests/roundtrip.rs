@@ -72,13 +72,20 @@ fn fountain_round_trip_of_prose_works_too() {
 }
 
 #[test]
+fn docx_round_trip_keeps_chapters_parts_and_scenes() {
+    let m = common::novel();
+    let back = round_trip(&m, Format::Docx);
+    assert_same_shape(&m, &back, Format::Docx);
+}
+
+#[test]
 fn untitled_short_fiction_round_trips_in_every_text_format() {
     let mut m = common::novel();
     m.kind = ProjectKind::ShortFiction;
     m.chapters.truncate(1);
     m.chapters[0].title.clear();
     m.chapters[0].part = None;
-    for format in [Format::Markdown, Format::Text, Format::Fountain] {
+    for format in [Format::Markdown, Format::Text, Format::Fountain, Format::Docx] {
         let back = round_trip(&m, format);
         assert_eq!(common::shape(&back), common::shape(&m), "{format}");
         if format != Format::Fountain {
@@ -118,7 +125,7 @@ fn a_part_over_an_untitled_first_chapter_stays_a_part() {
 #[test]
 fn empty_manuscript_exports_in_every_format() {
     let m = Manuscript::default();
-    for format in [Format::Markdown, Format::Text, Format::Fountain] {
+    for format in [Format::Docx, Format::Markdown, Format::Text, Format::Fountain] {
         let bytes = export(&m, format).unwrap();
         if format != Format::Epub {
             let back = import(&bytes, format).unwrap();

@@ -9,6 +9,7 @@
 //!   novel, or short fiction when nothing has a chapter title;
 //! - at most [`MAX_CHAPTERS`] chapters and [`MAX_SCENES`] scenes: more is an error, not a slow preview.
 
+mod docx;
 mod fountain;
 mod markdown;
 mod text;
@@ -26,7 +27,7 @@ pub(crate) fn import(bytes: &[u8], format: Format) -> Result<Manuscript> {
         return Err(ManuscriptError::TooLarge { what: "the file".into(), limit: MAX_INPUT_BYTES as u64 });
     }
     match format {
-        Format::Docx => Err(ManuscriptError::Unsupported("DOCX import is not written yet".into())),
+        Format::Docx => docx::import(bytes),
         Format::Epub => Err(ManuscriptError::Unsupported(
             "EPUB import is not supported: export the book as DOCX or Markdown from the program that made it, and import that".into(),
         )),
