@@ -3,6 +3,7 @@
 //! back from all but EPUB, into the same model, for the app to preview before it accepts. Pure Rust: no database, no async, no external programs.
 
 mod docx;
+mod epub;
 mod error;
 mod fountain;
 mod import;
@@ -24,7 +25,7 @@ pub fn export(m: &Manuscript, format: Format) -> Result<Vec<u8>> {
 pub fn export_with(m: &Manuscript, format: Format, options: &ExportOptions) -> Result<Vec<u8>> {
     match format {
         Format::Docx => docx::export(m, options),
-        Format::Epub => Err(ManuscriptError::Unsupported("EPUB export is not written yet".into())),
+        Format::Epub => epub::export(m),
         Format::Markdown => Ok(markdown::export(m).into_bytes()),
         Format::Text => Ok(text::export(m).into_bytes()),
         Format::Fountain => Ok(fountain::export(m).into_bytes()),

@@ -17,8 +17,6 @@ pub(crate) fn xml_chars(text: &str) -> Cow<'_, str> {
     }
 }
 
-// The EPUB export, next, is its user.
-#[allow(dead_code)]
 /// Escaped for both element content and double- or single-quoted attributes.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 16);

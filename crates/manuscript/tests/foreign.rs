@@ -4,7 +4,7 @@ mod common;
 
 use std::process::Command;
 
-use atelier_manuscript::{import, Format};
+use atelier_manuscript::{import, Format, ManuscriptError};
 
 fn titles(m: &atelier_manuscript::Manuscript) -> Vec<&str> {
     m.chapters.iter().map(|c| c.title.as_str()).collect()
@@ -71,6 +71,12 @@ fn docx_written_by_python_docx() {
         texts,
         [vec!["The first paragraph of the first chapter.\n\nA second paragraph & more.", "After the break."], vec!["Bold words", "The end of it."]]
     );
+}
+
+#[test]
+fn epub_import_says_it_is_unsupported() {
+    let bytes = atelier_manuscript::export(&common::novel(), Format::Epub).unwrap();
+    assert!(matches!(import(&bytes, Format::Epub), Err(ManuscriptError::Unsupported(_))));
 }
 
 #[test]

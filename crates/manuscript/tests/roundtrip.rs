@@ -125,7 +125,7 @@ fn a_part_over_an_untitled_first_chapter_stays_a_part() {
 #[test]
 fn empty_manuscript_exports_in_every_format() {
     let m = Manuscript::default();
-    for format in [Format::Docx, Format::Markdown, Format::Text, Format::Fountain] {
+    for format in Format::ALL {
         let bytes = export(&m, format).unwrap();
         if format != Format::Epub {
             let back = import(&bytes, format).unwrap();
