@@ -1,7 +1,9 @@
 //! Atelier's book-format layer: a manuscript (title, author, chapters, parts and scenes of plain text)
 //! exported to DOCX in standard manuscript format, EPUB 3, Markdown, plain text and Fountain; imported
-//! back from all but EPUB, into the same model, for the app to preview before it accepts. Pure Rust: no database, no async, no external programs.
+//! back from all but EPUB, into the same model, for the app to preview before it accepts; and
+//! side-by-side diffs of a scene's history. Pure Rust: no database, no async, no external programs.
 
+mod diff;
 mod docx;
 mod epub;
 mod error;
@@ -12,6 +14,7 @@ mod model;
 mod text;
 mod xml;
 
+pub use diff::{diff_stats, side_by_side, DiffChange, DiffRow, Span};
 pub use error::{ManuscriptError, Result};
 pub use import::{MAX_CHAPTERS, MAX_INPUT_BYTES, MAX_SCENES};
 pub use model::{approximate_word_count, word_count, Chapter, ExportOptions, Format, Manuscript, ManuscriptFont, ProjectKind, Scene};
