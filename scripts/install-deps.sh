@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Atelier needs on Debian 12 / Ubuntu 22.04+: system libraries (apt), the Rust toolchain and
 # Node.js checks, npm packages, the embedded default model; with --test also the test tools
-# (Xvfb, WebKitWebDriver, tauri-driver, Chromium, gnome-keyring).
+# (Xvfb, WebKitWebDriver, tauri-driver, Chromium, gnome-keyring, epubcheck, python-docx).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 with_tests=false
@@ -16,7 +16,9 @@ apt_packages=(
   libsecret-1-dev libdbus-1-dev dbus-x11 gnome-keyring
 )
 if $with_tests; then
-  apt_packages+=(xvfb xauth webkit2gtk-driver chromium imagemagick)
+  # epubcheck validates the EPUB export (Debian's package brings its JRE); python-docx reads the DOCX
+  # export back in crates/manuscript's tests.
+  apt_packages+=(xvfb xauth webkit2gtk-driver chromium imagemagick epubcheck)
 fi
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -26,6 +28,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "==> apt: installing ${missing[*]}"
   run_root apt-get update -qq
   run_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if $with_tests && ! python3 -c 'import docx' >/dev/null 2>&1; then
+  echo "==> pip: python-docx"
+  # An externally managed Python (Debian 12+) refuses a plain install; the flag is for that case only.
+  python3 -m pip install --quiet python-docx 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages python-docx
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
