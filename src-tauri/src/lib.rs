@@ -4,6 +4,7 @@ mod dialogs;
 mod engine;
 mod fusion;
 mod library;
+mod manuscript;
 mod state;
 
 pub use state::{AppState, CommandError};
@@ -46,6 +47,23 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             library::export_text,
             library::export_to_file,
             library::backup_library,
+            manuscript::list_projects,
+            manuscript::create_project,
+            manuscript::update_project,
+            manuscript::delete_project,
+            manuscript::restore_project,
+            manuscript::project_tree,
+            manuscript::project_progress,
+            manuscript::add_node,
+            manuscript::update_node,
+            manuscript::move_node,
+            manuscript::delete_node,
+            manuscript::restore_node,
+            manuscript::chapter_scenes,
+            manuscript::export_project,
+            manuscript::import_manuscript,
+            manuscript::accept_import,
+            manuscript::revision_diff,
             fusion::list_providers,
             fusion::save_provider,
             fusion::delete_provider,

@@ -28,6 +28,6 @@ macro_rules! through_studio {
         })*
     };
 }
-through_studio!(atelier_store::StoreError, atelier_engine::EngineError, atelier_keys::KeysError, atelier_fusion::FusionError, atelier_fusion::MemberError);
+through_studio!(atelier_store::StoreError, atelier_engine::EngineError, atelier_keys::KeysError, atelier_fusion::FusionError, atelier_fusion::MemberError, atelier_manuscript::ManuscriptError);
 
 pub type CmdResult<T> = Result<T, CommandError>;

@@ -226,14 +226,17 @@ impl<'a> Documents<'a> {
         .await?)
     }
 
+    pub async fn revision(&self, revision_id: i64) -> Result<Revision> {
+        sqlx::query_as("SELECT id, document_id, title, body, reason, created_at FROM revisions WHERE id = ?")
+            .bind(revision_id)
+            .fetch_optional(self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { what: "revision", id: revision_id.to_string() })
+    }
+
     /// Makes an old revision the current text (recorded as a revision of its own).
     pub async fn restore_revision(&self, revision_id: i64) -> Result<Document> {
-        let revision: Revision =
-            sqlx::query_as("SELECT id, document_id, title, body, reason, created_at FROM revisions WHERE id = ?")
-                .bind(revision_id)
-                .fetch_optional(self.pool)
-                .await?
-                .ok_or_else(|| StoreError::NotFound { what: "revision", id: revision_id.to_string() })?;
+        let revision = self.revision(revision_id).await?;
         self.save(revision.document_id, &revision.title, &revision.body, "restore").await
     }
 }

@@ -92,6 +92,8 @@ pub struct Studio {
     pub offline_setting: OfflineSetting,
     /// Paths the user chose in a dialog or dropped on the window: the only ones file commands accept.
     pub picked: crate::picked::PickedPaths,
+    /// Imported manuscripts shown as previews, waiting for the writer to accept one.
+    pub imports: crate::manuscript::PendingImports,
 }
 
 impl Studio {
@@ -110,6 +112,7 @@ impl Studio {
             operations: Operations::default(),
             offline_setting,
             picked: Default::default(),
+            imports: Default::default(),
         }
     }
 
@@ -146,6 +149,35 @@ impl Studio {
         let sampling = generation::sampling(None, seed)?;
         let operation = self.operations.begin(id);
         generation::write(&self.model, self.library.as_ref().ok(), input, sampling, document_id, operation.token(), on_event).await
+    }
+
+    // --- the manuscript ----------------------------------------------------------------------------
+
+    /// Exports a project, or one part or chapter of it, to a file the user chose.
+    pub async fn export_project(&self, project_id: i64, node: Option<i64>, format: atelier_manuscript::Format, path: &std::path::Path) -> Result<u64> {
+        crate::manuscript::export_to_file(self.store()?, project_id, node, format, path).await
+    }
+
+    /// Reads a file the user picked or dropped into a preview of the project it would become.
+    pub async fn preview_import(&self, path: &str) -> Result<crate::manuscript::ImportPreview> {
+        let path = self.picked.check(path)?;
+        crate::manuscript::preview_import(&self.imports, &path).await
+    }
+
+    /// Creates the project a preview showed.
+    pub async fn accept_import(&self, token: &str, title: Option<&str>, kind: Option<atelier_store::ProjectKind>) -> Result<atelier_store::Project> {
+        crate::manuscript::accept_import(self.store()?, &self.imports, token, title, kind).await
+    }
+
+    /// A revision beside the scene's text now, paragraph by paragraph (words marked where a paragraph
+    /// changed).
+    pub async fn revision_diff(&self, revision_id: i64) -> Result<Vec<atelier_manuscript::DiffRow>> {
+        let store = self.store()?;
+        let revision = store.documents().revision(revision_id).await?;
+        let current = store.documents().get(revision.document_id).await?;
+        Ok(tokio::task::spawn_blocking(move || atelier_manuscript::side_by_side(&revision.body, &current.body))
+            .await
+            .map_err(|e| StudioError::Internal(e.to_string()))?)
     }
 
     /// A free prompt or chat turn, recorded in History.

@@ -43,6 +43,9 @@ pub enum StudioError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Keys(#[from] atelier_keys::KeysError),
+    /// A manuscript file could not be read or written (the message says why).
+    #[error(transparent)]
+    Manuscript(#[from] atelier_manuscript::ManuscriptError),
     #[error(transparent)]
     Fusion(#[from] atelier_fusion::FusionError),
     /// One provider's answer failed (a provider check, a test request).
@@ -201,6 +204,7 @@ impl StudioError {
                 _ => ErrorKind::Fusion,
             },
             Self::Member(e) => ErrorKind::of_member(e),
+            Self::Manuscript(_) => ErrorKind::Invalid,
             Self::Internal(_) => ErrorKind::Internal,
             Self::NoModel(_) => ErrorKind::ModelMissing,
             Self::LoadPanicked(_) => ErrorKind::ModelInvalid,

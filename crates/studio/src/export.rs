@@ -18,13 +18,18 @@ pub fn suggested_name(what: &str, id: i64, format: &str) -> Result<(String, Expo
     Ok((format!("atelier-{what}-{id}.{}", format.extension()), format))
 }
 
-/// Writes the export to `path` whole: a temporary file beside it, renamed over it, so a full disk
-/// leaves the earlier file (if any) intact.
+/// Writes the export to `path` whole.
 pub async fn to_file(store: &Store, what: &str, id: i64, format: &str, path: &Path) -> Result<()> {
     let text = text(store, what, id, format).await?;
+    write_whole(path, text.as_bytes()).await
+}
+
+/// Writes `bytes` to `path` whole: a temporary file beside it, renamed over it, so a full disk leaves
+/// the earlier file (if any) intact.
+pub async fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
     let temporary = path.with_extension("atelier-partial");
     let written = async {
-        tokio::fs::write(&temporary, text.as_bytes()).await?;
+        tokio::fs::write(&temporary, bytes).await?;
         tokio::fs::rename(&temporary, path).await
     };
     if let Err(e) = written.await {

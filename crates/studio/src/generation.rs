@@ -164,8 +164,12 @@ pub async fn write(
     cancel: CancellationToken,
     on_event: EventSink,
 ) -> Result<Generation> {
+    // On a scene, the earlier scenes of its chapter come before the text before the cursor.
+    let input_owned = match store {
+        Some(store) => crate::manuscript::with_scene_context(store, document_id, input).await?,
+        None => input.clone(),
+    };
     let engine = host.engine().await?;
-    let input_owned = input.clone();
     let resolved = engine
         .with_model(move |model| {
             let tokenizer = model.tokenizer();

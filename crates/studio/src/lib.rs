@@ -9,6 +9,7 @@ pub mod export;
 pub mod fusion;
 pub mod generation;
 pub mod limits;
+pub mod manuscript;
 pub mod model_host;
 pub mod models;
 pub mod picked;

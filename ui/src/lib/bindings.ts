@@ -51,6 +51,37 @@ export const commands = {
 	exportToFile: (what: string, id: number, format: string) => __TAURI_INVOKE<string | null>("export_to_file", { what, id, format }),
 	/**  A consistent copy of the whole library, taken while the app runs, to a file picked in a dialog. */
 	backupLibrary: () => __TAURI_INVOKE<string | null>("backup_library"),
+	listProjects: () => __TAURI_INVOKE<ProjectSummary[]>("list_projects"),
+	createProject: (project: NewProject) => __TAURI_INVOKE<Project>("create_project", { project }),
+	updateProject: (id: number, patch: ProjectPatch) => __TAURI_INVOKE<Project>("update_project", { id, patch }),
+	deleteProject: (id: number) => __TAURI_INVOKE<null>("delete_project", { id }),
+	restoreProject: (id: number) => __TAURI_INVOKE<Project>("restore_project", { id }),
+	/**  The project and its binder, without scene text. */
+	projectTree: (id: number) => __TAURI_INVOKE<ProjectTree>("project_tree", { id }),
+	projectProgress: (id: number, days: number | null) => __TAURI_INVOKE<DayProgress[]>("project_progress", { id, days }),
+	addNode: (node: NewNode) => __TAURI_INVOKE<BinderNode>("add_node", { node }),
+	updateNode: (id: number, patch: NodePatch) => __TAURI_INVOKE<BinderNode>("update_node", { id, patch }),
+	/**  Moves (or reorders) a binder item: under `parent_id` (`null`: the top level) at `index`. */
+	moveNode: (id: number, parentId: number | null, index: number) => __TAURI_INVOKE<BinderNode>("move_node", { id, parentId, index }),
+	/**  Moves a binder item and what is under it to the trash, restorable for the undo window. */
+	deleteNode: (id: number) => __TAURI_INVOKE<null>("delete_node", { id }),
+	restoreNode: (id: number) => __TAURI_INVOKE<BinderNode>("restore_node", { id }),
+	/**  The scenes under a chapter (or part), with their text: the chapter shown as one scrolling text. */
+	chapterScenes: (id: number) => __TAURI_INVOKE<SceneText[]>("chapter_scenes", { id }),
+	/**
+	 *  Exports the project (or the part or chapter `node_id`) to a file picked in a save dialog opened
+	 *  here; `None` if the user cancels.
+	 */
+	exportProject: (projectId: number, nodeId: number | null, format: Format) => __TAURI_INVOKE<string | null>("export_project", { projectId, nodeId, format }),
+	/**
+	 *  Reads a manuscript into a preview: a file dropped on the window, or — without a path — one picked in
+	 *  a dialog opened here (`None` if the user cancels).
+	 */
+	importManuscript: (path: string | null) => __TAURI_INVOKE<ImportPreview | null>("import_manuscript", { path }),
+	/**  Creates the project an import preview showed. */
+	acceptImport: (token: string, title: string | null, kind: ProjectKind | null) => __TAURI_INVOKE<Project>("accept_import", { token, title, kind }),
+	/**  A revision beside the scene's text now. */
+	revisionDiff: (revisionId: number) => __TAURI_INVOKE<DiffRow[]>("revision_diff", { revisionId }),
 	listProviders: () => __TAURI_INVOKE<ProvidersView>("list_providers"),
 	saveProvider: (provider: ProviderInput) => __TAURI_INVOKE<ProviderRecord>("save_provider", { provider }),
 	deleteProvider: (id: string) => __TAURI_INVOKE<null>("delete_provider", { id }),
@@ -89,6 +120,23 @@ export type ActionInput = {
 	document?: string,
 };
 
+export type BinderNode = {
+	id: number,
+	project_id: number,
+	parent_id: number | null,
+	kind: NodeKind,
+	position: number,
+	title: string,
+	synopsis: string,
+	pov: string,
+	status: SceneStatus,
+	target_words: number | null,
+	/**  The scene's text; `None` for parts and chapters. */
+	document_id: number | null,
+	/**  A scene's words; a part's or chapter's is the sum of the scenes under it. */
+	words: number,
+};
+
 export type ChatMessage = {
 	role: Role,
 	content: string,
@@ -117,6 +165,16 @@ export type CostEstimate = {
 	unpriced: string[],
 };
 
+/**  One day of a project's progress. */
+export type DayProgress = {
+	/**  Local date, `YYYY-MM-DD`. */
+	day: string,
+	/**  The project's words after the day's last change. */
+	words: number,
+	/**  Words added that day (negative when more was cut than written). */
+	written: number,
+};
+
 export type DeviceOption = {
 	id: string,
 	label: string,
@@ -129,6 +187,17 @@ export type DeviceOptions = {
 	devices: DeviceOption[],
 	cpu_threads: number,
 	cpu_kernels: string,
+};
+
+export type DiffChange = "same" | "removed" | "added" | "changed";
+
+export type DiffRow = {
+	left: string | null,
+	right: string | null,
+	change: DiffChange,
+	/**  The left text in pieces, the differing ones `changed` (only on `Changed` rows, else empty). */
+	left_spans: Span[],
+	right_spans: Span[],
 };
 
 export type Document = {
@@ -160,6 +229,8 @@ export type DownloadProgress = { event: "receiving"; data: {
 
 /**  The stable machine kind of an error, as both front ends (and the UI, across IPC) branch on it. */
 export type ErrorKind = "invalid" | "not_found" | "in_use" | "offline" | "network" | "timeout" | "too_large" | "checksum" | "paused" | "exists" | "busy" | "io" | "model_missing" | "model_invalid" | "model_unsupported" | "context_overflow" | "empty_prompt" | "out_of_memory" | "engine" | "library" | "library_unavailable" | "disk_full" | "keychain" | "keychain_unavailable" | "keychain_locked" | "over_budget" | "fusion" | "missing_key" | "unauthorized" | "forbidden" | "rate_limited" | "http" | "connect" | "stream_cut" | "malformed" | "cancelled" | "internal";
+
+export type Format = "docx" | "epub" | "md" | "txt" | "fountain";
 
 export type FusionEvent = { type: "run_started"; mode: ModeKind; rounds: number; members: MemberInfo[]; judge: MemberInfo; estimate: CostEstimate; seed: number } | { type: "member_started"; member: number; round: number } | { type: "member_delta"; member: number; round: number; text: string } | { type: "member_retrying"; member: number; round: number; attempt: number; delay_ms: number; reason: string } | { type: "member_finished"; member: number; round: number; usage: Usage; latency_ms: number; first_token_ms: number | null } | { type: "member_failed"; member: number; round: number; kind: MemberErrorKind; error: string; tokens: number } | 
 /**  `order[i]` is the member shown to the judge as the i-th response (A, B, …). */
@@ -250,6 +321,18 @@ export type GenerationEvent =
 	tokens_per_second: number | null,
 	time_to_first_token_ms: number | null,
 } } | { event: "finished"; data: Generation };
+
+/**  An imported file as the writer sees it before accepting: the chapters and scenes it will become. */
+export type ImportPreview = {
+	/**  Hands the accepted preview back to [`Studio::accept_import`](crate::Studio::accept_import). */
+	token: string,
+	file_name: string,
+	title: string,
+	author: string,
+	kind: ProjectKind,
+	words: number,
+	chapters: PreviewChapter[],
+};
 
 export type Insight = {
 	response: string,
@@ -365,6 +448,49 @@ export type ModelStatus = {
 	load_ms: number | null,
 };
 
+export type NewNode = {
+	project_id: number,
+	parent_id: number | null,
+	kind: NodeKind,
+	title: string,
+	/**  Where among its siblings; `None` puts it last. */
+	index?: number | null,
+	/**  A scene's opening text (imports). */
+	text?: string | null,
+	synopsis?: string | null,
+};
+
+export type NewProject = {
+	title: string,
+	kind: ProjectKind,
+	author?: string,
+	word_goal?: number | null,
+};
+
+export type NodeKind = "part" | "chapter" | "scene";
+
+/**  Changes to a node; `None` leaves a field as it is (`target_words: Some(None)` clears the target). */
+export type NodePatch = {
+	title?: string | null,
+	synopsis?: string | null,
+	pov?: string | null,
+	status?: SceneStatus | null,
+	target_words?: number | null,
+};
+
+export type PreviewChapter = {
+	part: string | null,
+	title: string,
+	scenes: PreviewScene[],
+};
+
+export type PreviewScene = {
+	title: string,
+	words: number,
+	/**  The scene's first words. */
+	opening: string,
+};
+
 /**  USD per million tokens. */
 export type Price = {
 	input_per_mtok: number | null,
@@ -376,6 +502,47 @@ export type PrivacyStatus = {
 	/**  Cloud models the user can send to right now (enabled providers with a key, or keyless). */
 	cloud_models: number,
 	cloud_providers: string[],
+};
+
+export type Project = {
+	id: number,
+	title: string,
+	kind: ProjectKind,
+	author: string,
+	word_goal: number | null,
+	created_at: number,
+	updated_at: number,
+};
+
+export type ProjectKind = "novel" | "screenplay" | "short_fiction" | "other";
+
+/**  Changes to a project; `None` leaves a field as it is (`word_goal: Some(None)` clears the goal). */
+export type ProjectPatch = {
+	title?: string | null,
+	kind?: ProjectKind | null,
+	author?: string | null,
+	word_goal?: number | null,
+};
+
+/**  A project in the project list. */
+export type ProjectSummary = {
+	id: number,
+	title: string,
+	kind: ProjectKind,
+	words: number,
+	scenes: number,
+	word_goal: number | null,
+	updated_at: number,
+};
+
+/**
+ *  A project and its whole binder, parents before children, siblings in order: what opening a project
+ *  reads. No scene text: that is read when a scene is opened.
+ */
+export type ProjectTree = {
+	project: Project,
+	nodes: BinderNode[],
+	words: number,
 };
 
 export type ProviderConfig = {
@@ -443,6 +610,9 @@ export type Run = {
 	id: number,
 	kind: RunKind,
 	document_id: number | null,
+	/**  The project and binder scene the run was made in, when its document is a scene. */
+	project_id: number | null,
+	scene_id: number | null,
 	action: string | null,
 	prompt: string,
 	mode: string | null,
@@ -509,6 +679,14 @@ export type RunWithMembers = {
 	members: RunMember[],
 } & Run;
 
+export type SceneStatus = "idea" | "draft" | "revised" | "final";
+
+/**  A scene of a chapter shown as one scrolling text. */
+export type SceneText = {
+	node: BinderNode,
+	document: Document,
+};
+
 export type SearchHit = {
 	/**  document, message, run or run_output. */
 	kind: SearchKind,
@@ -524,6 +702,11 @@ export type SearchHit = {
 };
 
 export type SearchKind = "document" | "message" | "run" | "run_output";
+
+export type Span = {
+	text: string,
+	changed: boolean,
+};
 
 export type StopReason = 
 /**  The model ended its turn. */
