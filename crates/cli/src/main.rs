@@ -11,6 +11,7 @@ mod bench;
 mod eval;
 mod fuse;
 mod library;
+mod project;
 mod write;
 
 #[derive(Parser)]
@@ -40,6 +41,9 @@ enum Command {
     /// Runs, documents and chats in the library: list, search, export.
     #[command(subcommand)]
     History(library::HistoryCommand),
+    /// Projects: new, list, show, import a manuscript, export one.
+    #[command(subcommand)]
+    Project(project::ProjectCommand),
     /// Provider API keys in the OS keychain.
     #[command(subcommand)]
     Keys(library::KeysCommand),
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
         Command::Fuse(args) => fuse::fuse(args),
         Command::Eval(args) => eval::eval(args),
         Command::History(command) => library::history(command),
+        Command::Project(command) => project::project(command),
         Command::Keys(command) => library::keys(command),
     };
     match result {

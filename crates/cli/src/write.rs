@@ -57,8 +57,15 @@ pub struct WriteArgs {
     #[arg(long)]
     doc: Option<i64>,
     /// The text to work on, instead of a library document.
-    #[arg(long, conflicts_with = "doc")]
+    #[arg(long, conflicts_with_all = ["doc", "scene"])]
     text: Option<String>,
+    /// The project of `--scene` when the scene is named by its title.
+    #[arg(long)]
+    project: Option<i64>,
+    /// A scene to work on: its binder id (`atelier project show`), or its title with `--project`. The
+    /// action reads the earlier scenes of its chapter too, and the run names the project and scene.
+    #[arg(long, conflicts_with = "doc")]
+    scene: Option<String>,
     /// The selected passage (Rewrite, Shorten and Expand need one).
     #[arg(long)]
     selection: Option<String>,
@@ -125,9 +132,16 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
 pub fn write(args: WriteArgs) -> Result<()> {
     let host = host(&args.model)?;
     let sampling = generation::sampling(None, args.seed)?;
-    let document_id = args.doc;
     run(&host, args.output, move |host, store, cancel, sink| {
         Box::pin(async move {
+            let document_id = match &args.scene {
+                Some(scene) => {
+                    let store = store.ok_or_else(|| atelier_studio::StudioError::Invalid("--scene needs the library (drop --no-history)".into()))?;
+                    Some(scene_document(store, args.project, scene).await?)
+                }
+                None if args.project.is_some() => return Err(atelier_studio::StudioError::Invalid("--project names the project of --scene: give the scene too".into())),
+                None => args.doc,
+            };
             let text = match (document_id, &args.text) {
                 (Some(id), _) => {
                     let store = store.ok_or_else(|| atelier_studio::StudioError::Invalid("--doc needs the library (drop --no-history)".into()))?;
@@ -147,6 +161,28 @@ pub fn write(args: WriteArgs) -> Result<()> {
             generation::write(host, store, &input, sampling, document_id, cancel, sink).await
         })
     })
+}
+
+/// The document of the scene named by binder id, or by title within `project`.
+async fn scene_document(store: &Store, project: Option<i64>, scene: &str) -> atelier_studio::Result<i64> {
+    use atelier_studio::StudioError;
+    let node = match (scene.parse::<i64>(), project) {
+        (Ok(id), _) => store.binder().get(id).await?,
+        (Err(_), Some(project)) => {
+            let tree = store.projects().tree(project).await?;
+            let mut matching = tree.nodes.into_iter().filter(|n| n.kind == atelier_store::NodeKind::Scene && n.title.eq_ignore_ascii_case(scene.trim()));
+            match (matching.next(), matching.next()) {
+                (Some(node), None) => node,
+                (None, _) => return Err(StudioError::NotFound(format!("project {project} has no scene titled {scene:?}"))),
+                (Some(_), Some(_)) => return Err(StudioError::Invalid(format!("project {project} has several scenes titled {scene:?}: give its id"))),
+            }
+        }
+        (Err(_), None) => return Err(StudioError::Invalid("a scene named by title needs --project".into())),
+    };
+    if let Some(project) = project.filter(|&p| p != node.project_id) {
+        return Err(StudioError::Invalid(format!("binder item {} is in project {}, not {project}", node.id, node.project_id)));
+    }
+    node.document_id.ok_or_else(|| StudioError::Invalid(format!("binder item {} is a {:?}, not a scene", node.id, node.kind).to_lowercase()))
 }
 
 /// Runs library run `id` again: the same action on the same text, with the same sampling and seed.

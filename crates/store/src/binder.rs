@@ -300,18 +300,7 @@ impl<'a> Binder<'a> {
             let now = now_ms();
             let body = new.text.as_deref().unwrap_or("");
             let title = if title.is_empty() { "Untitled scene" } else { title.as_str() };
-            Some(
-                sqlx::query("INSERT INTO documents (title, body, word_count, preview, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
-                    .bind(title)
-                    .bind(body)
-                    .bind(word_count(body))
-                    .bind(preview(body))
-                    .bind(now)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .last_insert_rowid(),
-            )
+            Some(crate::documents::insert(&mut tx, title, body, now, now).await?)
         } else {
             None
         };

@@ -42,6 +42,20 @@ pub struct Revision {
     pub created_at: i64,
 }
 
+/// Inserts a live document with its listing columns derived, on any connection (a transaction's too).
+pub(crate) async fn insert(conn: &mut sqlx::SqliteConnection, title: &str, body: &str, created_at: i64, updated_at: i64) -> Result<i64> {
+    Ok(sqlx::query("INSERT INTO documents (title, body, word_count, preview, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(title)
+        .bind(body)
+        .bind(word_count(body))
+        .bind(preview(body))
+        .bind(created_at)
+        .bind(updated_at)
+        .execute(conn)
+        .await?
+        .last_insert_rowid())
+}
+
 pub struct Documents<'a> {
     pool: &'a SqlitePool,
 }
@@ -67,16 +81,7 @@ impl<'a> Documents<'a> {
     #[tracing::instrument(level = "debug", skip_all, fields(bytes = body.len(), id = tracing::field::Empty))]
     pub async fn create(&self, title: &str, body: &str) -> Result<Document> {
         let now = now_ms();
-        let id = sqlx::query("INSERT INTO documents (title, body, word_count, preview, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .bind(title)
-            .bind(body)
-            .bind(word_count(body))
-            .bind(preview(body))
-            .bind(now)
-            .bind(now)
-            .execute(self.pool)
-            .await?
-            .last_insert_rowid();
+        let id = insert(&mut *self.pool.acquire().await?, title, body, now, now).await?;
         tracing::Span::current().record("id", id);
         Ok(Document { id, title: title.to_string(), body: body.to_string(), created_at: now, updated_at: now })
     }

@@ -204,16 +204,7 @@ impl Store {
         let mut tx = crate::write_tx(self.pool()).await?;
         let mut docs = HashMap::new();
         for d in &bundle.documents {
-            let id = sqlx::query("INSERT INTO documents (title, body, word_count, preview, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
-                .bind(&d.title)
-                .bind(&d.body)
-                .bind(crate::documents::word_count(&d.body))
-                .bind(crate::documents::preview(&d.body))
-                .bind(d.created_at)
-                .bind(d.updated_at)
-                .execute(&mut *tx)
-                .await?
-                .last_insert_rowid();
+            let id = crate::documents::insert(&mut tx, &d.title, &d.body, d.created_at, d.updated_at).await?;
             docs.insert(d.id, id);
         }
         for r in &bundle.revisions {
