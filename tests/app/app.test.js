@@ -1,6 +1,6 @@
-// The real app, end to end, on the embedded on-device model: first run, writing, Continue streaming real
-// text, the run still in History after a restart, and a fusion run against a loopback OpenAI-compatible
-// server. Each launch gets its own library file.
+// The real app, end to end, on the embedded on-device model: first run (a project with two chapters),
+// writing in a scene, Continue streaming real text, the book and the run still there after a restart,
+// and a fusion run against a loopback OpenAI-compatible server. Each launch gets its own library file.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -32,6 +32,37 @@ async function waitModelReady(browser) {
   return pill;
 }
 
+/** Sets an input's value as typing would (WebKitWebDriver drops the second of two identical keys in a row). */
+const fill = (browser, el, value) =>
+  browser.execute(
+    (node, text) => {
+      node.value = text;
+      node.dispatchEvent(new Event('input', { bubbles: true }));
+    },
+    el,
+    value,
+  );
+
+const binderTitles = (browser) => browser.execute(() => [...document.querySelectorAll('[data-testid="binder-title"]')].map((n) => n.textContent.trim()));
+
+/** The first-run welcome: a new project with this title. */
+async function startProject(browser, title) {
+  await (await byTestId(browser, 'welcome')).waitForDisplayed({ timeout: 20_000 });
+  await fill(browser, await byTestId(browser, 'project-title'), title);
+  await (await byTestId(browser, 'project-submit')).click();
+  const name = await byTestId(browser, 'project-name');
+  await browser.waitUntil(async () => (await visibleText(browser, name)) === title, { timeout: 10_000, timeoutMsg: 'the project did not open' });
+}
+
+/** Adds a chapter or scene by the binder's button and names it in place. */
+async function addToBinder(browser, kind, title) {
+  await (await byTestId(browser, `binder-add-${kind}`)).click();
+  const input = await byTestId(browser, 'binder-rename');
+  await fill(browser, input, title);
+  await browser.keys('Enter');
+  await browser.waitUntil(async () => (await binderTitles(browser)).includes(title), { timeout: 10_000, timeoutMsg: `${title} is not in the binder` });
+}
+
 describe('first run on the embedded model', () => {
   let app;
   before(async () => {
@@ -49,12 +80,13 @@ describe('first run on the embedded model', () => {
     assert.ok(await (await byTestId(browser, 'welcome')).isDisplayed());
   });
 
-  test('write a paragraph, Continue streams real text, insert it', async () => {
+  test('a project with two chapters; in a scene, Continue streams real text, insert it', async () => {
     const { browser } = app;
-    await (await browser.$('button=Start a document')).click();
+    await startProject(browser, 'The Salt Road');
+    await addToBinder(browser, 'chapter', 'The Harbour');
+    await addToBinder(browser, 'scene', 'Dawn');
     const title = await byTestId(browser, 'doc-title');
-    await title.clearValue();
-    await title.setValue('The Harbour');
+    await browser.waitUntil(async () => (await title.getValue()) === 'Dawn', { timeout: 10_000 });
     const editor = await byTestId(browser, 'editor');
     await editor.click();
     await browser.keys('The fog lifted slowly over the harbour, and the first boats went out.');
@@ -67,6 +99,8 @@ describe('first run on the embedded model', () => {
     await (await byTestId(browser, 'insert')).click();
     await browser.waitUntil(async () => (await (await byTestId(browser, 'save-state')).getText()) === 'Saved', { timeout: 10_000 });
     assert.ok((await editor.getText()).includes('first boats went out.'));
+    await addToBinder(browser, 'chapter', 'The Ford');
+    assert.deepEqual(await binderTitles(browser), ['The Harbour', 'Dawn', 'The Ford']);
     await browser.saveScreenshot(path.join(artifacts, 'app-write.png'));
   });
 });
@@ -80,11 +114,18 @@ describe('after a restart', () => {
     await app?.close();
   });
 
-  test('the document and the Continue run are still there', async () => {
+  test('the project, its chapters, the scene and the Continue run are still there', async () => {
     const { browser } = app;
     await waitModelReady(browser);
+    const name = await byTestId(browser, 'project-name');
+    await browser.waitUntil(async () => (await visibleText(browser, name)) === 'The Salt Road', { timeout: 20_000, timeoutMsg: 'the project did not reopen' });
+    await browser.waitUntil(async () => (await binderTitles(browser)).length === 3, { timeout: 10_000 });
+    assert.deepEqual(await binderTitles(browser), ['The Harbour', 'Dawn', 'The Ford']);
+    await (await browser.$('//*[@data-testid="binder-title" and normalize-space()="Dawn"]')).click();
     const title = await byTestId(browser, 'doc-title');
-    assert.equal(await title.getValue(), 'The Harbour');
+    await browser.waitUntil(async () => (await title.getValue()) === 'Dawn', { timeout: 10_000, timeoutMsg: 'the scene did not open' });
+    const editor = await byTestId(browser, 'editor');
+    await browser.waitUntil(async () => (await visibleText(browser, editor)).includes('first boats went out.'), { timeout: 10_000, timeoutMsg: 'the scene lost its text' });
     await (await byTestId(browser, 'nav-history')).click();
     const run = await byTestId(browser, 'run-item');
     assert.match(await run.getText(), /continue/i);
@@ -164,8 +205,8 @@ describe('typing survives kill -9', () => {
   test('everything typed up to a second before the app is killed is in the document after a relaunch', async () => {
     app = await launchApp({ env });
     let { browser } = app;
-    await (await byTestId(browser, 'welcome')).waitForDisplayed({ timeout: 20_000 });
-    await (await browser.$('button=Start a document')).click();
+    await startProject(browser, 'Notes');
+    await addToBinder(browser, 'scene', 'Typing');
     await byTestId(browser, 'doc-title');
     const editor = await byTestId(browser, 'editor');
     await editor.click();
