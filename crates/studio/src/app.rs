@@ -160,7 +160,7 @@ impl Studio {
 
     /// Reads a file the user picked or dropped into a preview of the project it would become.
     pub async fn preview_import(&self, path: &str) -> Result<crate::manuscript::ImportPreview> {
-        let path = self.picked.check(path)?;
+        let path = self.dropped_path(path).await?;
         crate::manuscript::preview_import(&self.imports, &path).await
     }
 
