@@ -495,21 +495,28 @@ impl<'a> Binder<'a> {
     }
 }
 
+/// The node `id` and everything under it, from a tree in depth-first order (as [`nodes`] returns it):
+/// a subtree there is contiguous, ending at the first node whose parent is outside it. Empty when `id`
+/// is not in `tree`.
+pub fn subtree(tree: &[BinderNode], id: i64) -> &[BinderNode] {
+    let Some(start) = tree.iter().position(|n| n.id == id) else { return &[] };
+    let mut inside = std::collections::HashSet::from([id]);
+    let len = 1 + tree[start + 1..]
+        .iter()
+        .take_while(|n| {
+            let under = n.parent_id.is_some_and(|p| inside.contains(&p));
+            if under {
+                inside.insert(n.id);
+            }
+            under
+        })
+        .count();
+    &tree[start..start + len]
+}
+
 /// The scenes at or under `id` in `tree` (depth-first order), in reading order.
 pub fn subtree_scenes(tree: &[BinderNode], id: i64) -> Vec<&BinderNode> {
-    let Some(start) = tree.iter().position(|n| n.id == id) else { return Vec::new() };
-    let mut inside = std::collections::HashSet::from([id]);
-    let mut scenes = Vec::new();
-    for node in &tree[start..] {
-        if node.id != id && !node.parent_id.is_some_and(|p| inside.contains(&p)) {
-            break;
-        }
-        inside.insert(node.id);
-        if node.kind == NodeKind::Scene {
-            scenes.push(node);
-        }
-    }
-    scenes
+    subtree(tree, id).iter().filter(|n| n.kind == NodeKind::Scene).collect()
 }
 
 async fn touch(tx: &mut Transaction<'static, Sqlite>, project_id: i64) -> Result<()> {

@@ -26,7 +26,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tracing::Instrument;
 
-pub use binder::{subtree_scenes, Binder, BinderNode, NewNode, NodeKind, NodePatch, SceneStatus, SceneText, MAX_NODES};
+pub use binder::{subtree, subtree_scenes, Binder, BinderNode, NewNode, NodeKind, NodePatch, SceneStatus, SceneText, MAX_NODES};
 pub use conversations::{Conversation, Conversations, Message};
 pub use documents::{Document, DocumentSummary, Documents, Revision, MAX_REVISIONS, REVISION_INTERVAL_MS};
 pub use export::{ExportFormat, ExportTarget, LibraryBundle};

@@ -39,22 +39,12 @@ fn project_kind(kind: atelier_manuscript::ProjectKind) -> ProjectKind {
 pub async fn to_manuscript(store: &Store, project_id: i64, node: Option<i64>) -> Result<Manuscript> {
     let tree = store.projects().tree(project_id).await?;
     let bodies = store.binder().scene_bodies(project_id).await?;
-    let nodes: Vec<&BinderNode> = match node {
-        Some(id) => {
-            let start = tree.nodes.iter().position(|n| n.id == id).ok_or_else(|| StudioError::NotFound(format!("binder item {id} is not in this project")))?;
-            // The subtree is contiguous in depth-first order: it ends at the first node outside it.
-            let mut inside = std::collections::HashSet::from([id]);
-            let mut subtree = vec![&tree.nodes[start]];
-            for n in &tree.nodes[start + 1..] {
-                if !n.parent_id.is_some_and(|p| inside.contains(&p)) {
-                    break;
-                }
-                inside.insert(n.id);
-                subtree.push(n);
-            }
-            subtree
-        }
-        None => tree.nodes.iter().collect(),
+    let nodes: &[BinderNode] = match node {
+        Some(id) => match atelier_store::subtree(&tree.nodes, id) {
+            [] => return Err(StudioError::NotFound(format!("binder item {id} is not in this project"))),
+            subtree => subtree,
+        },
+        None => &tree.nodes,
     };
     let by_id: HashMap<i64, &BinderNode> = tree.nodes.iter().map(|n| (n.id, n)).collect();
     let mut chapters: Vec<Chapter> = Vec::new();
