@@ -1,5 +1,6 @@
 //! Atelier's desktop shell: Tauri commands that wire the crates to the UI. Logic lives in the crates.
 
+mod bible;
 mod dialogs;
 mod engine;
 mod fusion;
@@ -47,6 +48,18 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             library::export_text,
             library::export_to_file,
             library::backup_library,
+            bible::list_bible,
+            bible::create_bible_entry,
+            bible::update_bible_entry,
+            bible::delete_bible_entry,
+            bible::restore_bible_entry,
+            bible::draft_bible_entry,
+            bible::find_mentions,
+            bible::entry_scenes,
+            bible::preview_context,
+            bible::preview_fusion_context,
+            bible::chat,
+            bible::check_continuity,
             manuscript::list_projects,
             manuscript::create_project,
             manuscript::update_project,

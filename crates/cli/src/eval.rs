@@ -123,7 +123,7 @@ fn fusion(args: EvalArgs) -> Result<()> {
         let client = OutboundClient::new(Duration::from_secs(10));
         client.set_offline(args.panel.offline);
         let panel = build_panel("", &args.panel, &client)?;
-        let seats = atelier_studio::fusion::request(&panel.host, &panel.builder, &panel.params).await?;
+        let seats = atelier_studio::fusion::request(&panel.host, None, &panel.builder, &panel.params).await?;
         let max_tokens = seats.max_tokens;
         let n = seats.members.len();
         let mut scores: Vec<Score> = seats.members.iter().map(|m| Score { name: m.name(), ..Default::default() }).collect();
@@ -197,6 +197,7 @@ impl Task {
             selection: self.selection.clone(),
             before: self.text.clone(),
             document: self.text.clone(),
+            dropped: Vec::new(),
         })
     }
 

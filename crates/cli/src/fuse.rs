@@ -87,6 +87,8 @@ pub(crate) fn build_panel(prompt: &str, panel: &PanelArgs, client: &OutboundClie
     let params = FusionParams {
         prompt: prompt.to_string(),
         document_id: None,
+        selection: String::new(),
+        dropped: Vec::new(),
         members: if panel.members.is_empty() { config.members.clone() } else { panel.members.clone() },
         judge: panel.judge.clone().or(config.judge.clone()),
         mode: {
@@ -136,7 +138,7 @@ pub fn fuse(args: FuseArgs) -> Result<()> {
         client.set_offline(args.panel.offline);
         let store = if args.no_history { None } else { Some(Store::open_default().await?) };
         let panel = build_panel(&args.prompt, &args.panel, &client)?;
-        let request = atelier_studio::fusion::request(&panel.host, &panel.builder, &panel.params).await?;
+        let request = atelier_studio::fusion::request(&panel.host, None, &panel.builder, &panel.params).await?;
         let names = atelier_studio::fusion::seat_names(&request);
         let labels: Vec<String> = names.iter().enumerate().map(|(i, (p, m))| format!("{} {p}:{m}", atelier_fusion::judge::label(i))).collect();
         let (judge_provider, judge_model) = names.last().cloned().unwrap_or_default();

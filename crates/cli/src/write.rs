@@ -157,6 +157,7 @@ pub fn write(args: WriteArgs) -> Result<()> {
                 selection: args.selection.unwrap_or_default(),
                 before: text.clone(),
                 document: text,
+                dropped: Vec::new(),
             };
             generation::write(host, store, &input, sampling, document_id, cancel, sink).await
         })

@@ -93,6 +93,9 @@ impl Mode {
 pub struct FusionRequest {
     /// The conversation; its last user message is the question.
     pub messages: Vec<ChatMessage>,
+    /// What members whose requests leave the device read instead of `messages` (a project that keeps
+    /// its story bible and manuscript on the device); `None`: the same messages.
+    pub cloud_messages: Option<Vec<ChatMessage>>,
     pub members: Vec<MemberSpec>,
     pub judge: MemberSpec,
     pub mode: Mode,
@@ -113,6 +116,7 @@ impl FusionRequest {
     pub fn new(messages: Vec<ChatMessage>, members: Vec<MemberSpec>, judge: MemberSpec, mode: Mode) -> Self {
         Self {
             messages,
+            cloud_messages: None,
             members,
             judge,
             mode,
@@ -127,8 +131,17 @@ impl FusionRequest {
         }
     }
 
-    fn question(&self) -> String {
-        self.messages.iter().rev().find(|m| m.role == Role::User).map(|m| m.content.clone()).unwrap_or_default()
+    /// The messages `seat` reads: the on-device model everything, a cloud model what may leave.
+    pub fn messages_for(&self, seat: &MemberSpec) -> &[ChatMessage] {
+        match &self.cloud_messages {
+            Some(cloud) if seat.provider.is_cloud() => cloud,
+            _ => &self.messages,
+        }
+    }
+
+    /// The question as `seat` may read it.
+    fn question_for(&self, seat: &MemberSpec) -> String {
+        self.messages_for(seat).iter().rev().find(|m| m.role == Role::User).map(|m| m.content.clone()).unwrap_or_default()
     }
 
     /// Worst-case cost: every member writes `max_tokens` in every round; the judge reads every answer.
@@ -295,7 +308,7 @@ pub async fn run(request: FusionRequest, cancel: CancellationToken, events: Even
         .members
         .iter()
         .enumerate()
-        .map(|(i, spec)| Seat { index: i, round: 0, spec, request: member_request(request.messages.clone()) })
+        .map(|(i, spec)| Seat { index: i, round: 0, spec, request: member_request(request.messages_for(spec).to_vec()) })
         .collect();
     let mut latest = run_panel(seats, &ctx).await;
     models_ms += slowest(&latest);
@@ -313,7 +326,7 @@ pub async fn run(request: FusionRequest, cancel: CancellationToken, events: Even
             .filter(|(i, _)| latest[*i].succeeded())
             .map(|(i, spec)| {
                 let others: Vec<&str> = latest.iter().filter(|o| o.index != i && o.succeeded()).map(|o| o.text.as_str()).collect();
-                Seat { index: i, round, spec, request: member_request(debate_messages(&request.messages, &latest[i].text, &others)) }
+                Seat { index: i, round, spec, request: member_request(debate_messages(request.messages_for(spec), &latest[i].text, &others)) }
             })
             .collect();
         let revised = run_panel(seats, &ctx).await;
@@ -384,7 +397,7 @@ fn debate_messages(original: &[ChatMessage], own: &str, others: &[&str]) -> Vec<
 
 /// The judging step of every mode; fills the verdict and the final answer, or marks the judge failed.
 async fn judge(request: &FusionRequest, answers: &[&MemberOutcome], ctx: &RunContext, outcome: &mut FusionOutcome) {
-    let question = request.question();
+    let question = request.question_for(&request.judge);
     let mut rng = StdRng::seed_from_u64(request.seed);
     let mut order: Vec<usize> = (0..answers.len()).collect();
     order.shuffle(&mut rng);

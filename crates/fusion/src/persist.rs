@@ -27,6 +27,11 @@ pub struct StoreLedger {
 impl StoreLedger {
     /// Entries are tied to `run_id` when the requests belong to a run.
     pub fn new(store: Store, run_id: Option<i64>) -> Arc<Self> {
+        Self::with_items(store, run_id, Vec::new())
+    }
+
+    /// Entries of a run whose cloud requests carry these context items (their labels).
+    pub fn with_items(store: Store, run_id: Option<i64>, items: Vec<String>) -> Arc<Self> {
         let (tx, mut rx) = mpsc::unbounded_channel();
         tokio::spawn(async move {
             let mut ids: HashMap<u64, i64> = HashMap::new();
@@ -41,6 +46,7 @@ impl StoreLedger {
                             run_id,
                             bytes_sent: r.bytes_sent as i64,
                             status: "sent".into(),
+                            items: items.clone(),
                             ..Default::default()
                         };
                         if let Ok(id) = store.ledger().record(&entry).await {

@@ -20,6 +20,9 @@ pub struct LedgerEntry {
     pub completion_tokens: Option<i64>,
     pub cost_usd: Option<f64>,
     pub status: String,
+    /// The context items the request carried ("Selection", "Instruction", "Mara Vell (character)").
+    #[sqlx(json)]
+    pub items: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -35,6 +38,8 @@ pub struct NewLedgerEntry {
     pub completion_tokens: Option<i64>,
     pub cost_usd: Option<f64>,
     pub status: String,
+    #[serde(default)]
+    pub items: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, FromRow)]
@@ -61,7 +66,7 @@ impl<'a> Ledger<'a> {
     pub async fn record(&self, e: &NewLedgerEntry) -> Result<i64> {
         let id = sqlx::query(
             "INSERT INTO ledger (at, provider, model, endpoint, run_id, bytes_sent, bytes_received, prompt_tokens, \
-             completion_tokens, cost_usd, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             completion_tokens, cost_usd, status, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(if e.at == 0 { now_ms() } else { e.at })
         .bind(&e.provider)
@@ -74,6 +79,7 @@ impl<'a> Ledger<'a> {
         .bind(e.completion_tokens)
         .bind(e.cost_usd)
         .bind(&e.status)
+        .bind(sqlx::types::Json(&e.items))
         .execute(self.pool)
         .await?
         .last_insert_rowid();

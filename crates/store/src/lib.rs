@@ -6,6 +6,7 @@
 //! killed at any point (the test suite kills a writer with SIGKILL); after a power cut the last
 //! transactions before it may be rolled back, never corrupted.
 
+mod bible;
 mod binder;
 mod conversations;
 mod documents;
@@ -26,6 +27,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 use tracing::Instrument;
 
+pub use bible::{Bible, BibleEntry, EntryField, EntryKind, EntryPatch, NewEntry, MAX_ENTRIES};
 pub use binder::{subtree, subtree_scenes, Binder, BinderNode, NewNode, NodeKind, NodePatch, SceneStatus, SceneText, MAX_NODES};
 pub use conversations::{Conversation, Conversations, Message};
 pub use documents::{Document, DocumentSummary, Documents, Revision, MAX_REVISIONS, REVISION_INTERVAL_MS};
@@ -143,6 +145,10 @@ impl Store {
 
     pub fn documents(&self) -> Documents<'_> {
         Documents::new(&self.pool)
+    }
+
+    pub fn bible(&self) -> Bible<'_> {
+        Bible::new(&self.pool)
     }
 
     pub fn projects(&self) -> Projects<'_> {

@@ -29,6 +29,9 @@ pub struct Project {
     pub kind: ProjectKind,
     pub author: String,
     pub word_goal: Option<i64>,
+    /// Bible entries and manuscript text beyond the selection may go to cloud models (off by default:
+    /// they get only the selection and the instruction).
+    pub cloud_context: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -68,6 +71,7 @@ pub struct ProjectPatch {
     #[serde(with = "binder::double_option")]
     #[cfg_attr(feature = "specta", specta(type = Option<Option<i64>>))]
     pub word_goal: Option<Option<i64>>,
+    pub cloud_context: Option<bool>,
 }
 
 /// A project and its whole binder, parents before children, siblings in order: what opening a project
@@ -115,7 +119,7 @@ fn check_goal(goal: Option<i64>) -> Result<Option<i64>> {
     }
 }
 
-const PROJECT_COLUMNS: &str = "id, title, kind, author, word_goal, created_at, updated_at";
+const PROJECT_COLUMNS: &str = "id, title, kind, author, word_goal, cloud_context, created_at, updated_at";
 
 impl<'a> Projects<'a> {
     pub(crate) fn new(pool: &'a SqlitePool) -> Self {
@@ -171,11 +175,12 @@ impl<'a> Projects<'a> {
             None => current.title,
         };
         let goal = check_goal(patch.word_goal.unwrap_or(current.word_goal))?;
-        sqlx::query("UPDATE projects SET title = ?, kind = ?, author = ?, word_goal = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE projects SET title = ?, kind = ?, author = ?, word_goal = ?, cloud_context = ?, updated_at = ? WHERE id = ?")
             .bind(title)
             .bind(patch.kind.unwrap_or(current.kind))
             .bind(patch.author.as_deref().map(str::trim).unwrap_or(&current.author))
             .bind(goal)
+            .bind(patch.cloud_context.unwrap_or(current.cloud_context))
             .bind(now_ms())
             .bind(id)
             .execute(self.pool)

@@ -94,6 +94,8 @@ pub struct Studio {
     pub picked: crate::picked::PickedPaths,
     /// Imported manuscripts shown as previews, waiting for the writer to accept one.
     pub imports: crate::manuscript::PendingImports,
+    /// Each project's bible names, found in the open scene as the writer types.
+    pub mentions: crate::bible::MentionCache,
 }
 
 impl Studio {
@@ -113,6 +115,7 @@ impl Studio {
             offline_setting,
             picked: Default::default(),
             imports: Default::default(),
+            mentions: Default::default(),
         }
     }
 
@@ -149,6 +152,47 @@ impl Studio {
         let sampling = generation::sampling(None, seed)?;
         let operation = self.operations.begin(id);
         generation::write(&self.model, self.library.as_ref().ok(), input, sampling, document_id, operation.token(), on_event).await
+    }
+
+    /// A chat turn about the open scene, in context, recorded in History.
+    pub async fn chat(&self, id: &str, params: &generation::ChatParams, on_event: EventSink) -> Result<Generation> {
+        let operation = self.operations.begin(id);
+        generation::chat(&self.model, self.library.as_ref().ok(), params, operation.token(), on_event).await
+    }
+
+    /// What the model will read for a writing action or chat turn, item by item.
+    pub async fn preview_context(&self, target: &generation::ContextFor) -> Result<crate::context::ContextView> {
+        generation::preview(&self.model, self.library.as_ref().ok(), target).await
+    }
+
+    /// What a fusion's members will read (the on-device ones everything, cloud ones what may leave).
+    pub async fn preview_fusion_context(&self, params: &FusionParams) -> Result<Option<crate::context::ContextView>> {
+        Ok(crate::fusion::context(&self.model, self.library.as_ref().ok(), params).await?.view)
+    }
+
+    // --- the story bible ---------------------------------------------------------------------------
+
+    /// The names of the project's bible in `text`, for the editor to underline.
+    pub async fn find_mentions(&self, project_id: i64, text: &str) -> Result<Vec<crate::bible::mentions::Mention>> {
+        crate::bible::find_mentions(&self.mentions, self.store()?, project_id, text).await
+    }
+
+    /// The scenes of the project that name an entry.
+    pub async fn entry_scenes(&self, project_id: i64, entry_id: i64) -> Result<Vec<crate::bible::SceneMention>> {
+        crate::bible::entry_scenes(&self.mentions, self.store()?, project_id, entry_id).await
+    }
+
+    /// Checks a scene against the bible and earlier synopses, on the on-device model or a panel.
+    pub async fn check_continuity(
+        &self,
+        id: &str,
+        params: &crate::continuity::ContinuityParams,
+        on_generation: EventSink,
+        on_fusion: FusionSink,
+    ) -> Result<crate::continuity::ContinuityReport> {
+        let builder = if params.members.is_empty() { None } else { Some(self.panel_builder().await?) };
+        let operation = self.operations.begin(id);
+        crate::continuity::check(&self.model, self.store()?, builder.as_ref(), params, operation.token(), on_generation, on_fusion).await
     }
 
     // --- the manuscript ----------------------------------------------------------------------------
@@ -200,7 +244,7 @@ impl Studio {
     }
 
     pub async fn estimate_fusion(&self, params: &FusionParams) -> Result<CostEstimate> {
-        crate::fusion::estimate(&self.model, &self.panel_builder().await?, params).await
+        crate::fusion::estimate(&self.model, self.library.as_ref().ok(), &self.panel_builder().await?, params).await
     }
 
     pub async fn fuse(&self, id: &str, params: &FusionParams, on_event: FusionSink) -> Result<FusionResult> {

@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::bible::MentionCache;
+use crate::context::{ContextItem, ContextView, Planned, Request, Sources};
 use crate::error::{Result, StudioError};
 use crate::model_host::ModelHost;
 
@@ -31,6 +33,13 @@ pub struct FusionParams {
     pub prompt: String,
     #[serde(default)]
     pub document_id: Option<i64>,
+    /// The passage the prompt is about (cloud members get it even when the project keeps its context
+    /// on the device).
+    #[serde(default)]
+    pub selection: String,
+    /// Context items the writer took out of this run.
+    #[serde(default)]
+    pub dropped: Vec<String>,
     /// `local`, `local@TEMPERATURE` or `provider:model`, 1 to [`atelier_fusion::MAX_PANEL`].
     #[serde(default)]
     pub members: Vec<String>,
@@ -62,9 +71,76 @@ pub struct FusionResult {
     pub outcome: FusionOutcome,
 }
 
+/// The on-device model reads the scene's context (bible, synopses, text) before the prompt; cloud
+/// members read it too only where the project allows, else the prompt and the selection alone.
+pub struct FusionContext {
+    pub planned: Option<Planned>,
+    pub view: Option<ContextView>,
+}
+
+const FUSION_TEXT_BUDGET: usize = 1536;
+
+/// The fusion's context: planned when the run is about a scene of a project, with the on-device
+/// model's tokenizer (or, with none loaded, an estimate).
+pub async fn context(host: &ModelHost, store: Option<&Store>, params: &FusionParams) -> Result<FusionContext> {
+    let (Some(store), Some(document_id)) = (store, params.document_id) else {
+        return Ok(FusionContext { planned: None, view: None });
+    };
+    let sources = Sources::of_document(store, &MentionCache::default(), Some(document_id)).await?;
+    if sources.project_id.is_none() {
+        return Ok(FusionContext { planned: None, view: None });
+    }
+    let text = store.documents().get(document_id).await?.body;
+    let (planned, view) = match host.engine_now() {
+        Some(engine) => {
+            let params = params.clone();
+            engine
+                .with_model(move |model| {
+                    let tokenizer = model.tokenizer();
+                    let count = |text: &str| tokenizer.encode_plain(text).map(|ids| ids.len()).unwrap_or(text.len());
+                    plan(&params, &text, &sources, model.context_length(), &count)
+                })
+                .await??
+        }
+        None => plan(params, &text, &sources, ESTIMATED_CONTEXT, &atelier_fusion::budget::estimate_tokens)?,
+    };
+    Ok(FusionContext { planned: Some(planned), view: Some(view) })
+}
+
+/// The context length assumed when no on-device model is loaded to ask.
+const ESTIMATED_CONTEXT: usize = 8192;
+
+fn plan(params: &FusionParams, text: &str, sources: &Sources, context_length: usize, count: &dyn Fn(&str) -> usize) -> Result<(Planned, ContextView)> {
+    let max_tokens = params.max_tokens.unwrap_or(512);
+    // The scene's text before the passage (the passage is in it, autosaved before the run).
+    let text_before = match params.selection.trim() {
+        "" => text,
+        selection => text.find(selection).map(|at| &text[..at]).unwrap_or(text),
+    };
+    let request = Request {
+        system: crate::writing::SYSTEM_PROMPT,
+        instruction: &params.prompt,
+        selection_heading: "The passage:",
+        selection: &params.selection,
+        text: text_before,
+        text_budget: FUSION_TEXT_BUDGET,
+        answer_tokens: max_tokens,
+        reserved: 0,
+        dropped: &params.dropped,
+    };
+    let planned = crate::context::plan(&request, sources, context_length, count)?;
+    let view = planned.view(sources, context_length, max_tokens);
+    Ok((planned, view))
+}
+
 /// The request `params` describe, with seats from `builder` (the on-device model is waited for when a
 /// seat needs it).
-pub async fn request(host: &ModelHost, builder: &PanelBuilder, params: &FusionParams) -> Result<FusionRequest> {
+pub async fn request(host: &ModelHost, store: Option<&Store>, builder: &PanelBuilder, params: &FusionParams) -> Result<FusionRequest> {
+    let context = context(host, store, params).await?;
+    request_in(host, builder, params, context).await
+}
+
+async fn request_in(host: &ModelHost, builder: &PanelBuilder, params: &FusionParams, context: FusionContext) -> Result<FusionRequest> {
     let rounds = crate::limits::rounds(params.rounds.unwrap_or(1))?;
     let max_tokens = crate::limits::max_tokens(params.max_tokens.unwrap_or(512))?;
     let budget = params.budget_usd.map(crate::limits::budget_usd).transpose()?;
@@ -98,7 +174,21 @@ pub async fn request(host: &ModelHost, builder: &PanelBuilder, params: &FusionPa
             (members, judge)
         }
     };
-    let mut request = FusionRequest::new(vec![ChatMessage::user(&params.prompt)], members, judge, mode);
+    let (messages, cloud_messages) = match context.planned {
+        Some(planned) => (
+            vec![ChatMessage::system(planned.system), ChatMessage::user(planned.prompt)],
+            Some(vec![ChatMessage::system(planned.cloud_system), ChatMessage::user(planned.cloud_prompt)]),
+        ),
+        None => {
+            let prompt = match params.selection.trim() {
+                "" => params.prompt.clone(),
+                selection => format!("{}\n\nThe passage:\n\n{selection}", params.prompt.trim()),
+            };
+            (vec![ChatMessage::user(prompt)], None)
+        }
+    };
+    let mut request = FusionRequest::new(messages, members, judge, mode);
+    request.cloud_messages = cloud_messages;
     request.budget_usd = budget.filter(|b| *b > 0.0);
     request.max_tokens = max_tokens;
     if let Some(seed) = params.seed {
@@ -108,8 +198,8 @@ pub async fn request(host: &ModelHost, builder: &PanelBuilder, params: &FusionPa
 }
 
 /// What the run would cost, before it starts.
-pub async fn estimate(host: &ModelHost, builder: &PanelBuilder, params: &FusionParams) -> Result<CostEstimate> {
-    Ok(request(host, builder, params).await?.estimate())
+pub async fn estimate(host: &ModelHost, store: Option<&Store>, builder: &PanelBuilder, params: &FusionParams) -> Result<CostEstimate> {
+    Ok(request(host, store, builder, params).await?.estimate())
 }
 
 /// Records the run (when a library is given), builds the panel with a client whose ledger entries name
@@ -125,16 +215,18 @@ pub async fn fuse(
     if params.prompt.trim().is_empty() {
         return Err(StudioError::Invalid("Write a prompt for the panel.".into()));
     }
-    // The prompt is in the library before any model sees it.
+    let context = context(host, store, params).await?;
+    let items = context.view.as_ref().map(|v| v.items.clone()).unwrap_or_default();
+    // The prompt, and every item of context, is in the library before any model sees it.
     let run_id = match store {
-        Some(store) => Some(store.runs().start(RunKind::Fusion, &new_run(params)).await?),
+        Some(store) => Some(store.runs().start(RunKind::Fusion, &new_run(params, &items)).await?),
         None => None,
     };
     let mut builder = builder.clone();
     if let (Some(store), Some(run_id)) = (store, run_id) {
-        builder.client = ledgered(&builder.client, store, run_id);
+        builder.client = ledgered(&builder.client, store, run_id, cloud_items(params, &items));
     }
-    let request = match request(host, &builder, params).await {
+    let request = match request_in(host, &builder, params, context).await {
         Ok(request) => request,
         Err(e) => {
             if let (Some(store), Some(run_id)) = (store, run_id) {
@@ -164,11 +256,32 @@ pub fn seat_names(request: &FusionRequest) -> Vec<(String, String)> {
     request.members.iter().chain(std::iter::once(&request.judge)).map(|m| (m.provider.id().to_string(), m.provider.model().to_string())).collect()
 }
 
-fn ledgered(client: &OutboundClient, store: &Store, run_id: i64) -> OutboundClient {
-    client.clone().with_ledger(StoreLedger::new(store.clone(), Some(run_id)))
+fn ledgered(client: &OutboundClient, store: &Store, run_id: i64, items: Vec<String>) -> OutboundClient {
+    client.clone().with_ledger(StoreLedger::with_items(store.clone(), Some(run_id), items))
 }
 
-fn new_run(params: &FusionParams) -> NewRun {
+/// What a cloud member's request carries, as the ledger names it.
+pub fn cloud_items(params: &FusionParams, items: &[ContextItem]) -> Vec<String> {
+    if items.is_empty() {
+        let mut labels = vec!["Prompt".to_string()];
+        if !params.selection.trim().is_empty() {
+            labels.push("Selection".into());
+        }
+        return labels;
+    }
+    crate::context::cloud_labels(items)
+}
+
+/// A fusion as History keeps it: the parameters (which a re-run sets up again) and the context items.
+#[derive(Serialize)]
+struct RecordedFusion<'a> {
+    #[serde(flatten)]
+    params: &'a FusionParams,
+    #[serde(skip_serializing_if = "<[ContextItem]>::is_empty")]
+    context: &'a [ContextItem],
+}
+
+fn new_run(params: &FusionParams, context: &[ContextItem]) -> NewRun {
     NewRun {
         document_id: params.document_id,
         action: Some("fusion".into()),
@@ -176,6 +289,6 @@ fn new_run(params: &FusionParams) -> NewRun {
         mode: Some(params.mode.with_rounds(params.rounds.unwrap_or(1)).name().to_string()),
         judge: params.judge.clone(),
         seed: params.seed.map(|s| s as i64),
-        settings: serde_json::to_value(params).ok(),
+        settings: serde_json::to_value(RecordedFusion { params, context }).ok(),
     }
 }

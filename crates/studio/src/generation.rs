@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::bible::MentionCache;
+use crate::context::{self, ContextItem, ContextView, Sources};
 use crate::error::{Result, StudioError};
 use crate::model_host::ModelHost;
 use crate::recorder::GenerationRecorder;
@@ -38,12 +40,26 @@ pub struct GenerationSpec {
     pub sampling: SamplingParams,
     #[serde(default)]
     pub stop: Vec<String>,
+    /// What the model read, item by item, as the Context panel listed it before the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<ContextItem>,
 }
 
 impl GenerationSpec {
     /// A free prompt (chat turn, `atelier generate`).
     pub fn prompt(prompt: impl Into<String>, max_tokens: usize, sampling: SamplingParams) -> Self {
-        Self { action: None, kind: None, system: None, history: Vec::new(), prompt: prompt.into(), raw: false, max_tokens, sampling, stop: Vec::new() }
+        Self {
+            action: None,
+            kind: None,
+            system: None,
+            history: Vec::new(),
+            prompt: prompt.into(),
+            raw: false,
+            max_tokens,
+            sampling,
+            stop: Vec::new(),
+            context: Vec::new(),
+        }
     }
 
     /// A resolved writing action under the studio's system prompt.
@@ -55,6 +71,11 @@ impl GenerationSpec {
             action: Some(action),
             ..Self::prompt("", 0, sampling)
         }
+    }
+
+    /// The same spec under `system`, recording the context items it was assembled from.
+    pub fn with_context(self, system: String, context: Vec<ContextItem>) -> Self {
+        Self { system: Some(system), context, ..self }
     }
 
     /// How History lists it: "continue", "rewrite:vivid", "chat".
@@ -153,8 +174,9 @@ pub enum GenerationEvent {
 
 pub type EventSink = Arc<dyn Fn(GenerationEvent) + Send + Sync>;
 
-/// Runs a writing action on the loaded model: resolves it with the model's tokenizer and context,
-/// then records and runs it like any generation.
+/// Runs a writing action on the loaded model: assembles its context (the scene's bible entries,
+/// earlier synopses and text, counted with the model's tokenizer), then records and runs it like any
+/// generation.
 pub async fn write(
     host: &ModelHost,
     store: Option<&Store>,
@@ -164,20 +186,127 @@ pub async fn write(
     cancel: CancellationToken,
     on_event: EventSink,
 ) -> Result<Generation> {
+    let (resolved, system, items) = plan_write(host, store, input, document_id).await?;
+    let spec = GenerationSpec::action(resolved, sampling).with_context(system, items);
+    generate(host, store, spec, document_id, cancel, on_event).await
+}
+
+/// A writing action's context as the model will read it.
+async fn plan_write(host: &ModelHost, store: Option<&Store>, input: &ActionInput, document_id: Option<i64>) -> Result<(ResolvedAction, String, Vec<ContextItem>)> {
     // On a scene, the earlier scenes of its chapter come before the text before the cursor.
-    let input_owned = match store {
-        Some(store) => crate::manuscript::with_scene_context(store, document_id, input).await?,
-        None => input.clone(),
+    let (input, sources) = match store {
+        Some(store) => (
+            crate::manuscript::with_scene_context(store, document_id, input).await?,
+            Sources::of_document(store, &MentionCache::default(), document_id).await?,
+        ),
+        None => (input.clone(), Sources::default()),
     };
     let engine = host.engine().await?;
-    let resolved = engine
+    engine
         .with_model(move |model| {
             let tokenizer = model.tokenizer();
             let count = |text: &str| tokenizer.encode_plain(text).map(|ids| ids.len()).unwrap_or(text.len());
-            writing::resolve(&input_owned, model.context_length(), &count)
+            context::plan_action(&input, &sources, model.context_length(), &count)
         })
-        .await??;
-    generate(host, store, GenerationSpec::action(resolved, sampling), document_id, cancel, on_event).await
+        .await?
+}
+
+/// A chat turn about the open scene, as a front end asks for it: the question, earlier turns, and the
+/// selection if the writer wants it read. The scene's text is read from the library.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+pub struct ChatParams {
+    pub question: String,
+    /// Earlier turns, oldest first.
+    #[serde(default)]
+    pub history: Vec<ChatMessage>,
+    #[serde(default)]
+    pub selection: String,
+    #[serde(default)]
+    pub document_id: Option<i64>,
+    #[serde(default)]
+    pub dropped: Vec<String>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// The chat's persona, before the story bible.
+pub const CHAT_SYSTEM_PROMPT: &str = "You are Atelier, a thoughtful writing partner. Answer the writer's questions about their manuscript \
+concretely and briefly, using the story bible and the text you are given.";
+
+const CHAT_ANSWER_TOKENS: usize = 500;
+/// Earlier turns a chat sends at most.
+const CHAT_TURNS: usize = 8;
+
+async fn plan_chat(host: &ModelHost, store: Option<&Store>, params: &ChatParams) -> Result<(context::Planned, Sources, usize)> {
+    if params.question.trim().is_empty() {
+        return Err(StudioError::Invalid("Write a question first.".into()));
+    }
+    let (text, sources) = match (store, params.document_id) {
+        (Some(store), Some(id)) => (store.documents().get(id).await?.body, Sources::of_document(store, &MentionCache::default(), Some(id)).await?),
+        _ => (String::new(), Sources::default()),
+    };
+    let engine = host.engine().await?;
+    let params = params.clone();
+    engine
+        .with_model(move |model| {
+            let tokenizer = model.tokenizer();
+            let count = |text: &str| tokenizer.encode_plain(text).map(|ids| ids.len()).unwrap_or(text.len());
+            let turns = &params.history[params.history.len().saturating_sub(CHAT_TURNS)..];
+            let request = context::Request {
+                system: CHAT_SYSTEM_PROMPT,
+                instruction: &params.question,
+                selection_heading: "The writer selected this passage:",
+                selection: &params.selection,
+                text: &text,
+                text_budget: 1536,
+                answer_tokens: CHAT_ANSWER_TOKENS,
+                reserved: turns.iter().map(|m| count(&m.content)).sum(),
+                dropped: &params.dropped,
+            };
+            let planned = context::plan(&request, &sources, model.context_length(), &count)?;
+            Ok((planned, sources, model.context_length()))
+        })
+        .await?
+}
+
+/// A chat turn on the loaded model, in context, recorded in History.
+pub async fn chat(host: &ModelHost, store: Option<&Store>, params: &ChatParams, cancel: CancellationToken, on_event: EventSink) -> Result<Generation> {
+    let (planned, _, _) = plan_chat(host, store, params).await?;
+    let turns = params.history[params.history.len().saturating_sub(CHAT_TURNS)..].to_vec();
+    let spec = GenerationSpec {
+        kind: Some("chat".into()),
+        history: turns,
+        ..GenerationSpec::prompt(planned.prompt, CHAT_ANSWER_TOKENS, sampling(None, params.seed)?)
+    }
+    .with_context(planned.system, planned.items);
+    generate(host, store, spec, params.document_id, cancel, on_event).await
+}
+
+/// What a preview of the context is for.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(tag = "for", rename_all = "snake_case")]
+pub enum ContextFor {
+    Write(WriteParams),
+    Chat(ChatParams),
+}
+
+/// What the model will read for a run, item by item with token counts: the Context panel, before it.
+pub async fn preview(host: &ModelHost, store: Option<&Store>, target: &ContextFor) -> Result<ContextView> {
+    match target {
+        ContextFor::Write(params) => {
+            let (resolved, _, items) = plan_write(host, store, &params.input, params.document_id).await?;
+            let sources = match store {
+                Some(store) => Sources::of_document(store, &MentionCache::default(), params.document_id).await?,
+                None => Sources::default(),
+            };
+            let context_length = host.engine().await?.with_model(|m| m.context_length()).await?;
+            Ok(context::view(items, &sources, context_length, resolved.max_tokens))
+        }
+        ContextFor::Chat(params) => {
+            let (planned, sources, context_length) = plan_chat(host, store, params).await?;
+            Ok(planned.view(&sources, context_length, CHAT_ANSWER_TOKENS))
+        }
+    }
 }
 
 /// Records `spec`, then runs it on the loaded model (waiting while the first model loads).

@@ -3,6 +3,9 @@
 //! keys, downloads, privacy and the limits on what a front end may ask.
 
 pub mod app;
+pub mod bible;
+pub mod context;
+pub mod continuity;
 pub mod download;
 pub mod error;
 pub mod export;

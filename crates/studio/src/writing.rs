@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::context::PROMPT_OVERHEAD_TOKENS;
 use crate::error::{Result, StudioError};
 
 /// The system prompt every writing action runs under.
@@ -50,9 +51,11 @@ impl WritingAction {
         matches!(self, Self::Rewrite | Self::Shorten | Self::Expand)
     }
 
-    /// Preceding text the action reads when there is no selection, in tokens.
-    fn context_budget(self) -> usize {
+    /// Preceding text the action reads, in tokens: with a selection, enough to catch the voice and
+    /// what just happened; without one, the text it works on.
+    fn context_budget(self, with_selection: bool) -> usize {
         match self {
+            _ if with_selection => 512,
             Self::Critique => 2048,
             Self::Rewrite | Self::Shorten | Self::Expand => 0,
             Self::Continue | Self::Brainstorm | Self::Custom => 1536,
@@ -117,6 +120,9 @@ pub struct ActionInput {
     /// The whole document, which Brainstorm, Critique and free instructions read without a selection.
     #[serde(default)]
     pub document: String,
+    /// Context items the writer took out of this run (keys from the Context panel).
+    #[serde(default)]
+    pub dropped: Vec<String>,
 }
 
 /// An action with exactly the text it read: what a run records, and all a re-run needs to build the
@@ -128,11 +134,16 @@ pub struct ResolvedAction {
     pub tone: Option<Tone>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instruction: Option<String>,
-    /// The passage the action works on: the selection, or the end of the preceding text.
-    pub passage: String,
-    /// The passage is the end of a longer text (shown with a leading ellipsis).
+    /// The manuscript text before the selection (or the cursor) that the model reads: the end of it.
+    #[serde(default)]
+    pub text: String,
+    /// `text` is the end of a longer text (shown with a leading ellipsis).
     #[serde(default)]
     pub truncated: bool,
+    /// The selected passage the action works on ("" for actions on the text so far). Runs recorded
+    /// before the story bible called it `passage`.
+    #[serde(default, alias = "passage")]
+    pub selection: String,
     pub max_tokens: usize,
 }
 
@@ -145,38 +156,44 @@ impl ResolvedAction {
         }
     }
 
-    /// The user message the model receives.
-    pub fn prompt(&self) -> String {
-        let passage = if self.truncated { format!("…{}", self.passage) } else { self.passage.clone() };
+    /// What the model is asked, about the passage after it or the text before it.
+    pub fn instruction_text(&self) -> String {
+        let what = if self.selection.is_empty() { "the text above" } else { "this passage" };
         match self.action {
-            WritingAction::Continue => {
-                format!("Continue this text in the same voice, tense and style. Write only the next paragraph.\n\n{passage}")
-            }
+            WritingAction::Continue => format!("Continue {what} in the same voice, tense and style. Write only the next paragraph."),
             WritingAction::Rewrite => format!(
-                "Rewrite this passage to be {}, keeping its meaning. Reply with the rewritten passage only.\n\n{passage}",
+                "Rewrite this passage to be {}, keeping its meaning. Reply with the rewritten passage only.",
                 self.tone.unwrap_or_default().phrase()
             ),
-            WritingAction::Shorten => format!(
-                "Shorten this passage to about half its length without losing what matters. Reply with the shorter passage only.\n\n{passage}"
-            ),
-            WritingAction::Expand => format!(
-                "Expand this passage with concrete sensory detail, keeping its voice. Reply with the expanded passage only.\n\n{passage}"
-            ),
-            WritingAction::Brainstorm => {
-                format!("Brainstorm five distinct ideas for what could happen next, one line each.\n\n{passage}")
+            WritingAction::Shorten => {
+                "Shorten this passage to about half its length without losing what matters. Reply with the shorter passage only.".into()
             }
-            WritingAction::Critique => format!(
-                "Give a candid editorial critique: what works, what drags, and three concrete suggestions.\n\n{passage}"
-            ),
-            WritingAction::Custom => format!("{}\n\n{passage}", self.instruction.as_deref().unwrap_or("").trim()).trim().to_string(),
+            WritingAction::Expand => "Expand this passage with concrete sensory detail, keeping its voice. Reply with the expanded passage only.".into(),
+            WritingAction::Brainstorm => format!("Brainstorm five distinct ideas for what could happen next after {what}, one line each."),
+            WritingAction::Critique => format!("Give a candid editorial critique of {what}: what works, what drags, and three concrete suggestions."),
+            WritingAction::Custom => self.instruction.as_deref().unwrap_or("").trim().to_string(),
         }
+    }
+
+    /// The user message the model receives: the text so far, the instruction, the selection.
+    pub fn prompt(&self) -> String {
+        let mut parts = Vec::with_capacity(3);
+        if !self.text.is_empty() {
+            parts.push(format!("The text so far:\n\n{}{}", if self.truncated { "…" } else { "" }, self.text));
+        }
+        parts.push(self.instruction_text());
+        if !self.selection.is_empty() {
+            parts.push(self.selection.clone());
+        }
+        parts.join("\n\n")
     }
 }
 
-/// Resolves an action against the model: picks its passage, trims preceding text to the action's token
-/// budget (never more than half the context), and sets the answer's length from the passage's.
-/// `count_tokens` is the model's tokenizer.
-pub fn resolve(input: &ActionInput, context_length: usize, count_tokens: &dyn Fn(&str) -> usize) -> Result<ResolvedAction> {
+/// Resolves an action against the model: picks its selection and the end of the text before it within
+/// the action's token budget (never more than half the context, less `reserved` tokens that the
+/// story bible takes), and sets the answer's length from the selection's. `count_tokens` is the
+/// model's tokenizer.
+pub fn resolve(input: &ActionInput, context_length: usize, count_tokens: &dyn Fn(&str) -> usize, reserved: usize) -> Result<ResolvedAction> {
     let action = input.action.ok_or_else(|| StudioError::Invalid("Choose a writing action.".into()))?;
     let selection = input.selection.trim();
     let instruction = input.instruction.as_deref().map(str::trim).filter(|i| !i.is_empty()).map(str::to_string);
@@ -186,34 +203,43 @@ pub fn resolve(input: &ActionInput, context_length: usize, count_tokens: &dyn Fn
     if action == WritingAction::Custom && instruction.is_none() {
         return Err(StudioError::Invalid("Write an instruction first.".into()));
     }
-    let (passage, truncated) = if !selection.is_empty() {
-        (selection.to_string(), false)
-    } else {
-        let source = match action {
-            WritingAction::Continue if !input.before.trim().is_empty() => &input.before,
-            _ => &input.document,
-        };
-        let budget = action.context_budget().min(context_length / 2);
-        tail_within(source.trim_end(), budget, count_tokens)
-    };
-    if passage.trim().is_empty() {
-        return Err(StudioError::Invalid("There is no text yet for the model to work on: write a few lines first.".into()));
-    }
-    let passage_tokens = count_tokens(&passage);
-    let max_tokens = answer_length(action, passage_tokens);
+    let selection_tokens = if selection.is_empty() { 0 } else { count_tokens(selection) };
+    let max_tokens = answer_length(action, selection_tokens);
     // The selection is never cut: the writer must see that it does not fit rather than get half a rewrite.
     let room = context_length.saturating_sub(PROMPT_OVERHEAD_TOKENS + max_tokens.min(context_length / 4));
-    if passage_tokens > room {
+    if selection_tokens > room {
         return Err(StudioError::Invalid(format!(
-            "The selection is too long for this model ({passage_tokens} tokens; at most about {room} fit). \
+            "The selection is too long for this model ({selection_tokens} tokens; at most about {room} fit). \
              Select less, or raise the context length in Settings → Models."
         )));
     }
-    Ok(ResolvedAction { action, tone: input.tone.filter(|_| action == WritingAction::Rewrite), instruction, passage, truncated, max_tokens })
+    let text_dropped = input.dropped.iter().any(|d| d == crate::context::TEXT_KEY);
+    let source = text_source(action, input);
+    let budget = if text_dropped { 0 } else { action.context_budget(!selection.is_empty()).min(context_length / 2).min(room.saturating_sub(selection_tokens + reserved)) };
+    let (text, truncated) = if text_dropped { (String::new(), false) } else { tail_within(source.trim_end(), budget, count_tokens) };
+    if selection.is_empty() && text.trim().is_empty() {
+        return Err(StudioError::Invalid(if text_dropped {
+            "There is nothing left for the model to work on: put the text back in the Context panel, or select a passage.".into()
+        } else {
+            "There is no text yet for the model to work on: write a few lines first.".into()
+        }));
+    }
+    Ok(ResolvedAction { action, tone: input.tone.filter(|_| action == WritingAction::Rewrite), instruction, text, truncated, selection: selection.to_string(), max_tokens })
 }
 
-/// Tokens of system prompt, instruction and chat template around the passage.
-const PROMPT_OVERHEAD_TOKENS: usize = 160;
+/// The text an action reads before its selection: what precedes the cursor (less the selection itself
+/// when the cursor ends it), or for actions on a whole document without a selection, the document.
+pub fn text_source(action: WritingAction, input: &ActionInput) -> &str {
+    let selection = input.selection.trim();
+    if !selection.is_empty() {
+        let before = input.before.trim_end();
+        return before.strip_suffix(selection).unwrap_or(before);
+    }
+    match action {
+        WritingAction::Continue if !input.before.trim().is_empty() => &input.before,
+        _ => &input.document,
+    }
+}
 
 /// How long the answer may be: rewrites follow the passage's length, the rest have a fixed allowance.
 fn answer_length(action: WritingAction, passage_tokens: usize) -> usize {
@@ -230,7 +256,7 @@ fn answer_length(action: WritingAction, passage_tokens: usize) -> usize {
 }
 
 /// The end of `text` that fits in `budget` tokens, starting at a paragraph or word boundary.
-fn tail_within(text: &str, budget: usize, count_tokens: &dyn Fn(&str) -> usize) -> (String, bool) {
+pub(crate) fn tail_within(text: &str, budget: usize, count_tokens: &dyn Fn(&str) -> usize) -> (String, bool) {
     if budget == 0 || text.is_empty() {
         return (String::new(), !text.is_empty());
     }
@@ -281,13 +307,13 @@ mod tests {
 
     #[test]
     fn rewrite_needs_a_selection_and_names_its_tone() {
-        let err = resolve(&input(WritingAction::Rewrite), 4096, &words).unwrap_err();
+        let err = resolve(&input(WritingAction::Rewrite), 4096, &words, 0).unwrap_err();
         assert_eq!(err.to_string(), "Select some text to rewrite.");
         let mut rewrite = input(WritingAction::Rewrite);
         rewrite.selection = "  The rain fell.  ".into();
         rewrite.tone = Some(Tone::Vivid);
-        let resolved = resolve(&rewrite, 4096, &words).unwrap();
-        assert_eq!(resolved.passage, "The rain fell.");
+        let resolved = resolve(&rewrite, 4096, &words, 0).unwrap();
+        assert_eq!(resolved.selection, "The rain fell.");
         assert_eq!(resolved.label(), "rewrite:vivid");
         assert!(resolved.prompt().starts_with("Rewrite this passage to be more vivid, keeping its meaning."), "{}", resolved.prompt());
         assert!(resolved.prompt().ends_with("\n\nThe rain fell."));
@@ -299,34 +325,38 @@ mod tests {
         let mut cont = input(WritingAction::Continue);
         cont.before = before;
         cont.document = "ignored: there is text before the cursor".into();
-        let resolved = resolve(&cont, 4096, &words).unwrap();
+        let resolved = resolve(&cont, 4096, &words, 0).unwrap();
         assert!(resolved.truncated);
-        assert!(words(&resolved.passage) <= 1536, "{} words", words(&resolved.passage));
-        assert!(words(&resolved.passage) > 1000, "the budget is used: {} words", words(&resolved.passage));
-        assert!(resolved.passage.ends_with("Last paragraph here."));
-        assert!(resolved.passage.starts_with('w'), "starts at a word: {:?}", &resolved.passage[..20]);
-        assert!(resolved.prompt().contains("\n\n…w"));
+        assert!(words(&resolved.text) <= 1536, "{} words", words(&resolved.text));
+        assert!(words(&resolved.text) > 1000, "the budget is used: {} words", words(&resolved.text));
+        assert!(resolved.text.ends_with("Last paragraph here."));
+        assert!(resolved.text.starts_with('w'), "starts at a word: {:?}", &resolved.text[..20]);
+        assert!(resolved.prompt().starts_with("The text so far:\n\n…w"));
+        assert!(resolved.prompt().ends_with("Last paragraph here.\n\nContinue the text above in the same voice, tense and style. Write only the next paragraph."));
         assert_eq!(resolved.max_tokens, 320);
+        // What the story bible takes comes out of the text's budget.
+        let with_bible = resolve(&cont, 4096, &words, 3000).unwrap();
+        assert!(words(&with_bible.text) < 800, "{} words", words(&with_bible.text));
     }
 
     #[test]
     fn a_small_context_halves_the_budget_and_short_text_is_kept_whole() {
         let mut critique = input(WritingAction::Critique);
         critique.document = (0..3000).map(|i| format!("x{i} ")).collect();
-        let resolved = resolve(&critique, 1024, &words).unwrap();
-        assert!(words(&resolved.passage) <= 512);
+        let resolved = resolve(&critique, 1024, &words, 0).unwrap();
+        assert!(words(&resolved.text) <= 512);
         critique.document = "A short scene.".into();
-        let resolved = resolve(&critique, 1024, &words).unwrap();
-        assert_eq!((resolved.passage.as_str(), resolved.truncated), ("A short scene.", false));
+        let resolved = resolve(&critique, 1024, &words, 0).unwrap();
+        assert_eq!((resolved.text.as_str(), resolved.truncated), ("A short scene.", false));
     }
 
     #[test]
     fn rewrites_get_room_in_proportion_to_the_passage() {
         let mut expand = input(WritingAction::Expand);
         expand.selection = "word ".repeat(200);
-        let long = resolve(&expand, 8192, &words).unwrap().max_tokens;
+        let long = resolve(&expand, 8192, &words, 0).unwrap().max_tokens;
         expand.selection = "word ".repeat(10);
-        let short = resolve(&expand, 8192, &words).unwrap().max_tokens;
+        let short = resolve(&expand, 8192, &words, 0).unwrap().max_tokens;
         assert!(long > short && long == 564 && short == 160, "{long} {short}");
     }
 
@@ -334,31 +364,51 @@ mod tests {
     fn a_selection_that_cannot_fit_is_refused_not_cut() {
         let mut shorten = input(WritingAction::Shorten);
         shorten.selection = "word ".repeat(5000);
-        let err = resolve(&shorten, 2048, &words).unwrap_err().to_string();
+        let err = resolve(&shorten, 2048, &words, 0).unwrap_err().to_string();
         assert!(err.contains("too long for this model (5000 tokens"), "{err}");
     }
 
     #[test]
     fn a_free_instruction_needs_words_and_comes_first() {
-        assert_eq!(resolve(&input(WritingAction::Custom), 4096, &words).unwrap_err().to_string(), "Write an instruction first.");
+        assert_eq!(resolve(&input(WritingAction::Custom), 4096, &words, 0).unwrap_err().to_string(), "Write an instruction first.");
         let mut custom = input(WritingAction::Custom);
         custom.instruction = Some(" Make it rhyme. ".into());
         custom.document = "Roses are red.".into();
-        assert_eq!(resolve(&custom, 4096, &words).unwrap().prompt(), "Make it rhyme.\n\nRoses are red.");
+        assert_eq!(resolve(&custom, 4096, &words, 0).unwrap().prompt(), "The text so far:\n\nRoses are red.\n\nMake it rhyme.");
+        custom.selection = "Violets are blue.".into();
+        assert_eq!(resolve(&custom, 4096, &words, 0).unwrap().prompt(), "Make it rhyme.\n\nViolets are blue.");
     }
 
     #[test]
     fn nothing_to_work_on_is_a_clear_error() {
-        let err = resolve(&input(WritingAction::Continue), 4096, &words).unwrap_err().to_string();
+        let err = resolve(&input(WritingAction::Continue), 4096, &words, 0).unwrap_err().to_string();
         assert!(err.starts_with("There is no text yet"), "{err}");
+        let mut dropped = input(WritingAction::Continue);
+        dropped.before = "Some text.".into();
+        dropped.dropped = vec!["text".into()];
+        let err = resolve(&dropped, 4096, &words, 0).unwrap_err().to_string();
+        assert!(err.contains("put the text back in the Context panel"), "{err}");
     }
 
     #[test]
     fn multibyte_text_is_cut_on_character_boundaries() {
         let mut cont = input(WritingAction::Continue);
         cont.before = "é日本 ".repeat(4000);
-        let resolved = resolve(&cont, 4096, &|t: &str| t.chars().count() / 2).unwrap();
-        assert!(resolved.truncated && resolved.passage.chars().count() / 2 <= 1536);
+        let resolved = resolve(&cont, 4096, &|t: &str| t.chars().count() / 2, 0).unwrap();
+        assert!(resolved.truncated && resolved.text.chars().count() / 2 <= 1536);
+    }
+
+    #[test]
+    fn a_selection_reads_the_text_before_it_without_itself() {
+        let mut rewrite = input(WritingAction::Rewrite);
+        rewrite.before = "It was late. The rain fell.".into();
+        rewrite.selection = "The rain fell.".into();
+        let resolved = resolve(&rewrite, 4096, &words, 0).unwrap();
+        assert_eq!((resolved.text.as_str(), resolved.selection.as_str()), ("It was late.", "The rain fell."));
+        assert_eq!(resolved.prompt(), "The text so far:\n\nIt was late.\n\nRewrite this passage to be plainer, keeping its meaning. Reply with the rewritten passage only.\n\nThe rain fell.");
+        // Runs recorded before the story bible named the selection `passage`.
+        let old: ResolvedAction = serde_json::from_str(r#"{"action":"shorten","passage":"Old text.","truncated":false,"max_tokens":48}"#).unwrap();
+        assert_eq!((old.selection.as_str(), old.text.as_str()), ("Old text.", ""));
     }
 
     #[test]

@@ -55,7 +55,7 @@ async fn a_rewrite_is_recorded_with_its_inputs_and_seed_and_a_rerun_writes_the_s
     let spec = generation::recorded_spec(&run.run).unwrap();
     let action = spec.action.as_ref().expect("the action is recorded");
     assert_eq!((action.action, action.tone), (WritingAction::Rewrite, Some(Tone::Vivid)));
-    assert_eq!(action.passage, "The boat left the harbour in the morning.");
+    assert_eq!(action.selection, "The boat left the harbour in the morning.");
     assert_eq!(spec.system.as_deref(), Some(atelier_studio::writing::SYSTEM_PROMPT));
     assert_eq!(spec.sampling.temperature, 0.9);
 

@@ -51,6 +51,22 @@ export const commands = {
 	exportToFile: (what: string, id: number, format: string) => __TAURI_INVOKE<string | null>("export_to_file", { what, id, format }),
 	/**  A consistent copy of the whole library, taken while the app runs, to a file picked in a dialog. */
 	backupLibrary: () => __TAURI_INVOKE<string | null>("backup_library"),
+	listBible: (projectId: number) => __TAURI_INVOKE<BibleEntry[]>("list_bible", { projectId }),
+	createBibleEntry: (entry: NewEntry) => __TAURI_INVOKE<BibleEntry>("create_bible_entry", { entry }),
+	updateBibleEntry: (id: number, patch: EntryPatch) => __TAURI_INVOKE<BibleEntry>("update_bible_entry", { id, patch }),
+	deleteBibleEntry: (id: number) => __TAURI_INVOKE<null>("delete_bible_entry", { id }),
+	restoreBibleEntry: (id: number) => __TAURI_INVOKE<BibleEntry>("restore_bible_entry", { id }),
+	/**  A new entry's form filled from the selected text. */
+	draftBibleEntry: (projectId: number, selection: string, kind: EntryKind | null) => __TAURI_INVOKE<NewEntry>("draft_bible_entry", { projectId, selection, kind }),
+	findMentions: (projectId: number, text: string) => __TAURI_INVOKE<Mention[]>("find_mentions", { projectId, text }),
+	entryScenes: (projectId: number, entryId: number) => __TAURI_INVOKE<SceneMention[]>("entry_scenes", { projectId, entryId }),
+	/**  What the model will read for a writing action or a chat turn, item by item. */
+	previewContext: (target: ContextFor) => __TAURI_INVOKE<ContextView>("preview_context", { target }),
+	/**  What a fusion's members will read; `null` for a run that is not about a scene. */
+	previewFusionContext: (params: FusionParams) => __TAURI_INVOKE<ContextView | null>("preview_fusion_context", { params }),
+	/**  A chat turn about the open scene, in context. */
+	chat: (id: string, params: ChatParams, onEvent: Channel<GenerationEvent>) => __TAURI_INVOKE<Generation>("chat", { id, params, onEvent }),
+	checkContinuity: (id: string, params: ContinuityParams, onEvent: Channel<GenerationEvent>, onFusion: Channel<FusionEvent>) => __TAURI_INVOKE<ContinuityReport>("check_continuity", { id, params, onEvent, onFusion }),
 	listProjects: () => __TAURI_INVOKE<ProjectSummary[]>("list_projects"),
 	createProject: (project: NewProject) => __TAURI_INVOKE<Project>("create_project", { project }),
 	updateProject: (id: number, patch: ProjectPatch) => __TAURI_INVOKE<Project>("update_project", { id, patch }),
@@ -118,6 +134,23 @@ export type ActionInput = {
 	before?: string,
 	/**  The whole document, which Brainstorm, Critique and free instructions read without a selection. */
 	document?: string,
+	/**  Context items the writer took out of this run (keys from the Context panel). */
+	dropped?: string[],
+};
+
+export type BibleEntry = {
+	id: number,
+	/**  `None`: a global entry, in every project's bible. */
+	project_id: number | null,
+	kind: EntryKind,
+	name: string,
+	aliases: string[],
+	description: string,
+	fields: EntryField[],
+	/**  Always in the model's context. */
+	pinned: boolean,
+	created_at: number,
+	updated_at: number,
 };
 
 export type BinderNode = {
@@ -142,10 +175,99 @@ export type ChatMessage = {
 	content: string,
 };
 
+/**
+ *  A chat turn about the open scene, as a front end asks for it: the question, earlier turns, and the
+ *  selection if the writer wants it read. The scene's text is read from the library.
+ */
+export type ChatParams = {
+	question: string,
+	/**  Earlier turns, oldest first. */
+	history?: ChatMessage[],
+	selection?: string,
+	document_id?: number | null,
+	dropped?: string[],
+	seed?: number | null,
+};
+
+/**  Where a contradicted fact is written. */
+export type Citation = { kind: "entry"; entry_id: number; name: string } | { kind: "scene"; scene_id: number; document_id: number; title: string };
+
 /**  An error as the UI receives it: a stable kind to branch on and a message for the user. */
 export type CommandError = {
 	kind: ErrorKind,
 	message: string,
+};
+
+/**  What a preview of the context is for. */
+export type ContextFor = {
+	for: "write",
+} & WriteParams | {
+	for: "chat",
+} & ChatParams;
+
+/**  One thing the model may read. */
+export type ContextItem = {
+	/**  Stable from one preview to the next: `entry:12`, `synopsis:33`, `text`, `instruction`, `selection`. */
+	key: string,
+	kind: ItemKind,
+	label: string,
+	/**  Why it is here: "pinned", "mentioned 3×", "earlier scene"… */
+	reason: string,
+	tokens: number,
+	state: ItemState,
+	/**  The writer may drop it (the instruction and the selection are the request itself). */
+	optional: boolean,
+	entry_id?: number | null,
+	pinned?: boolean,
+	scene_id?: number | null,
+	/**  It goes to cloud members too (the project allows it, or it is the request itself). */
+	cloud: boolean,
+	/**  What the model reads of it. */
+	text: string,
+};
+
+/**  What the Context panel shows before a run. */
+export type ContextView = {
+	items: ContextItem[],
+	/**  Tokens of the included items (the chat template's own are not counted). */
+	tokens: number,
+	/**  Tokens the items may take: the context length less the answer's room. */
+	budget: number,
+	context_length: number,
+	answer_tokens: number,
+	/**  The project lets bible entries and manuscript text go to cloud members. */
+	cloud_context: boolean,
+	project_id: number | null,
+};
+
+/**  A continuity check as a front end asks for it. */
+export type ContinuityParams = {
+	/**  The scene's document. */
+	document_id: number,
+	/**  Check only this passage ("" for the whole scene). */
+	selection?: string,
+	/**  A fusion panel instead of the on-device model alone: `local`, `provider:model`… */
+	members?: string[],
+	judge?: string | null,
+	seed?: number | null,
+};
+
+export type ContinuityReport = {
+	run_id: number | null,
+	issues: Contradiction[],
+	/**  The answer could be read as a list (when not, `raw` is shown as it is). */
+	parsed: boolean,
+	raw: string,
+};
+
+export type Contradiction = {
+	/**  The scene's words that contradict. */
+	quote: string,
+	problem: string,
+	/**  What the model named as the source. */
+	source: string,
+	/**  That source in this project, when it is one. */
+	citation: Citation | null,
 };
 
 export type Conversation = {
@@ -227,6 +349,24 @@ export type DownloadProgress = { event: "receiving"; data: {
 /**  Every byte is in; checking the sha256 and the GGUF. */
 { event: "verifying" };
 
+/**  One of the writer's own fields on an entry. */
+export type EntryField = {
+	name: string,
+	value: string,
+};
+
+export type EntryKind = "character" | "place" | "object" | "lore" | "style_guide";
+
+/**  Changes to an entry; `None` leaves a field as it is. */
+export type EntryPatch = {
+	kind?: EntryKind | null,
+	name?: string | null,
+	aliases?: string[] | null,
+	description?: string | null,
+	fields?: EntryField[] | null,
+	pinned?: boolean | null,
+};
+
 /**  The stable machine kind of an error, as both front ends (and the UI, across IPC) branch on it. */
 export type ErrorKind = "invalid" | "not_found" | "in_use" | "offline" | "network" | "timeout" | "too_large" | "checksum" | "paused" | "exists" | "busy" | "io" | "model_missing" | "model_invalid" | "model_unsupported" | "context_overflow" | "empty_prompt" | "out_of_memory" | "engine" | "library" | "library_unavailable" | "disk_full" | "keychain" | "keychain_unavailable" | "keychain_locked" | "over_budget" | "fusion" | "missing_key" | "unauthorized" | "forbidden" | "rate_limited" | "http" | "connect" | "stream_cut" | "malformed" | "cancelled" | "internal";
 
@@ -263,6 +403,13 @@ export type FusionOutcome = {
 export type FusionParams = {
 	prompt: string,
 	document_id?: number | null,
+	/**
+	 *  The passage the prompt is about (cloud members get it even when the project keeps its context
+	 *  on the device).
+	 */
+	selection?: string,
+	/**  Context items the writer took out of this run. */
+	dropped?: string[],
 	/**  `local`, `local@TEMPERATURE` or `provider:model`, 1 to [`atelier_fusion::MAX_PANEL`]. */
 	members?: string[],
 	/**  Default: the first member (or, for self-fusion, the on-device model as an impartial editor). */
@@ -339,6 +486,18 @@ export type Insight = {
 	insight: string,
 };
 
+export type ItemKind = "style_guide" | "entry" | "synopsis" | 
+/**  The manuscript text before the cursor (or the selection). */
+"text" | "instruction" | "selection";
+
+export type ItemState = 
+/**  The model reads it. */
+"included" | 
+/**  The writer took it out of this run. */
+"dropped" | 
+/**  It did not fit in the context with what comes before it. */
+"over_budget";
+
 export type LedgerEntry = {
 	id: number,
 	at: number,
@@ -352,6 +511,8 @@ export type LedgerEntry = {
 	completion_tokens: number | null,
 	cost_usd: number | null,
 	status: string,
+	/**  The context items the request carried ("Selection", "Instruction", "Mara Vell (character)"). */
+	items: string[],
 };
 
 export type LedgerTotals = {
@@ -391,6 +552,14 @@ export type MemberOutcome = {
 };
 
 export type MemberRole = "member" | "judge";
+
+/**  One name found in the text. Offsets are UTF-16 code units (what the editor counts in). */
+export type Mention = {
+	start: number,
+	end: number,
+	/**  The entries that go by this name (usually one). */
+	entry_ids: number[],
+};
 
 export type Message = {
 	id: number,
@@ -446,6 +615,17 @@ export type ModelStatus = {
 	backend: string | null,
 	error: string | null,
 	load_ms: number | null,
+};
+
+export type NewEntry = {
+	/**  `None`: a global entry. */
+	project_id: number | null,
+	kind: EntryKind,
+	name: string,
+	aliases?: string[],
+	description?: string,
+	fields?: EntryField[],
+	pinned?: boolean,
 };
 
 export type NewNode = {
@@ -510,6 +690,11 @@ export type Project = {
 	kind: ProjectKind,
 	author: string,
 	word_goal: number | null,
+	/**
+	 *  Bible entries and manuscript text beyond the selection may go to cloud models (off by default:
+	 *  they get only the selection and the instruction).
+	 */
+	cloud_context: boolean,
 	created_at: number,
 	updated_at: number,
 };
@@ -522,6 +707,7 @@ export type ProjectPatch = {
 	kind?: ProjectKind | null,
 	author?: string | null,
 	word_goal?: number | null,
+	cloud_context?: boolean | null,
 };
 
 /**  A project in the project list. */
@@ -678,6 +864,15 @@ export type RunTimings = {
 export type RunWithMembers = {
 	members: RunMember[],
 } & Run;
+
+/**  A scene that names an entry, and how often. */
+export type SceneMention = {
+	/**  The scene's binder id. */
+	scene_id: number,
+	document_id: number,
+	title: string,
+	count: number,
+};
 
 export type SceneStatus = "idea" | "draft" | "revised" | "final";
 
