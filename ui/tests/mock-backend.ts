@@ -439,7 +439,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
           members.push({ id: nextId++, run_id: runId, position: info.index, label: String.fromCharCode(65 + info.index), role: 'member', round: 0, provider: info.provider, model: info.model, output: '', status: 'failed', error, prompt_tokens: null, completion_tokens: null, cost_usd: null, latency_ms: 300, first_token_ms: null });
           return;
         }
-        if (info.cloud) ledger.push({ id: nextId++, at: now(), provider: info.provider, model: info.model, endpoint: 'https://openrouter.ai/api/v1/chat/completions', run_id: runId, bytes_sent: 812, bytes_received: 2048, prompt_tokens: 20, completion_tokens: 30, cost_usd: 0.0008, status: '200' });
+        if (info.cloud) ledger.push({ id: nextId++, at: now(), provider: info.provider, model: info.model, endpoint: 'https://openrouter.ai/api/v1/chat/completions', run_id: runId, bytes_sent: 812, bytes_received: 2048, prompt_tokens: 20, completion_tokens: 30, cost_usd: 0.0008, status: '200', items: ['Prompt'] });
         send({ type: 'member_finished', member: info.index, round: 0, usage: { prompt_tokens: 20, completion_tokens: 3, cost_usd: info.cloud ? 0.0008 : 0 }, latency_ms: 900, first_token_ms: 120 });
         members.push({ id: nextId++, run_id: runId, position: info.index, label: String.fromCharCode(65 + info.index), role: 'member', round: 0, provider: info.provider, model: info.model, output: text, status: 'completed', error: null, prompt_tokens: 20, completion_tokens: 3, cost_usd: info.cloud ? 0.0008 : 0, latency_ms: 900, first_token_ms: 120 });
       }),

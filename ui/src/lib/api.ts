@@ -3,7 +3,14 @@
 import { Channel } from '@tauri-apps/api/core';
 import { commands } from './bindings';
 import type {
+  ChatParams,
   CommandError,
+  ContextFor,
+  ContinuityParams,
+  ContinuityReport,
+  EntryKind,
+  EntryPatch,
+  NewEntry,
   DownloadEvent,
   FusionEvent,
   FusionParams,
@@ -236,3 +243,41 @@ export const ledger = (limit = 100, offset = 0) => call(commands.ledger(limit, o
 export const ledgerTotals = (since: number | null = null) => call(commands.ledgerTotals(since));
 export const getSettings = () => call(commands.getSettings());
 export const setSetting = (key: string, value: Value) => call(commands.setSetting(key, value));
+
+// --- the story bible, context and continuity ----------------------------------------------------
+
+export const listBible = (projectId: number) => call(commands.listBible(projectId));
+export const createBibleEntry = (entry: NewEntry) => call(commands.createBibleEntry(entry));
+export const updateBibleEntry = (id: number, patch: EntryPatch) => call(commands.updateBibleEntry(id, patch));
+export const deleteBibleEntry = (id: number) => call(commands.deleteBibleEntry(id));
+export const restoreBibleEntry = (id: number) => call(commands.restoreBibleEntry(id));
+/** A new entry's form, filled from the selected text by the backend. */
+export const draftBibleEntry = (projectId: number, selection: string, kind: EntryKind | null = null) => call(commands.draftBibleEntry(projectId, selection, kind));
+/** The bible's names in `text`, UTF-16 offsets (what CodeMirror counts in). */
+export const findMentions = (projectId: number, text: string) => call(commands.findMentions(projectId, text));
+export const entryScenes = (projectId: number, entryId: number) => call(commands.entryScenes(projectId, entryId));
+/** What the model will read for a writing action or chat turn, item by item with token counts. */
+export const previewContext = (target: ContextFor) => call(commands.previewContext(target));
+export const previewFusionContext = (params: FusionParams) => call(commands.previewFusionContext(params));
+
+/** A chat turn about the open scene; the backend assembles its context (bible, scene text, selection). */
+export function chat(params: ChatParams, onEvent: (event: GenerationEvent) => void): Running<Generation> {
+  const id = newId('chat');
+  const channel = new Channel<GenerationEvent>();
+  channel.onmessage = onEvent;
+  return { id, done: call(commands.chat(id, params, channel)) };
+}
+
+/** Checks a scene against the bible and earlier synopses (on-device, or a panel when members are given). */
+export function checkContinuity(
+  params: ContinuityParams,
+  onEvent: (event: GenerationEvent) => void = () => {},
+  onFusion: (event: FusionEvent) => void = () => {},
+): Running<ContinuityReport> {
+  const id = newId('continuity');
+  const channel = new Channel<GenerationEvent>();
+  channel.onmessage = onEvent;
+  const fusion = new Channel<FusionEvent>();
+  fusion.onmessage = onFusion;
+  return { id, done: call(commands.checkContinuity(id, params, channel, fusion)) };
+}
