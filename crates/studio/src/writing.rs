@@ -232,8 +232,13 @@ pub fn resolve(input: &ActionInput, context_length: usize, count_tokens: &dyn Fn
 pub fn text_source(action: WritingAction, input: &ActionInput) -> &str {
     let selection = input.selection.trim();
     if !selection.is_empty() {
+        // The cursor ends the selection (or starts it); a front end that sends the whole text as
+        // `before` gets the text before the selection's last occurrence.
         let before = input.before.trim_end();
-        return before.strip_suffix(selection).unwrap_or(before);
+        return match before.rfind(selection) {
+            Some(at) => &before[..at],
+            None => before,
+        };
     }
     match action {
         WritingAction::Continue if !input.before.trim().is_empty() => &input.before,
