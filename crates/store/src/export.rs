@@ -321,7 +321,7 @@ impl Store {
         for e in &bundle.ledger {
             sqlx::query(
                 "INSERT INTO ledger (at, provider, model, endpoint, run_id, bytes_sent, bytes_received, prompt_tokens, \
-                 completion_tokens, cost_usd, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 completion_tokens, cost_usd, status, items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(e.at)
             .bind(&e.provider)
@@ -334,6 +334,7 @@ impl Store {
             .bind(e.completion_tokens)
             .bind(e.cost_usd)
             .bind(&e.status)
+            .bind(sqlx::types::Json(&e.items))
             .execute(&mut *tx)
             .await?;
         }

@@ -20,8 +20,10 @@ pub struct LedgerEntry {
     pub completion_tokens: Option<i64>,
     pub cost_usd: Option<f64>,
     pub status: String,
-    /// The context items the request carried ("Selection", "Instruction", "Mara Vell (character)").
+    /// The context items the request carried ("Selection", "Instruction", "Mara Vell (character)");
+    /// bundles from before the story bible have none.
     #[sqlx(json)]
+    #[serde(default)]
     pub items: Vec<String>,
 }
 

@@ -186,13 +186,13 @@ pub async fn write(
     cancel: CancellationToken,
     on_event: EventSink,
 ) -> Result<Generation> {
-    let (resolved, system, items) = plan_write(host, store, input, document_id).await?;
+    let (resolved, system, items, _) = plan_write(host, store, input, document_id).await?;
     let spec = GenerationSpec::action(resolved, sampling).with_context(system, items);
     generate(host, store, spec, document_id, cancel, on_event).await
 }
 
 /// A writing action's context as the model will read it.
-async fn plan_write(host: &ModelHost, store: Option<&Store>, input: &ActionInput, document_id: Option<i64>) -> Result<(ResolvedAction, String, Vec<ContextItem>)> {
+async fn plan_write(host: &ModelHost, store: Option<&Store>, input: &ActionInput, document_id: Option<i64>) -> Result<(ResolvedAction, String, Vec<ContextItem>, usize)> {
     // On a scene, the earlier scenes of its chapter come before the text before the cursor.
     let (input, sources) = match store {
         Some(store) => (
@@ -206,7 +206,8 @@ async fn plan_write(host: &ModelHost, store: Option<&Store>, input: &ActionInput
         .with_model(move |model| {
             let tokenizer = model.tokenizer();
             let count = |text: &str| tokenizer.encode_plain(text).map(|ids| ids.len()).unwrap_or(text.len());
-            context::plan_action(&input, &sources, model.context_length(), &count)
+            let (resolved, system, items) = context::plan_action(&input, &sources, model.context_length(), &count)?;
+            Ok((resolved, system, items, model.context_length()))
         })
         .await?
 }
@@ -282,6 +283,15 @@ pub async fn chat(host: &ModelHost, store: Option<&Store>, params: &ChatParams, 
     generate(host, store, spec, params.document_id, cancel, on_event).await
 }
 
+/// The project of the scene whose text is `document_id`, and its cloud switch.
+async fn scene_project(store: &Store, document_id: Option<i64>) -> Result<(Option<i64>, bool)> {
+    let Some(id) = document_id else { return Ok((None, false)) };
+    match store.binder().scene_of_document(id).await? {
+        Some(scene) => Ok((Some(scene.project_id), store.projects().get(scene.project_id).await?.cloud_context)),
+        None => Ok((None, false)),
+    }
+}
+
 /// What a preview of the context is for.
 #[derive(Debug, Clone, Deserialize, specta::Type)]
 #[serde(tag = "for", rename_all = "snake_case")]
@@ -294,12 +304,12 @@ pub enum ContextFor {
 pub async fn preview(host: &ModelHost, store: Option<&Store>, target: &ContextFor) -> Result<ContextView> {
     match target {
         ContextFor::Write(params) => {
-            let (resolved, _, items) = plan_write(host, store, &params.input, params.document_id).await?;
-            let sources = match store {
-                Some(store) => Sources::of_document(store, &MentionCache::default(), params.document_id).await?,
-                None => Sources::default(),
+            let (resolved, _, items, context_length) = plan_write(host, store, &params.input, params.document_id).await?;
+            let (project_id, cloud_context) = match store {
+                Some(store) => scene_project(store, params.document_id).await?,
+                None => (None, false),
             };
-            let context_length = host.engine().await?.with_model(|m| m.context_length()).await?;
+            let sources = Sources { project_id, cloud_context, ..Sources::default() };
             Ok(context::view(items, &sources, context_length, resolved.max_tokens))
         }
         ContextFor::Chat(params) => {
