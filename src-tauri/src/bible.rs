@@ -16,13 +16,8 @@ use atelier_studio::GenerationEvent;
 use tauri::ipc::Channel;
 use tauri::State;
 
+use crate::engine::sink;
 use crate::state::{AppState, CmdResult};
-
-fn sink(channel: Channel<GenerationEvent>) -> atelier_studio::generation::EventSink {
-    Arc::new(move |event| {
-        let _ = channel.send(event);
-    })
-}
 
 #[tauri::command]
 #[specta::specta]

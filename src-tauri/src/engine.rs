@@ -19,7 +19,8 @@ pub fn watch_model_status(state: State<'_, AppState>, on_status: Channel<ModelSt
     state.model.watch(Box::new(move |status| on_status.send(status.clone()).is_ok()));
 }
 
-fn sink(channel: Channel<GenerationEvent>) -> atelier_studio::generation::EventSink {
+/// A generation's events, sent to the UI's channel.
+pub(crate) fn sink(channel: Channel<GenerationEvent>) -> atelier_studio::generation::EventSink {
     Arc::new(move |event| {
         let _ = channel.send(event);
     })

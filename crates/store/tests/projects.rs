@@ -243,7 +243,8 @@ async fn library_at(path: &std::path::Path, version: i64) {
 #[tokio::test]
 async fn every_earlier_schema_migrates_its_documents_into_a_default_project_losing_nothing() {
     let latest = sqlx::migrate!("./migrations").migrations.iter().map(|m| m.version).max().unwrap();
-    let earlier: Vec<i64> = sqlx::migrate!("./migrations").migrations.iter().map(|m| m.version).filter(|&v| v < latest).collect();
+    // The schemas from before projects (0003 made them).
+    let earlier: Vec<i64> = sqlx::migrate!("./migrations").migrations.iter().map(|m| m.version).filter(|&v| v < 3).collect();
     assert!(earlier.len() >= 2, "versions 1 and 2 at least");
     for version in earlier {
         let dir = tempfile::tempdir().unwrap();
@@ -280,4 +281,25 @@ async fn every_earlier_schema_migrates_its_documents_into_a_default_project_losi
         store.check_integrity().await.unwrap();
         store.close().await;
     }
+}
+
+#[tokio::test]
+async fn a_library_with_projects_gains_the_story_bible_keeping_its_context_on_the_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("library.sqlite3");
+    library_at(&path, 3).await;
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO projects (id, title, kind, created_at, updated_at) VALUES (5, 'The Salt Road', 'novel', 10, 10);
+         INSERT INTO ledger (at, provider, model, endpoint, bytes_sent, bytes_received, status) VALUES (1, 'p', 'm', 'https://x', 10, 20, '200');",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let store = Store::open(&path).await.unwrap();
+    let project = store.projects().get(5).await.unwrap();
+    assert!(!project.cloud_context, "an existing project must not start sending its bible to the cloud");
+    assert!(store.bible().list(5).await.unwrap().is_empty());
+    assert_eq!(store.ledger().list(10, 0).await.unwrap()[0].items, Vec::<String>::new());
 }

@@ -3,7 +3,9 @@
 //! fusion receives (seen by a loopback server) with the project's cloud switch off and on, the ledger's
 //! list of what left the device, and a continuity check whose scripted judge plants a contradiction.
 
-use std::io::{Read, Write};
+mod common;
+
+use std::io::Write;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -179,27 +181,7 @@ fn serve(final_answer: &'static str) -> Loopback {
 }
 
 fn answer(mut stream: std::net::TcpStream, log: Arc<Mutex<Vec<String>>>, final_answer: &str) {
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut request = Vec::new();
-    let mut buf = [0u8; 8192];
-    let body_start = loop {
-        let n = match stream.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        request.extend_from_slice(&buf[..n]);
-        if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&request[..body_start]).to_ascii_lowercase();
-    let length = head.lines().find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0))).unwrap_or(0);
-    while request.len() < body_start + length {
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => request.extend_from_slice(&buf[..n]),
-        }
-    }
+    let Some((request, body_start)) = common::read_request(&mut stream) else { return };
     let body = String::from_utf8_lossy(&request[body_start..]).to_string();
     let text = if body.contains("You are the judge") {
         let verdict = serde_json::json!({"consensus": ["the scene contradicts the bible"], "contradictions": [], "unique_insights": [], "blind_spots": [],

@@ -3,7 +3,9 @@
 //! too, export and back up — and then look everywhere for the key: the library file, its WAL, the
 //! backup, the exports, the log, what the UI is sent, and every byte the other host received.
 
-use std::io::{Read, Write};
+mod common;
+
+use std::io::Write;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,31 +44,8 @@ fn serve() -> RawServer {
 }
 
 fn handle(mut stream: std::net::TcpStream, log: Arc<Mutex<Vec<u8>>>) {
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut request = Vec::new();
-    let mut buf = [0u8; 8192];
-    // Headers, then Content-Length bytes of body.
-    let body_start = loop {
-        let n = match stream.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        request.extend_from_slice(&buf[..n]);
-        if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
+    let Some((request, body_start)) = common::read_request(&mut stream) else { return };
     let head = String::from_utf8_lossy(&request[..body_start]).to_string();
-    let length = head
-        .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
-        .unwrap_or(0);
-    while request.len() < body_start + length {
-        match stream.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => request.extend_from_slice(&buf[..n]),
-        }
-    }
     log.lock().unwrap().extend_from_slice(&request);
     let body = String::from_utf8_lossy(&request[body_start..]).to_string();
     let auth = head.lines().find(|l| l.to_ascii_lowercase().starts_with("authorization:")).unwrap_or("").to_string();

@@ -511,8 +511,11 @@ export type LedgerEntry = {
 	completion_tokens: number | null,
 	cost_usd: number | null,
 	status: string,
-	/**  The context items the request carried ("Selection", "Instruction", "Mara Vell (character)"). */
-	items: string[],
+	/**
+	 *  The context items the request carried ("Selection", "Instruction", "Mara Vell (character)");
+	 *  bundles from before the story bible have none.
+	 */
+	items?: string[],
 };
 
 export type LedgerTotals = {
