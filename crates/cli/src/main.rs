@@ -8,6 +8,7 @@ use atelier_engine::{find_default_model, DeviceChoice, GgufFile};
 use clap::{Args, Parser, Subcommand};
 
 mod bench;
+mod bible;
 mod eval;
 mod fuse;
 mod library;
@@ -44,6 +45,9 @@ enum Command {
     /// Projects: new, list, show, import a manuscript, export one.
     #[command(subcommand)]
     Project(project::ProjectCommand),
+    /// The story bible: add, list, show (with the scenes that mention an entry), delete.
+    #[command(subcommand)]
+    Bible(bible::BibleCommand),
     /// Provider API keys in the OS keychain.
     #[command(subcommand)]
     Keys(library::KeysCommand),
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => eval::eval(args),
         Command::History(command) => library::history(command),
         Command::Project(command) => project::project(command),
+        Command::Bible(command) => bible::bible(command),
         Command::Keys(command) => library::keys(command),
     };
     match result {

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use atelier_engine::{Generation, LoadOptions, SamplingParams};
 use atelier_store::Store;
-use atelier_studio::generation::{self, EventSink, GenerationEvent, GenerationSpec};
+use atelier_studio::context::ItemState;
+use atelier_studio::generation::{self, ContextFor, EventSink, GenerationEvent, GenerationSpec, WriteParams};
 use atelier_studio::{ActionInput, ModelHost, Tone, WritingAction};
 use clap::Args;
 use tokio_util::sync::CancellationToken;
@@ -78,6 +79,14 @@ pub struct WriteArgs {
     /// Seed for sampling (default: drawn, and recorded with the run).
     #[arg(long)]
     seed: Option<u64>,
+    /// Leave this context item out of the run: a key from `--show-context` (`entry:12`,
+    /// `synopsis:33`, `text`); repeatable.
+    #[arg(long = "drop", value_name = "KEY")]
+    drop: Vec<String>,
+    /// Print the context the model would read (items, reasons, token counts) instead of running it;
+    /// with `--json`, the whole view as JSON.
+    #[arg(long)]
+    show_context: bool,
     #[command(flatten)]
     model: ModelArgs,
     #[command(flatten)]
@@ -131,36 +140,92 @@ pub fn generate(args: GenerateArgs) -> Result<()> {
 
 pub fn write(args: WriteArgs) -> Result<()> {
     let host = host(&args.model)?;
+    if args.show_context {
+        return show_context(&host, &args);
+    }
     let sampling = generation::sampling(None, args.seed)?;
     run(&host, args.output, move |host, store, cancel, sink| {
         Box::pin(async move {
-            let document_id = match &args.scene {
-                Some(scene) => {
-                    let store = store.ok_or_else(|| atelier_studio::StudioError::Invalid("--scene needs the library (drop --no-history)".into()))?;
-                    Some(scene_document(store, args.project, scene).await?)
-                }
-                None if args.project.is_some() => return Err(atelier_studio::StudioError::Invalid("--project names the project of --scene: give the scene too".into())),
-                None => args.doc,
-            };
-            let text = match (document_id, &args.text) {
-                (Some(id), _) => {
-                    let store = store.ok_or_else(|| atelier_studio::StudioError::Invalid("--doc needs the library (drop --no-history)".into()))?;
-                    store.documents().get(id).await?.body
-                }
-                (None, Some(text)) => text.clone(),
-                (None, None) => String::new(),
-            };
-            let input = ActionInput {
-                action: Some(args.action),
-                tone: args.tone,
-                instruction: args.instruction,
-                selection: args.selection.unwrap_or_default(),
-                before: text.clone(),
-                document: text,
-                dropped: Vec::new(),
-            };
+            let (input, document_id) = action_input(&args, store).await?;
             generation::write(host, store, &input, sampling, document_id, cancel, sink).await
         })
+    })
+}
+
+/// The action `args` ask for, on the text of their document or scene (or their `--text`), and that
+/// document.
+async fn action_input(args: &WriteArgs, store: Option<&Store>) -> atelier_studio::Result<(ActionInput, Option<i64>)> {
+    let document_id = match &args.scene {
+        Some(scene) => {
+            let store = store.ok_or_else(|| atelier_studio::StudioError::Invalid("--scene needs the library (drop --no-history)".into()))?;
+            Some(scene_document(store, args.project, scene).await?)
+        }
+        None if args.project.is_some() => return Err(atelier_studio::StudioError::Invalid("--project names the project of --scene: give the scene too".into())),
+        None => args.doc,
+    };
+    let text = match (document_id, &args.text) {
+        (Some(id), _) => {
+            let store = store.ok_or_else(|| atelier_studio::StudioError::Invalid("--doc needs the library (drop --no-history)".into()))?;
+            store.documents().get(id).await?.body
+        }
+        (None, Some(text)) => text.clone(),
+        (None, None) => String::new(),
+    };
+    let input = ActionInput {
+        action: Some(args.action),
+        tone: args.tone,
+        instruction: args.instruction.clone(),
+        selection: args.selection.clone().unwrap_or_default(),
+        before: text.clone(),
+        document: text,
+        dropped: args.drop.iter().map(|key| key.trim().to_string()).filter(|key| !key.is_empty()).collect(),
+    };
+    Ok((input, document_id))
+}
+
+/// `atelier write … --show-context`: what the model would read for the action, item by item, and
+/// nothing run.
+fn show_context(host: &ModelHost, args: &WriteArgs) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let store = if args.output.no_history { None } else { Some(Store::open_default().await?) };
+        let (input, document_id) = action_input(args, store.as_ref()).await?;
+        let view = generation::preview(host, store.as_ref(), &ContextFor::Write(WriteParams { input, document_id, seed: None })).await?;
+        for key in args.drop.iter().filter(|key| !view.items.iter().any(|i| i.key == key.trim())) {
+            eprintln!("warning: --drop {key}: this action's context has no such item");
+        }
+        let mut stdout = std::io::stdout().lock();
+        if args.output.json {
+            writeln!(stdout, "{}", serde_json::to_string_pretty(&view)?)?;
+            return Ok(());
+        }
+        writeln!(stdout, "{:<40} {:<32} {:>7}  {:<11} {}", "item", "reason", "tokens", "state", "goes to")?;
+        for item in &view.items {
+            let state = match item.state {
+                ItemState::Included => "included",
+                ItemState::Dropped => "dropped",
+                ItemState::OverBudget => "over budget",
+            };
+            writeln!(
+                stdout,
+                "{:<40} {:<32} {:>7}  {:<11} {}",
+                crate::bible::clip(&item.label, 40),
+                crate::bible::clip(&item.reason, 32),
+                item.tokens,
+                state,
+                if item.cloud { "cloud ok" } else { "device" }
+            )?;
+        }
+        let keys: Vec<&str> = view.items.iter().filter(|i| i.optional).map(|i| i.key.as_str()).collect();
+        writeln!(
+            stdout,
+            "\n{} tokens of a {}-token budget (context length {}, {} kept for the answer)",
+            view.tokens, view.budget, view.context_length, view.answer_tokens
+        )?;
+        if !keys.is_empty() {
+            writeln!(stdout, "keys for --drop: {}", keys.join(", "))?;
+        }
+        Ok(())
     })
 }
 
