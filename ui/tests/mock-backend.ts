@@ -19,6 +19,7 @@ import type {
   WriteParams,
 } from '../src/lib/types';
 import { createManuscriptMock, NOT_MINE, wordCount } from './mock-manuscript';
+import { createStoryMock } from './mock-story';
 
 /** `https://api.openai.com:443`, as the Rust side spells an origin. */
 function originOf(url: string): string {
@@ -107,6 +108,13 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
   let offline = false;
   const providers: ProviderView[] = [];
   const manuscript = createManuscriptMock({ documents, revisions, id: () => nextId++, now, dialogPath: options.dialogPath });
+  const story = createStoryMock({
+    documents,
+    id: () => nextId++,
+    now,
+    sceneOf: (id) => manuscript.sceneOf(id),
+    cloudContext: (projectId) => ((manuscript.handle('project_tree', { id: projectId }) as { project: { cloud_context: boolean } }).project.cloud_context),
+  });
   const models: ModelRecord[] = [
     { id: 1, path: READY.info!.path, name: 'SmolLM2-135M-Instruct', architecture: 'llama', quantization: 'Q4_1', size_bytes: 98_362_432, parameters: 134_515_008, sha256: null, source_url: null, is_default: true, added_at: now() },
   ];
@@ -187,7 +195,8 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         const params = args.params as WriteParams;
         const label = params.action === 'rewrite' ? `rewrite:${params.tone ?? 'plainer'}` : params.action;
         const passage = (params.selection ?? '').trim() || params.before || params.document || '';
-        const settings = JSON.stringify({ action: { action: params.action, tone: params.tone ?? undefined, instruction: params.instruction ?? undefined, passage }, seed: params.seed ?? 7 });
+        const context = story.context(params as unknown as Record<string, unknown>).items;
+        const settings = JSON.stringify({ action: { action: params.action, tone: params.tone ?? undefined, instruction: params.instruction ?? undefined, selection: passage }, seed: params.seed ?? 7, context });
         return generate(args, { prompt: `${params.action}: ${passage}`, document_id: params.document_id ?? null, action: label, settings });
       }
       case 'rerun': {
@@ -400,7 +409,14 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         return null;
       case 'ui_ready':
         return Math.round(performance.now());
+      case 'chat': {
+        const params = args.params as { question: string; document_id?: number | null };
+        const context = story.context({ ...params }).items;
+        return generate(args, { prompt: params.question, document_id: params.document_id ?? null, action: 'chat', settings: JSON.stringify({ kind: 'chat', context }) });
+      }
       default: {
+        const storyResult = story.handle(cmd, args);
+        if (storyResult !== NOT_MINE) return storyResult;
         const result = manuscript.handle(cmd, args);
         if (result === NOT_MINE) throw { kind: 'unknown_command', message: `no mock for ${cmd}` };
         return result;

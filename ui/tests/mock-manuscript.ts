@@ -13,6 +13,7 @@ interface ProjectRow {
   kind: ProjectKind;
   author: string;
   word_goal: number | null;
+  cloud_context?: boolean;
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
@@ -239,7 +240,7 @@ export function createManuscriptMock(ctx: ManuscriptContext) {
   }
 
   const nodeView = (id: number) => tree(liveNode(id).project_id).find((n) => n.id === id)!;
-  const projectView = (p: ProjectRow) => ({ id: p.id, title: p.title, kind: p.kind, author: p.author, word_goal: p.word_goal, created_at: p.created_at, updated_at: p.updated_at });
+  const projectView = (p: ProjectRow) => ({ id: p.id, title: p.title, kind: p.kind, author: p.author, word_goal: p.word_goal, cloud_context: p.cloud_context ?? false, created_at: p.created_at, updated_at: p.updated_at });
   const projectWords = (projectId: number) => tree(projectId).filter((n) => n.kind === 'scene').reduce((s, n) => s + n.words, 0);
 
   function createProject(input: { title: string; kind: ProjectKind; author?: string; word_goal?: number | null }): ProjectRow {
@@ -386,6 +387,7 @@ export function createManuscriptMock(ctx: ManuscriptContext) {
         }
         if (patch.kind != null) p.kind = patch.kind;
         if (patch.author != null) p.author = patch.author.trim();
+        if (patch.cloud_context != null) p.cloud_context = patch.cloud_context;
         if ('word_goal' in patch) {
           checkGoal(patch.word_goal ?? null);
           p.word_goal = patch.word_goal ?? null;
