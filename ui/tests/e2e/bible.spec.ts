@@ -65,6 +65,11 @@ test('the Context panel shows what Continue will read, and a dropped item stays 
   expect((write.args.params as { dropped: string[] }).dropped).toEqual([key]);
   const previews = await calls(page, 'preview_context');
   expect((previews.at(-1)!.args.target as { dropped: string[] }).dropped).toEqual([key]);
+  // History shows what the run read: the dropped entry marked so, the text included.
+  await page.getByTestId('nav-history').click();
+  await page.getByTestId('run-item').first().click();
+  await expect(page.getByTestId('run-context-item').and(page.locator(`[data-key="${key}"]`))).toHaveAttribute('data-state', 'dropped');
+  await expect(page.getByTestId('run-context-item').and(page.locator('[data-key="text"]'))).toHaveAttribute('data-state', 'included');
 });
 
 test('the continuity check lists the planted contradiction and jumps to the entry; the cloud switch is off by default', async ({ page }) => {
