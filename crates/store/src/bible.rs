@@ -309,13 +309,7 @@ impl<'a> Bible<'a> {
 
     /// Moves an entry to the trash; [`Bible::restore`] brings it back.
     pub async fn delete(&self, id: i64) -> Result<()> {
-        let changed = sqlx::query("UPDATE bible_entries SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
-            .bind(now_ms())
-            .bind(id)
-            .execute(self.pool)
-            .await?
-            .rows_affected();
-        if changed == 0 {
+        if !crate::trash_row(self.pool, "bible_entries", id).await? {
             return Err(not_found(id));
         }
         Ok(())

@@ -194,13 +194,7 @@ impl<'a> Documents<'a> {
     /// Moves a document to the trash (search forgets it); [`Documents::restore`] brings it back.
     #[tracing::instrument(level = "debug", skip_all, fields(id = id))]
     pub async fn delete(&self, id: i64) -> Result<()> {
-        let changed = sqlx::query("UPDATE documents SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
-            .bind(now_ms())
-            .bind(id)
-            .execute(self.pool)
-            .await?
-            .rows_affected();
-        if changed == 0 {
+        if !crate::trash_row(self.pool, "documents", id).await? {
             return Err(not_found(id));
         }
         Ok(())

@@ -77,6 +77,17 @@ impl From<sqlx::Error> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Stamps a live row of `table` as trashed (restorable); `false` if there was none.
+pub(crate) async fn trash_row(pool: &SqlitePool, table: &'static str, id: i64) -> Result<bool> {
+    let changed = sqlx::query(&format!("UPDATE {table} SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL"))
+        .bind(now_ms())
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(changed > 0)
+}
+
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
