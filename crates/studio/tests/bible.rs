@@ -301,3 +301,27 @@ async fn a_continuity_check_lists_the_planted_contradiction_citing_the_entry_and
     assert_eq!(run.action.as_deref(), Some("continuity"));
     assert!(run.prompt.contains("his green eyes on the lens"), "{}", run.prompt);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chat_turn_reads_the_scene_and_its_bible_from_the_library_and_records_them() {
+    let f = fixture().await;
+    let host = host(2048);
+    let params = generation::ChatParams {
+        question: "Why does Tomas speak here?".into(),
+        history: vec![atelier_engine::ChatMessage::user("Is the lamp lit?"), atelier_engine::ChatMessage::assistant("Yes.")],
+        document_id: Some(f.scene),
+        seed: Some(5),
+        ..Default::default()
+    };
+    let view = generation::preview(&host, Some(&f.store), &ContextFor::Chat(params.clone())).await.unwrap();
+    let keys: Vec<&str> = view.items.iter().map(|i| i.key.as_str()).collect();
+    assert!(keys.contains(&format!("entry:{}", f.tomas).as_str()) && keys.contains(&"text") && keys.last() == Some(&"instruction"), "{keys:?}");
+    generation::chat(&host, Some(&f.store), &params, CancellationToken::new(), quiet()).await.unwrap();
+    let run = f.store.runs().list(&Default::default(), 10, 0).await.unwrap().remove(0);
+    let spec = generation::recorded_spec(&f.store.runs().get(run.id).await.unwrap().run).unwrap();
+    assert_eq!(spec.label(), "chat");
+    assert_eq!(spec.history.len(), 2, "the earlier turns go along");
+    assert!(spec.system.as_deref().unwrap().contains("### Tomas Reyes (character)"));
+    assert!(spec.prompt.contains("paraffin") && spec.prompt.ends_with("Why does Tomas speak here?"), "{}", spec.prompt);
+    assert_eq!(spec.context.len(), view.items.len());
+}
