@@ -193,10 +193,10 @@ export class Workspace {
   }
 
   /** Saves the open project's settings; `done` runs once they are saved. */
-  async saveSettings(input: NewProject, done: () => void) {
+  async saveSettings(input: NewProject & { cloud_context?: boolean }, done: () => void) {
     if (!this.project || !this.tree) return;
     try {
-      const p = await api.updateProject(this.project.id, { title: input.title, kind: input.kind, author: input.author, word_goal: input.word_goal });
+      const p = await api.updateProject(this.project.id, { title: input.title, kind: input.kind, author: input.author, word_goal: input.word_goal, cloud_context: input.cloud_context ?? null });
       this.tree = { ...this.tree, project: p };
       done();
       await this.loadProjects();
