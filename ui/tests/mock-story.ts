@@ -119,8 +119,9 @@ export function createStoryMock(ctx: StoryContext) {
         const { project_id } = ctx.sceneOf(params.document_id);
         const issues = [];
         for (const e of project_id === null ? [] : live(project_id)) {
-          const eyes = e.fields.find((f) => f.name.toLowerCase() === 'eyes')?.value.toLowerCase();
-          const said = body.match(/\b(\w+) eyes\b/i);
+          // The colour from an "Eyes" field, or from the description ("Mara has grey eyes").
+          const eyes = (e.fields.find((f) => f.name.toLowerCase() === 'eyes')?.value ?? e.description.match(/\b(\w+) eyes\b/i)?.[1])?.toLowerCase();
+          const said = body.match(/\b(?:(?:her|his|their|its) )?(\w+) eyes\b/i);
           if (eyes && said && said[1].toLowerCase() !== eyes && mentions(project_id!, body).some((m) => m.entry_ids.includes(e.id))) {
             issues.push({ quote: said[0], problem: `${e.name}'s eyes are ${eyes} in the bible`, source: e.name, citation: { kind: 'entry', entry_id: e.id, name: e.name } });
           }

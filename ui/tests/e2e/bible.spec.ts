@@ -98,3 +98,109 @@ test('the continuity check lists the planted contradiction and jumps to the entr
   const update = (await calls(page, 'update_project')).at(-1)!;
   expect((update.args.patch as { cloud_context: boolean }).cloud_context).toBe(true);
 });
+
+test('Ctrl+Shift+B drafts an entry from the selection; aliases are a list; a deleted entry comes back with Undo', async ({ page }) => {
+  await openApp(page, { seed: 'novel', delayMs: 5 });
+  const editor = page.getByTestId('editor').first();
+  await expect(editor).toContainText('Mara counted the bollards');
+  // Select "Fog" (the scene's first word) in the Assist tab and press the shortcut.
+  await editor.click();
+  await page.keyboard.press('Control+Home');
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Shift+ArrowRight');
+  await page.keyboard.press('Control+Shift+B');
+  await expect(page.getByTestId('tab-bible')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('entry-name')).toHaveValue('Fog');
+  expect((await calls(page, 'draft_bible_entry')).at(-1)!.args.selection).toBe('Fog');
+  await page.getByTestId('entry-kind').selectOption('lore');
+  await page.getByTestId('entry-aliases').fill('the mist');
+  await page.getByTestId('entry-aliases').press('Enter');
+  await expect(page.getByTestId('entry-alias')).toHaveText([/the mist/]);
+  await expect(page.getByTestId('entry-form')).toBeVisible();
+  await page.getByTestId('entry-aliases').fill('haar');
+  await page.getByTestId('entry-save').click();
+  await expect(page.getByTestId('bible-entry').filter({ hasText: 'Fog' })).toContainText('the mist, haar');
+  const created = (await calls(page, 'create_bible_entry')).at(-1)!.args.entry as { kind: string; aliases: string[] };
+  expect(created).toMatchObject({ kind: 'lore', aliases: ['the mist', 'haar'] });
+  await expect(page.getByRole('heading', { name: 'Lore' })).toBeVisible();
+
+  // The filter narrows the list; Delete offers Undo.
+  await page.getByTestId('bible-filter').fill('zzz');
+  await expect(page.getByTestId('bible-entry')).toHaveCount(0);
+  await page.getByTestId('bible-filter').fill('mist');
+  await expect(page.getByTestId('bible-entry')).toHaveCount(1);
+  await page.getByTestId('entry-delete').click();
+  await expect(page.getByTestId('bible-entry')).toHaveCount(0);
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await expect(page.getByTestId('bible-entry')).toHaveCount(1);
+  await expect(page.getByTestId('entry-name')).toHaveValue('Fog');
+  expect((await calls(page, 'restore_bible_entry')).length).toBe(1);
+
+  // Without a selection the shortcut still goes to the binder; Ctrl+Shift+L brings the Bible tab back.
+  await page.getByTestId('tab-assist').click();
+  await page.getByTestId('binder').locator('[role="treeitem"]').first().click();
+  await page.keyboard.press('Control+Shift+B');
+  await expect(page.locator('[role="treeitem"]:focus')).toHaveCount(1);
+  await expect(page.getByTestId('tab-assist')).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('Control+Shift+L');
+  await expect(page.getByTestId('bible-filter')).toBeFocused();
+});
+
+test('a bible description contradicted by the scene is listed with its quote; the citation opens the entry', async ({ page }) => {
+  await openApp(page, { seed: 'novel', delayMs: 5 });
+  const editor = page.getByTestId('editor').first();
+  await expect(editor).toContainText('Mara counted the bollards');
+  await page.getByTestId('tab-bible').click();
+  await page.getByTestId('bible-new').click();
+  await page.getByTestId('entry-name').fill('Mara Vell');
+  await page.getByTestId('entry-aliases').fill('Mara');
+  await page.getByTestId('entry-description').fill('Mara has grey eyes and a pilot’s hands.');
+  await page.getByTestId('entry-save').click();
+  await editor.click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(' She turned her green eyes to the water.');
+  await page.getByTestId('continuity-check').click();
+  const issue = page.getByTestId('continuity-issue');
+  await expect(issue).toHaveCount(1);
+  await expect(issue.getByTestId('continuity-quote')).toHaveText('“her green eyes”');
+  await expect(issue).toContainText("Mara Vell's eyes are grey in the bible");
+  const check = (await calls(page, 'check_continuity')).at(-1)!.args.params as Record<string, unknown>;
+  expect(check).toMatchObject({ members: [], judge: null, seed: null });
+
+  // The quote selects its words in the scene; the citation opens the entry.
+  await issue.getByTestId('continuity-quote').click();
+  expect(await page.evaluate(() => window.getSelection()?.toString() ?? '')).toBe('her green eyes');
+  await page.getByTestId('entry-close').click();
+  await expect(page.getByTestId('entry-form')).toHaveCount(0);
+  await issue.getByTestId('continuity-citation').click();
+  await expect(page.getByTestId('entry-name')).toHaveValue('Mara Vell');
+  const results = await new AxeBuilder({ page }).include('[data-testid=bible-panel]').withTags(['wcag2a', 'wcag2aa']).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+});
+
+test('the privacy switch in Project settings is off by default, explains itself and stays on once saved', async ({ page }) => {
+  await openApp(page, { seed: 'novel', delayMs: 5 });
+  await expect(page.getByTestId('editor').first()).toContainText('Mara counted the bollards');
+  const openSettings = async () => {
+    await page.getByTestId('project-switcher').click();
+    await page.getByTestId('project-settings').click();
+    await expect(page.getByRole('dialog', { name: 'Project settings' })).toBeVisible();
+  };
+  await openSettings();
+  const cloud = page.getByRole('switch', { name: "Cloud models may read this project's story bible and manuscript" });
+  await expect(cloud).not.toBeChecked();
+  await expect(page.getByTestId('project-form')).toContainText('cloud models get only your selection and the instruction');
+  await cloud.check();
+  await page.getByTestId('project-submit').click();
+  await expect(page.getByRole('dialog', { name: 'Project settings' })).toBeHidden();
+  const update = (await calls(page, 'update_project')).at(-1)!;
+  expect((update.args.patch as { cloud_context: boolean }).cloud_context).toBe(true);
+
+  await openSettings();
+  await expect(page.getByTestId('project-cloud-context')).toBeChecked();
+  const results = await new AxeBuilder({ page }).include('[data-testid=project-form]').withTags(['wcag2a', 'wcag2aa']).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  // The Bible tab shows the same switch, on.
+  await page.getByTestId('tab-bible').click();
+  await expect(page.getByTestId('cloud-context')).toBeChecked();
+});
