@@ -3,6 +3,7 @@
 // the real-app end-to-end tests.
 import { mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import type {
+  BibleEntry,
   Document,
   FusionEvent,
   FusionParams,
@@ -20,6 +21,7 @@ import type {
 } from '../src/lib/types';
 import { createManuscriptMock, NOT_MINE, wordCount } from './mock-manuscript';
 import { createStoryMock } from './mock-story';
+import { createContextMock } from './mock-context';
 
 /** `https://api.openai.com:443`, as the Rust side spells an origin. */
 function originOf(url: string): string {
@@ -115,6 +117,17 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
     sceneOf: (id) => manuscript.sceneOf(id),
     cloudContext: (projectId) => ((manuscript.handle('project_tree', { id: projectId }) as { project: { cloud_context: boolean } }).project.cloud_context),
   });
+  // Context previews, chat turns and what a write records (mock-context.ts).
+  const contextMock = createContextMock({
+    documents,
+    sceneOf: (id) => manuscript.sceneOf(id),
+    project: (projectId) => {
+      const tree = manuscript.handle('project_tree', { id: projectId }) as { project: { cloud_context: boolean }; nodes: { id: number; kind: string; title: string; synopsis: string; document_id: number | null }[] };
+      return { cloud_context: tree.project.cloud_context, nodes: tree.nodes };
+    },
+    bible: (projectId) => story.handle('list_bible', { projectId }) as BibleEntry[],
+    generate: (args, run) => generate(args, run),
+  });
   const models: ModelRecord[] = [
     { id: 1, path: READY.info!.path, name: 'SmolLM2-135M-Instruct', architecture: 'llama', quantization: 'Q4_1', size_bytes: 98_362_432, parameters: 134_515_008, sha256: null, source_url: null, is_default: true, added_at: now() },
   ];
@@ -195,7 +208,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         const params = args.params as WriteParams;
         const label = params.action === 'rewrite' ? `rewrite:${params.tone ?? 'plainer'}` : params.action;
         const passage = (params.selection ?? '').trim() || params.before || params.document || '';
-        const context = story.context(params as unknown as Record<string, unknown>).items;
+        const context = contextMock.view({ ...params, for: 'write' }).items;
         const settings = JSON.stringify({ action: { action: params.action, tone: params.tone ?? undefined, instruction: params.instruction ?? undefined, selection: passage }, seed: params.seed ?? 7, context });
         return generate(args, { prompt: `${params.action}: ${passage}`, document_id: params.document_id ?? null, action: label, settings });
       }
@@ -409,12 +422,9 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         return null;
       case 'ui_ready':
         return Math.round(performance.now());
-      case 'chat': {
-        const params = args.params as { question: string; document_id?: number | null };
-        const context = story.context({ ...params }).items;
-        return generate(args, { prompt: params.question, document_id: params.document_id ?? null, action: 'chat', settings: JSON.stringify({ kind: 'chat', context }) });
-      }
       default: {
+        const contextResult = contextMock.handle(cmd, args);
+        if (contextResult !== NOT_MINE) return contextResult;
         const storyResult = story.handle(cmd, args);
         if (storyResult !== NOT_MINE) return storyResult;
         const result = manuscript.handle(cmd, args);
@@ -486,7 +496,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
     runs.set(runId, {
       id: runId, kind: 'fusion', document_id: params.document_id ?? null, ...manuscript.sceneOf(params.document_id ?? null), action: 'fusion', prompt: params.prompt, mode, judge: params.judge ?? null, seed: 7,
       status, final_text: answered.length >= 2 ? finalText : (answered[0]?.output ?? null), analysis: answered.length >= 2 ? JSON.stringify(verdict) : null,
-      error: null, settings: JSON.stringify(params), prompt_tokens: 60, completion_tokens: 9, cost_usd: cost, started_at: now(), finished_at: now(), members,
+      error: null, settings: JSON.stringify({ ...params, context: params.document_id != null ? contextMock.view({ ...params, for: 'fusion' }).items : undefined }), prompt_tokens: 60, completion_tokens: 9, cost_usd: cost, started_at: now(), finished_at: now(), members,
     });
     return {
       run_id: runId, status, error: status === 'failed' ? 'no answers' : null, final_text: runs.get(runId)!.final_text, final_source: 'judge', verdict: answered.length >= 2 ? verdict : null,
