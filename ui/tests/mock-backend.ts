@@ -209,7 +209,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         const label = params.action === 'rewrite' ? `rewrite:${params.tone ?? 'plainer'}` : params.action;
         const passage = (params.selection ?? '').trim() || params.before || params.document || '';
         const context = contextMock.view({ ...params, for: 'write' }).items;
-        const settings = JSON.stringify({ action: { action: params.action, tone: params.tone ?? undefined, instruction: params.instruction ?? undefined, selection: passage }, seed: params.seed ?? 7, context });
+        const settings = JSON.stringify({ action: { action: params.action, tone: params.tone ?? undefined, instruction: params.instruction ?? undefined, selection: passage }, seed: params.seed ?? 7, system: 'You are Atelier, a writing partner.', prompt: `${params.action}: ${passage}`, context });
         return generate(args, { prompt: `${params.action}: ${passage}`, document_id: params.document_id ?? null, action: label, settings });
       }
       case 'rerun': {

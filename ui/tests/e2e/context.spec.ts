@@ -92,6 +92,9 @@ test('the Context panel lists what Continue reads; a dropped item stays out of t
   await expect(sent.locator(`[data-testid="run-context-item"][data-key="${key}"]`)).toHaveAttribute('data-state', 'dropped');
   await sent.locator('[data-testid="run-context-item"][data-key="text"] summary').click();
   await expect(sent.locator('[data-testid="run-context-item"][data-key="text"]')).toContainText('counted the bollards');
+  await expect(sent.locator('.system summary')).toHaveText('System prompt');
+  const history = await new AxeBuilder({ page }).include('[data-testid=run-context]').withTags(['wcag2a', 'wcag2aa']).analyze();
+  expect(history.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
 });
 
 test('a chat turn is assembled by the backend: `chat` with the question, the earlier turns and the scene', async ({ page }) => {
