@@ -402,6 +402,20 @@ pub fn plan_action(input: &ActionInput, sources: &Sources, context_length: usize
     Ok((resolved, stable.system(crate::writing::SYSTEM_PROMPT), items))
 }
 
+/// Runs `plan` in the model's queue with the model's context length and its tokenizer as the counter.
+pub async fn with_tokenizer<T: Send + 'static>(
+    engine: &atelier_fusion::local::LocalEngine,
+    plan: impl FnOnce(usize, &dyn Fn(&str) -> usize) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    engine
+        .with_model(move |model| {
+            let tokenizer = model.tokenizer();
+            let count = |text: &str| tokenizer.encode_plain(text).map(|ids| ids.len()).unwrap_or(text.len());
+            plan(model.context_length(), &count)
+        })
+        .await?
+}
+
 /// Tokens of system prompt, instruction wording and chat template around the items.
 pub const PROMPT_OVERHEAD_TOKENS: usize = 160;
 

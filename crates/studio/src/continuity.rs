@@ -102,13 +102,10 @@ pub async fn check(
     let (raw, run_id) = if params.members.is_empty() {
         let engine = host.engine().await?;
         let (sources_for_plan, scene_for_plan) = (sources.clone(), scene.clone());
-        let planned = engine
-            .with_model(move |model| {
-                let tokenizer = model.tokenizer();
-                let count = |text: &str| tokenizer.encode_plain(text).map(|ids| ids.len()).unwrap_or(text.len());
-                context::plan(&request(&scene_for_plan), &sources_for_plan, model.context_length(), &count)
-            })
-            .await??;
+        let planned = context::with_tokenizer(&engine, move |context_length, count| {
+            context::plan(&request(&scene_for_plan), &sources_for_plan, context_length, count)
+        })
+        .await?;
         let sampling = generation::sampling(Some(0.2), params.seed)?;
         let spec = GenerationSpec { kind: Some("continuity".into()), ..GenerationSpec::prompt(planned.prompt, ANSWER_TOKENS, sampling) }
             .with_context(planned.system, planned.items);

@@ -94,13 +94,7 @@ pub async fn context(host: &ModelHost, store: Option<&Store>, params: &FusionPar
     let (planned, view) = match host.engine_now() {
         Some(engine) => {
             let params = params.clone();
-            engine
-                .with_model(move |model| {
-                    let tokenizer = model.tokenizer();
-                    let count = |text: &str| tokenizer.encode_plain(text).map(|ids| ids.len()).unwrap_or(text.len());
-                    plan(&params, &text, &sources, model.context_length(), &count)
-                })
-                .await??
+            crate::context::with_tokenizer(&engine, move |context_length, count| plan(&params, &text, &sources, context_length, count)).await?
         }
         None => plan(params, &text, &sources, ESTIMATED_CONTEXT, &atelier_fusion::budget::estimate_tokens)?,
     };

@@ -202,14 +202,11 @@ async fn plan_write(host: &ModelHost, store: Option<&Store>, input: &ActionInput
         None => (input.clone(), Sources::default()),
     };
     let engine = host.engine().await?;
-    engine
-        .with_model(move |model| {
-            let tokenizer = model.tokenizer();
-            let count = |text: &str| tokenizer.encode_plain(text).map(|ids| ids.len()).unwrap_or(text.len());
-            let (resolved, system, items) = context::plan_action(&input, &sources, model.context_length(), &count)?;
-            Ok((resolved, system, items, model.context_length()))
-        })
-        .await?
+    context::with_tokenizer(&engine, move |context_length, count| {
+        let (resolved, system, items) = context::plan_action(&input, &sources, context_length, count)?;
+        Ok((resolved, system, items, context_length))
+    })
+    .await
 }
 
 /// A chat turn about the open scene, as a front end asks for it: the question, earlier turns, and the
@@ -248,26 +245,23 @@ async fn plan_chat(host: &ModelHost, store: Option<&Store>, params: &ChatParams)
     };
     let engine = host.engine().await?;
     let params = params.clone();
-    engine
-        .with_model(move |model| {
-            let tokenizer = model.tokenizer();
-            let count = |text: &str| tokenizer.encode_plain(text).map(|ids| ids.len()).unwrap_or(text.len());
-            let turns = &params.history[params.history.len().saturating_sub(CHAT_TURNS)..];
-            let request = context::Request {
-                system: CHAT_SYSTEM_PROMPT,
-                instruction: &params.question,
-                selection_heading: "The writer selected this passage:",
-                selection: &params.selection,
-                text: &text,
-                text_budget: 1536,
-                answer_tokens: CHAT_ANSWER_TOKENS,
-                reserved: turns.iter().map(|m| count(&m.content)).sum(),
-                dropped: &params.dropped,
-            };
-            let planned = context::plan(&request, &sources, model.context_length(), &count)?;
-            Ok((planned, sources, model.context_length()))
-        })
-        .await?
+    context::with_tokenizer(&engine, move |context_length, count| {
+        let turns = &params.history[params.history.len().saturating_sub(CHAT_TURNS)..];
+        let request = context::Request {
+            system: CHAT_SYSTEM_PROMPT,
+            instruction: &params.question,
+            selection_heading: "The writer selected this passage:",
+            selection: &params.selection,
+            text: &text,
+            text_budget: 1536,
+            answer_tokens: CHAT_ANSWER_TOKENS,
+            reserved: turns.iter().map(|m| count(&m.content)).sum(),
+            dropped: &params.dropped,
+        };
+        let planned = context::plan(&request, &sources, context_length, count)?;
+        Ok((planned, sources, context_length))
+    })
+    .await
 }
 
 /// A chat turn on the loaded model, in context, recorded in History.
