@@ -22,6 +22,7 @@ import type {
 import { createManuscriptMock, NOT_MINE, wordCount } from './mock-manuscript';
 import { createStoryMock } from './mock-story';
 import { createContextMock } from './mock-context';
+import { createCatalogMock } from './mock-catalog';
 
 /** `https://api.openai.com:443`, as the Rust side spells an origin. */
 function originOf(url: string): string {
@@ -48,6 +49,17 @@ export interface MockOptions {
   dialogPath?: string | null;
   /** Milliseconds a document save takes (a slow disk). */
   saveDelayMs?: number;
+  /** The first-run screen was done (the default, so other specs never see it); `false`: a first
+   *  launch, whose choice is kept in sessionStorage so that it survives a reload. */
+  onboarded?: boolean;
+  /** The machine the catalog is judged for: an 8 GB laptop (the default) or 2 GB, where nothing fits. */
+  machine?: 'laptop' | 'small';
+  /** Milliseconds a whole catalog download takes. */
+  downloadMs?: number;
+  /** The first try of each catalog download fails half-way with this message. */
+  downloadFailsWith?: string;
+  /** The speed an earlier download measured (bytes/s). */
+  downloadSpeed?: number | null;
 }
 
 interface ChannelLike {
@@ -131,6 +143,26 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
   const models: ModelRecord[] = [
     { id: 1, path: READY.info!.path, name: 'SmolLM2-135M-Instruct', architecture: 'llama', quantization: 'Q4_1', size_bytes: 98_362_432, parameters: 134_515_008, sha256: null, source_url: null, is_default: true, added_at: now() },
   ];
+  // Every watch_model_status channel, with the index its next message gets.
+  const statusWatchers: { channel: ChannelLike; index: number }[] = [];
+  let status: ModelStatus = READY;
+  const pushStatus = (next: ModelStatus) => {
+    status = next;
+    for (const w of statusWatchers) sendTo(w.channel, w.index++, next);
+  };
+  /** Loads a library model as the backend does: loading, then ready with its name. */
+  function loadRecord(m: ModelRecord) {
+    pushStatus({ ...READY, state: 'loading', info: null, device: null });
+    const info = m.path === READY.info!.path ? READY.info! : { path: m.path, name: m.name, architecture: m.architecture, quantization: m.quantization, file_size: m.size_bytes, parameters: m.parameters, context_length: 4096 };
+    setTimeout(() => pushStatus({ ...READY, info }), options.loadMs ?? 10);
+  }
+  const catalog = createCatalogMock({
+    models, id: () => nextId++, now, send: sendTo, offline: () => offline, load: loadRecord,
+    machine: options.machine, downloadMs: options.downloadMs, downloadFailsWith: options.downloadFailsWith, downloadSpeed: options.downloadSpeed,
+  });
+  // The first-run choice outlives a reload of the page (the real one is in the library).
+  const FIRST_RUN_KEY = 'atelier-mock-first-run-done';
+  const firstRunDone = () => options.onboarded !== false || (typeof sessionStorage !== 'undefined' && sessionStorage.getItem(FIRST_RUN_KEY) === 'true');
 
   if (options.seed !== 'empty') {
     const t = now() - 3600_000;
@@ -194,9 +226,10 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
     if (options.failWith) throw options.failWith;
     switch (cmd) {
       case 'watch_model_status': {
-        const channel = args.onStatus as ChannelLike;
-        sendTo(channel, 0, { ...READY, state: 'loading', info: null, device: null });
-        setTimeout(() => sendTo(channel, 1, READY), options.loadMs ?? 10);
+        const w = { channel: args.onStatus as ChannelLike, index: 0 };
+        statusWatchers.push(w);
+        sendTo(w.channel, w.index++, { ...READY, state: 'loading', info: null, device: null });
+        setTimeout(() => sendTo(w.channel, w.index++, status), options.loadMs ?? 10);
         return null;
       }
       case 'generate': {
@@ -319,7 +352,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         return options.dialogPath ?? null;
 
       case 'list_models':
-        return models.map((m) => ({ ...m, loaded: m.path === READY.info!.path, missing: false }));
+        return models.map((m) => ({ ...m, loaded: m.path === status.info?.path, missing: false }));
       case 'import_model': {
         // No path: the backend's own open dialog picks one. A path: a file dropped on the window.
         if (args.path == null && options.dialogPath == null) return null;
@@ -330,7 +363,14 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         return m;
       }
       case 'set_default_model':
-      case 'load_model':
+        for (const m of models) m.is_default = m.id === args.id;
+        return null;
+      case 'load_model': {
+        const m = models.find((x) => x.id === args.id);
+        if (!m) fail('not_found', `model ${args.id} is not in the library`);
+        loadRecord(m);
+        return null;
+      }
       case 'delete_model':
         return null;
       case 'device_options':
@@ -416,13 +456,16 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
       case 'ledger_totals':
         return { requests: ledger.length, bytes_sent: ledger.reduce((n, e) => n + e.bytes_sent, 0), bytes_received: 0, prompt_tokens: ledger.length * 20, completion_tokens: ledger.length * 30, cost_usd: ledger.length * 0.0008 };
       case 'get_settings':
-        return settings;
+        return { ...settings, first_run_done: settings.first_run_done ?? firstRunDone() };
       case 'set_setting':
         settings[String(args.key)] = args.value;
+        if (args.key === 'first_run_done' && typeof sessionStorage !== 'undefined') sessionStorage.setItem(FIRST_RUN_KEY, String(args.value));
         return null;
       case 'ui_ready':
         return Math.round(performance.now());
       default: {
+        const catalogResult = catalog.handle(cmd, args);
+        if (catalogResult !== NOT_MINE) return catalogResult;
         const contextResult = contextMock.handle(cmd, args);
         if (contextResult !== NOT_MINE) return contextResult;
         const storyResult = story.handle(cmd, args);

@@ -1,6 +1,6 @@
 // App-wide state: the current view, the model, privacy, appearance, notifications, commands.
 import * as api from './api';
-import type { ModelStatus, PrivacyStatus } from './types';
+import type { ModelEntry, ModelStatus, PrivacyStatus } from './types';
 
 export type View = 'write' | 'fusion' | 'history' | 'models' | 'settings' | 'privacy';
 
@@ -44,6 +44,10 @@ class AppState {
    * text first (a revision "before AI: <action>"), so the AI change can be undone from the history. */
   insertTarget = $state<{ insert: (text: string, action?: string) => Promise<void>; replace: (text: string, action?: string) => Promise<void>; selection: () => string } | null>(null);
   currentDocumentId = $state<number | null>(null);
+  /** The models in the library (the top bar's switch lists them; Models refreshes it). */
+  library = $state<ModelEntry[]>([]);
+  /** The first-run screen is up: set at start until the writer makes its one choice. */
+  onboarding = $state(false);
   private extraCommands = $state<Command[]>([]);
   private nextToast = 0;
 
@@ -54,10 +58,36 @@ class AppState {
       const settings = await api.getSettings();
       if (settings.theme === 'light' || settings.theme === 'dark' || settings.theme === 'system') this.theme = settings.theme;
       if (typeof settings.font_size === 'number') this.fontSize = settings.font_size;
+      this.onboarding = settings.first_run_done !== true;
     } catch (e) {
       this.error(e);
     }
     api.uiReady().catch(() => {});
+    void this.refreshLibrary();
+  }
+
+  async refreshLibrary() {
+    try {
+      this.library = await api.listModels();
+    } catch (e) {
+      this.error(e);
+    }
+  }
+
+  /** Switches the on-device model; the status watch shows the load, the pill its name. */
+  async useModel(id: number) {
+    try {
+      await api.loadModel(id);
+      await this.refreshLibrary();
+    } catch (e) {
+      this.error(e);
+    }
+  }
+
+  /** The writer made the first-run choice: the screen does not come back. */
+  async finishOnboarding() {
+    this.onboarding = false;
+    await api.setSetting('first_run_done', true).catch((e) => this.error(e));
   }
 
   async refreshPrivacy() {
