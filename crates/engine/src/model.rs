@@ -19,6 +19,7 @@ use crate::error::{EngineError, Result};
 use crate::gguf::chat_template::{ChatMessage, ChatTemplate};
 use crate::gguf::tokenizer::Tokenizer;
 use crate::gguf::{GgufFile, ModelInfo};
+use crate::memory::ModelShape;
 use crate::sampling::{Sampler, SamplingParams};
 use crate::stop::StopFilter;
 
@@ -193,12 +194,7 @@ impl Model {
         span.record("device", tracing::field::debug(&device));
         if device.is_cpu() {
             let weights = if options.dequantize { gguf.parameter_count().saturating_mul(4) } else { gguf.tensor_bytes() };
-            // cos and sin of every position.
-            let rope_tables = (context_length as u64).saturating_mul(config.rope_dim as u64 * 4);
-            let needed = weights
-                .saturating_add(config.kv_cache_bytes(context_length))
-                .saturating_add(rope_tables)
-                .saturating_add(WORKING_MEMORY);
+            let needed = ModelShape::of_config(&config, weights).estimate(Some(context_length)).total;
             check_memory(needed, options.memory_budget.or_else(available_memory))?;
         }
         let info = gguf.info()?;
@@ -525,9 +521,6 @@ fn forward_in(transformer: &mut Transformer, pool: &Threads, tokens: &[u32], sta
         Threads::Global => transformer.forward(tokens, start, all_logits),
     }
 }
-
-/// Scratch space beyond weights and cache (activations, logits), for the memory check.
-const WORKING_MEMORY: u64 = 64 << 20;
 
 fn check_memory(needed: u64, available: Option<u64>) -> Result<()> {
     match available {
