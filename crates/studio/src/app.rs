@@ -17,6 +17,7 @@ use atelier_store::Store;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::downloads::models_dir;
 use crate::error::{Result, StudioError};
 use crate::fusion::{FusionParams, FusionResult};
 use crate::generation::{self, EventSink, GenerationSpec};
@@ -96,6 +97,8 @@ pub struct Studio {
     pub imports: crate::manuscript::PendingImports,
     /// Each project's bible names, found in the open scene as the writer types.
     pub mentions: crate::bible::MentionCache,
+    /// Catalog models downloading in the background.
+    pub downloads: crate::downloads::Downloads,
 }
 
 impl Studio {
@@ -116,6 +119,7 @@ impl Studio {
             picked: Default::default(),
             imports: Default::default(),
             mentions: Default::default(),
+            downloads: Default::default(),
         }
     }
 
@@ -314,12 +318,44 @@ impl Studio {
         sha256: Option<String>,
         on_progress: impl FnMut(crate::DownloadProgress),
     ) -> Result<atelier_store::ModelRecord> {
-        let dir = atelier_engine::default_model::user_models_dir().ok_or_else(|| StudioError::Invalid("no folder to keep models in".into()))?;
-        let request = crate::Download::new(url, dir).sha256(sha256);
+        let request = crate::Download::new(url, models_dir()?).sha256(sha256);
         let operation = self.operations.begin(id);
         crate::download(&self.client, self.store()?, &request, &operation.token(), on_progress).await
     }
+
+    // --- the model catalog -------------------------------------------------------------------------
+
+    /// The catalog judged for this machine, with what is installed and the last measured download speed.
+    pub async fn catalog(&self) -> Result<crate::catalog::CatalogView> {
+        crate::catalog::current(self.store()?, &models_dir()?).await
+    }
+
+    fn download_context(&self) -> Result<crate::downloads::DownloadContext> {
+        Ok(crate::downloads::DownloadContext { client: self.client.clone(), store: self.store()?.clone(), host: Arc::clone(&self.model), dir: models_dir()?, mirror: crate::downloads::mirror_from_env() })
+    }
+
+    /// Starts downloading a catalog model in the background; with `make_default` it becomes the default
+    /// model, and is loaded, once verified.
+    pub async fn start_catalog_download(&self, entry_id: &str, make_default: bool) -> Result<crate::downloads::DownloadState> {
+        if self.client.is_offline() {
+            return Err(StudioError::Offline);
+        }
+        self.downloads.start(self.download_context()?, entry_id, make_default).await
+    }
+
+    /// Pauses a catalog download; what arrived is kept for a resume.
+    pub async fn pause_catalog_download(&self, entry_id: &str) -> Result<bool> {
+        Ok(self.downloads.pause(self.store()?, entry_id).await)
+    }
+
+    /// Resumes the catalog downloads an earlier run left unfinished (the app calls this at start-up).
+    pub async fn resume_downloads(&self) {
+        if let Ok(ctx) = self.download_context() {
+            self.downloads.resume_pending(ctx).await;
+        }
+    }
 }
+
 
 /// A poisoned lock only means another thread panicked while holding it; the map is still whole.
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

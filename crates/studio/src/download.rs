@@ -19,6 +19,10 @@
 //! - **Sizes**: a body past its declared length, or past the absolute cap ([`DEFAULT_MAX_BYTES`] unless
 //!   configured), stops the download; a body that ends short of its declared length is an error and the
 //!   `.part` stays for the next try. No byte for [`Download::idle_timeout`] is an error too (`.part` kept).
+//! - **Which check was done** is reported ([`Verification`]): the sha256 the caller gave (the catalog's,
+//!   or the user's), else the sha256 the server declares for the file (Hugging Face sends the LFS
+//!   object's sha256 as `X-Linked-Etag`, on the reply before its redirect to the CDN), else none — then
+//!   only the GGUF check stands between the bytes and the library, and the user is told so.
 //! - **Transport**: `https://` may skip the sha256; plain `http://` must give one (refused before any
 //!   request otherwise). Redirects are followed by hand (at most [`Download::max_redirects`]):
 //!   from an `https` address only to another `https` address (any host: model hubs hand off to CDNs);
@@ -107,6 +111,32 @@ pub enum DownloadProgress {
     Receiving { downloaded: u64, total: Option<u64>, bytes_per_second: f64, eta_seconds: Option<f64> },
     /// Every byte is in; checking the sha256 and the GGUF.
     Verifying,
+    /// The file passed; this is how it was checked.
+    Verified { check: Verification },
+}
+
+/// How a downloaded file was checked before it went into the library.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Verification {
+    /// Against the sha256 the request carried (the catalog's, or the one the user gave).
+    GivenSha256 { sha256: String },
+    /// Against the sha256 the server declared for the file (`X-Linked-Etag`).
+    DeclaredSha256 { sha256: String },
+    /// No sha256 was known: the file was only checked to be a GGUF Atelier can run.
+    GgufOnly { sha256: String },
+}
+
+impl Verification {
+    /// One line for the user.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::GivenSha256 { .. } => "sha256 matches the one expected".into(),
+            Self::DeclaredSha256 { .. } => "sha256 matches the one the server declared for the file".into(),
+            Self::GgufOnly { .. } => "no sha256 was known: checked only as a GGUF model file".into(),
+        }
+    }
 }
 
 /// Downloads `request.url` into `request.dir` and registers it in the library (see the module notes for
@@ -152,13 +182,14 @@ async fn download_until(
     // The client never follows redirects itself: `open` follows the ones the policy allows, by hand.
 
     let mut restarted = false;
+    let mut declared = None;
     loop {
         let mut have = file_len(&partial).await?;
         if have > request.max_bytes {
             remove_quietly(&partial).await;
             have = 0;
         }
-        match fetch(&client, &plan, request, &partial, have, cancel, &mut on_progress).await? {
+        match fetch(client, &plan, request, &partial, have, cancel, &mut declared, &mut on_progress).await? {
             Fetched::Complete => break,
             Fetched::Restart(reason) => {
                 if restarted {
@@ -172,14 +203,13 @@ async fn download_until(
 
     on_progress(DownloadProgress::Verifying);
     let digest = sha256_file(&partial).await?;
-    if let Some(expected) = &plan.sha256 {
-        if &digest != expected {
+    let check = match verify(plan.sha256.as_deref(), declared, digest.clone()) {
+        Ok(check) => check,
+        Err(e) => {
             remove_quietly(&partial).await;
-            return Err(StudioError::Checksum(format!(
-                "The download is corrupt (sha256 {digest}, expected {expected}); the partial file was deleted."
-            )));
+            return Err(e);
         }
-    }
+    };
     if let Err(e) = validate_gguf(&partial).await {
         // Complete but not a model Atelier can run: the bytes are no use for a resume either.
         if matches!(&e, StudioError::Model(engine) if !matches!(engine, atelier_engine::EngineError::Io { .. })) {
@@ -187,6 +217,7 @@ async fn download_until(
         }
         return Err(e);
     }
+    on_progress(DownloadProgress::Verified { check });
     let target = {
         let (partial, dir, name) = (partial.clone(), request.dir.clone(), plan.name.clone());
         tokio::task::spawn_blocking(move || place(&partial, &dir, &name))
@@ -202,6 +233,20 @@ async fn download_until(
             Err(e)
         }
     }
+}
+
+/// Which check the downloaded bytes (hashing to `digest`) pass: the given sha256, else the declared one,
+/// else none.
+fn verify(given: Option<&str>, declared: Option<String>, digest: String) -> Result<Verification> {
+    let (check, expected, whose) = match (given, declared) {
+        (Some(given), _) => (Verification::GivenSha256 { sha256: given.to_string() }, given.to_string(), "expected"),
+        (None, Some(declared)) => (Verification::DeclaredSha256 { sha256: declared.clone() }, declared, "the server declared for the file"),
+        (None, None) => return Ok(Verification::GgufOnly { sha256: digest }),
+    };
+    if digest != expected {
+        return Err(StudioError::Checksum(format!("The download is corrupt (sha256 {digest}, {whose} {expected}); the partial file was deleted.")));
+    }
+    Ok(check)
 }
 
 /// Validates a GGUF (opens it, reads its info, requires a supported architecture) and records it in the
@@ -318,7 +363,9 @@ fn parse_content_range(value: &str) -> Option<ContentRange> {
     Some(ContentRange::Bytes { start: start.trim().parse().ok()?, end: end.trim().parse().ok()?, total })
 }
 
-/// One request (following allowed redirects) and its body into the `.part`.
+/// One request (following allowed redirects) and its body into the `.part`; `declared` receives the
+/// sha256 the server declares for the file, when it does.
+#[allow(clippy::too_many_arguments)]
 async fn fetch(
     client: &OutboundClient,
     plan: &Plan,
@@ -326,9 +373,19 @@ async fn fetch(
     partial: &Path,
     have: u64,
     cancel: &CancellationToken,
+    declared: &mut Option<String>,
     on_progress: &mut impl FnMut(DownloadProgress),
 ) -> Result<Fetched> {
-    let LedgeredResponse { response, entry } = open(client, plan, request, have, cancel).await?;
+    let LedgeredResponse { response, entry } = open(client, plan, request, have, cancel, declared).await?;
+    // A server that declares another file than the one expected is not worth gigabytes of bytes.
+    if let (Some(expected), Some(declared)) = (&plan.sha256, declared.as_ref()) {
+        if expected != declared {
+            return Err(StudioError::Checksum(format!(
+                "The server declares sha256 {declared} for this file, not the expected {expected}: nothing more was downloaded. \
+                 The file on the server has changed, or the address is wrong."
+            )));
+        }
+    }
     let status = response.status();
     let content_range = response.headers().get(CONTENT_RANGE).and_then(|v| v.to_str().ok()).map(parse_content_range);
     let content_length = response.content_length();
@@ -425,7 +482,14 @@ async fn fetch(
 }
 
 /// Sends the request, following redirects the policy allows.
-async fn open(client: &OutboundClient, plan: &Plan, request: &Download, have: u64, cancel: &CancellationToken) -> Result<LedgeredResponse> {
+async fn open(
+    client: &OutboundClient,
+    plan: &Plan,
+    request: &Download,
+    have: u64,
+    cancel: &CancellationToken,
+    declared: &mut Option<String>,
+) -> Result<LedgeredResponse> {
     let mut url = plan.url.clone();
     let mut hops = 0;
     loop {
@@ -443,6 +507,9 @@ async fn open(client: &OutboundClient, plan: &Plan, request: &Download, have: u6
             .map_err(|_| StudioError::Timeout(format!("{} did not answer within {} s.", host_of(&url), request.idle_timeout.as_secs_f64())))?
             .map_err(member_error)?;
         let status = response.response.status();
+        if let Some(sha256) = declared_sha256(response.response.headers()) {
+            *declared = Some(sha256);
+        }
         if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
             return Ok(response);
         }
@@ -460,6 +527,14 @@ async fn open(client: &OutboundClient, plan: &Plan, request: &Download, have: u6
         }
         url = next;
     }
+}
+
+/// Hugging Face's `X-Linked-Etag` (`"<sha256>"`, maybe weak) when it is a sha256; for files not in
+/// LFS it is a git object id, which says nothing about the bytes and is ignored.
+fn declared_sha256(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("x-linked-etag")?.to_str().ok()?.trim();
+    let value = value.strip_prefix("W/").unwrap_or(value).trim_matches('"');
+    (value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())).then(|| value.to_ascii_lowercase())
 }
 
 /// The redirect policy of the module notes.
@@ -676,6 +751,33 @@ mod tests {
         assert_eq!(parse_content_range("bytes */20"), Some(ContentRange::Unsatisfied { total: 20 }));
         assert_eq!(parse_content_range("items 1-2/3"), None);
         assert_eq!(parse_content_range("bytes x-2/3"), None);
+    }
+
+    #[test]
+    fn declared_sha256_is_read_only_when_it_is_one() {
+        let headers = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-linked-etag", HeaderValue::from_str(v).unwrap());
+            h
+        };
+        let sha = "AB".repeat(32);
+        assert_eq!(declared_sha256(&headers(&format!("\"{sha}\""))), Some("ab".repeat(32)));
+        assert_eq!(declared_sha256(&headers(&format!("W/\"{sha}\""))), Some("ab".repeat(32)));
+        // A git blob id (40 hex) or anything else is not a sha256 of the file.
+        assert_eq!(declared_sha256(&headers("\"0123456789abcdef0123456789abcdef01234567\"")), None);
+        assert_eq!(declared_sha256(&headers(&"zz".repeat(32))), None);
+        assert_eq!(declared_sha256(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn the_given_sha256_wins_then_the_declared_one_then_none() {
+        let (a, b) = ("a".repeat(64), "b".repeat(64));
+        assert_eq!(verify(Some(&a), Some(b.clone()), a.clone()).unwrap(), Verification::GivenSha256 { sha256: a.clone() });
+        assert_eq!(verify(None, Some(a.clone()), a.clone()).unwrap(), Verification::DeclaredSha256 { sha256: a.clone() });
+        assert_eq!(verify(None, None, a.clone()).unwrap(), Verification::GgufOnly { sha256: a.clone() });
+        let declared_wrong = verify(None, Some(b.clone()), a.clone()).unwrap_err().to_string();
+        assert!(declared_wrong.contains("the server declared"), "{declared_wrong}");
+        assert!(verify(Some(&b), None, a).unwrap_err().to_string().contains("expected"));
     }
 
     #[test]

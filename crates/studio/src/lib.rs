@@ -4,9 +4,11 @@
 
 pub mod app;
 pub mod bible;
+pub mod catalog;
 pub mod context;
 pub mod continuity;
 pub mod download;
+pub mod downloads;
 pub mod error;
 pub mod export;
 pub mod fusion;
@@ -23,7 +25,7 @@ pub mod trash;
 pub mod writing;
 
 pub use app::{Operations, PrivacyStatus, ProvidersView, Studio};
-pub use download::{download, register, sanitize_file_name, Download, DownloadProgress};
+pub use download::{download, register, sanitize_file_name, Download, DownloadProgress, Verification};
 pub use error::{ErrorKind, Result, StudioError};
 pub use generation::{GenerationEvent, GenerationSpec};
 pub use writing::{ActionInput, ResolvedAction, Tone, WritingAction};

@@ -1,4 +1,7 @@
 //! What the studio's loopback-server tests share.
+#![allow(dead_code)]
+
+pub mod loopback;
 
 use std::io::Read;
 use std::time::Duration;
