@@ -2,7 +2,7 @@ const COMMANDS: &[&str] = &[
     "list_bible", "create_bible_entry", "update_bible_entry", "delete_bible_entry", "restore_bible_entry",
     "draft_bible_entry", "find_mentions", "entry_scenes", "preview_context", "preview_fusion_context", "chat", "check_continuity",
     "watch_model_status", "write", "generate", "rerun", "cancel", "list_models", "import_model", "set_default_model", "load_model",
-    "delete_model", "device_options", "download_model", "list_documents", "create_document", "get_document",
+    "delete_model", "device_options", "download_model", "model_catalog", "start_catalog_download", "pause_catalog_download", "watch_downloads", "list_documents", "create_document", "get_document",
     "save_document", "delete_document", "restore_document", "list_revisions", "restore_revision",
     "list_conversations", "create_conversation", "list_messages", "add_message", "list_runs", "get_run",
     "delete_run", "search", "export_text", "export_to_file", "backup_library", "list_providers", "save_provider",

