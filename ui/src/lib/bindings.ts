@@ -26,6 +26,12 @@ export const commands = {
 	deleteModel: (id: number, deleteFile: boolean) => __TAURI_INVOKE<null>("delete_model", { id, deleteFile }),
 	deviceOptions: () => __TAURI_INVOKE<DeviceOptions>("device_options"),
 	downloadModel: (id: string, url: string, sha256: string | null, onEvent: Channel<DownloadProgress>) => __TAURI_INVOKE<ModelRecord>("download_model", { id, url, sha256, onEvent }),
+	/**  The catalog judged for this machine (memory, disk, GPUs, NPU), with what is installed. */
+	modelCatalog: () => __TAURI_INVOKE<CatalogView>("model_catalog"),
+	/**  Starts (or resumes) a catalog download in the background; progress goes to `watch_downloads`. */
+	startCatalogDownload: (entryId: string, makeDefault: boolean) => __TAURI_INVOKE<DownloadState>("start_catalog_download", { entryId, makeDefault }),
+	pauseCatalogDownload: (entryId: string) => __TAURI_INVOKE<boolean>("pause_catalog_download", { entryId }),
+	watchDownloads: (onChange: Channel<DownloadState[]>) => __TAURI_INVOKE<void>("watch_downloads", { onChange }),
 	listDocuments: () => __TAURI_INVOKE<DocumentSummary[]>("list_documents"),
 	createDocument: (title: string, body: string | null) => __TAURI_INVOKE<Document>("create_document", { title, body }),
 	getDocument: (id: number) => __TAURI_INVOKE<Document>("get_document", { id }),
@@ -170,6 +176,53 @@ export type BinderNode = {
 	words: number,
 };
 
+/**  One model the app offers. */
+export type CatalogEntry = {
+	id: string,
+	/**  Entries of one family are the same model at different quantisations. */
+	family: string,
+	name: string,
+	quantization: string,
+	publisher: string,
+	licence: string,
+	summary: string,
+	parameters: number,
+	context_length: number,
+	size_bytes: number,
+	url: string,
+	/**  The model's page, for its card and licence. */
+	page: string,
+	sha256?: string | null,
+	/**  Ships with the app (the embedded model). */
+	builtin?: boolean,
+	/**  The model the first-run screen offers. */
+	first_run?: boolean,
+	shape: ModelShape,
+};
+
+/**  A catalog entry as this machine sees it. */
+export type CatalogItem = {
+	entry: CatalogEntry,
+	/**  Memory at the context Atelier would load it with. */
+	estimate: MemoryEstimate,
+	fit: Fit,
+	/**  The quantisation of its family to take on this machine. */
+	recommended: boolean,
+	/**  The library's model, once downloaded. */
+	installed: ModelRecord | null,
+};
+
+/**  The catalog judged for this machine. */
+export type CatalogView = {
+	version: number,
+	machine: Machine,
+	items: CatalogItem[],
+	/**  What the first-run screen offers: the first-run model's recommended quantisation, when it fits. */
+	first_run: string | null,
+	/**  The last download's measured speed (bytes per second), for time estimates; `None` before any. */
+	download_speed: number | null,
+};
+
 export type ChatMessage = {
 	role: Role,
 	content: string,
@@ -287,6 +340,15 @@ export type CostEstimate = {
 	unpriced: string[],
 };
 
+export type Cpu = {
+	name: string | null,
+	threads: number,
+	/**  The kernel level Atelier runs on this CPU (e.g. "avx2"). */
+	kernels: string,
+	/**  The instruction-set features that matter to the kernels. */
+	features: string[],
+};
+
 /**  One day of a project's progress. */
 export type DayProgress = {
 	/**  Local date, `YYYY-MM-DD`. */
@@ -347,7 +409,30 @@ export type DownloadProgress = { event: "receiving"; data: {
 	eta_seconds: number | null,
 } } | 
 /**  Every byte is in; checking the sha256 and the GGUF. */
-{ event: "verifying" };
+{ event: "verifying" } | 
+/**  The file passed; this is how it was checked. */
+{ event: "verified"; data: {
+	check: Verification,
+} };
+
+/**  One catalog download, as the status bar shows it. */
+export type DownloadState = {
+	entry_id: string,
+	/**  "Ministral 3 3B Instruct 2512 · Q4_K_M". */
+	name: string,
+	status: DownloadStatus,
+	downloaded: number,
+	total: number | null,
+	bytes_per_second: number | null,
+	eta_seconds: number | null,
+	/**  Why it stopped (failed, paused by offline mode), or how it was checked (done). */
+	message: string | null,
+	model_id: number | null,
+	/**  Becomes the default model (and is loaded) when verified. */
+	make_default: boolean,
+};
+
+export type DownloadStatus = "receiving" | "verifying" | "paused" | "failed" | "done";
 
 /**  One of the writer's own fields on an entry. */
 export type EntryField = {
@@ -369,6 +454,19 @@ export type EntryPatch = {
 
 /**  The stable machine kind of an error, as both front ends (and the UI, across IPC) branch on it. */
 export type ErrorKind = "invalid" | "not_found" | "in_use" | "offline" | "network" | "timeout" | "too_large" | "checksum" | "paused" | "exists" | "busy" | "io" | "model_missing" | "model_invalid" | "model_unsupported" | "context_overflow" | "empty_prompt" | "out_of_memory" | "engine" | "library" | "library_unavailable" | "disk_full" | "keychain" | "keychain_unavailable" | "keychain_locked" | "over_budget" | "fusion" | "missing_key" | "unauthorized" | "forbidden" | "rate_limited" | "http" | "connect" | "stream_cut" | "malformed" | "cancelled" | "internal";
+
+export type Fit = {
+	verdict: FitVerdict,
+	reason: string,
+	/**  Where it would run: "CPU" or a GPU's name. */
+	runs_on: string,
+	/**  Free space where models are kept, and whether the file fits in it. */
+	free_disk: number | null,
+	disk_ok: boolean,
+};
+
+/**  How well a model suits this machine. */
+export type FitVerdict = "runs_well" | "tight" | "too_big";
 
 export type Format = "docx" | "epub" | "md" | "txt" | "fountain";
 
@@ -469,6 +567,14 @@ export type GenerationEvent =
 	time_to_first_token_ms: number | null,
 } } | { event: "finished"; data: Generation };
 
+export type Gpu = {
+	/**  "cuda" or "metal". */
+	backend: string,
+	name: string,
+	/**  Device memory, where the runtime reports it. */
+	memory: number | null,
+};
+
 /**  An imported file as the writer sees it before accepting: the chapters and scenes it will become. */
 export type ImportPreview = {
 	/**  Hands the accepted preview back to [`Studio::accept_import`](crate::Studio::accept_import). */
@@ -527,6 +633,22 @@ export type LedgerTotals = {
 	cost_usd: number | null,
 };
 
+/**  This machine, as far as running a model goes. */
+export type Machine = {
+	/**  e.g. "linux x86_64". */
+	os: string,
+	cpu: Cpu,
+	/**  Physical memory; `None` where the OS does not say. */
+	total_memory: number | null,
+	/**  Memory the OS could give a model now. */
+	available_memory: number | null,
+	/**  GPUs this build of Atelier can use. */
+	gpus: Gpu[],
+	/**  Why no GPU is listed, when none is. */
+	gpu_note: string | null,
+	npu: Npu,
+};
+
 /**  The kind of a member's failure, for the UI to branch on and History to keep. */
 export type MemberErrorKind = "offline" | "missing_key" | "invalid_endpoint" | "keychain" | "unauthorized" | "forbidden" | "rate_limited" | "http" | "connect" | "timeout" | "stream_cut" | "malformed" | "budget" | "cancelled" | "local";
 
@@ -555,6 +677,19 @@ export type MemberOutcome = {
 };
 
 export type MemberRole = "member" | "judge";
+
+/**  A loaded model's memory, by part. */
+export type MemoryEstimate = {
+	/**  The context the estimate is for. */
+	context_length: number,
+	weights: number,
+	/**  Keys and values of every position (f32). */
+	kv_cache: number,
+	/**  cos and sin of every position. */
+	rope_tables: number,
+	working: number,
+	total: number,
+};
 
 /**  One name found in the text. Offsets are UTF-16 code units (what the editor counts in). */
 export type Mention = {
@@ -608,6 +743,22 @@ export type ModelRecord = {
 	added_at: number,
 };
 
+/**  What sizes a loaded model, as a GGUF header declares it. */
+export type ModelShape = {
+	/**  Bytes of the text model's tensors (the file minus its header and any vision tower). */
+	weight_bytes: number,
+	/**  `<arch>.block_count`. */
+	layers: number,
+	/**  `<arch>.attention.head_count_kv`. */
+	kv_heads: number,
+	/**  `<arch>.attention.key_length`. */
+	head_dim: number,
+	/**  `<arch>.rope.dimension_count`. */
+	rope_dim: number,
+	/**  `<arch>.context_length`: the context the model was trained for. */
+	train_context: number,
+};
+
 export type ModelState = "loading" | "ready" | "error";
 
 /**  What the UI is told about the on-device model. */
@@ -659,6 +810,15 @@ export type NodePatch = {
 	pov?: string | null,
 	status?: SceneStatus | null,
 	target_words?: number | null,
+};
+
+/**  Neural processing units: detected and named, not used yet (see docs/npu.md). */
+export type Npu = {
+	present: boolean,
+	name: string | null,
+	/**  Always false for now: no NPU runtime is wired in. */
+	used: boolean,
+	note: string,
 };
 
 export type PreviewChapter = {
@@ -946,6 +1106,15 @@ export type Verdict = {
 	/**  The strongest dissent worth keeping. */
 	minority_report: string | null,
 };
+
+/**  How a downloaded file was checked before it went into the library. */
+export type Verification = 
+/**  Against the sha256 the request carried (the catalog's, or the one the user gave). */
+{ kind: "given_sha256"; sha256: string } | 
+/**  Against the sha256 the server declared for the file (`X-Linked-Etag`). */
+{ kind: "declared_sha256"; sha256: string } | 
+/**  No sha256 was known: the file was only checked to be a GGUF Atelier can run. */
+{ kind: "gguf_only"; sha256: string };
 
 /**  A writing action as a front end asks for it. */
 export type WriteParams = {
