@@ -35,6 +35,8 @@ chroot "$root" /bin/bash -c '
       echo "the Atelier window is up ($(DISPLAY=:77 xwininfo -root -tree | grep "\"Atelier\"" | head -1 | sed "s/^ *//"))"
       sleep 5
       kill -0 $app && echo "and still running after 5 s"
+      # The embedded model comes with the package: the app loads it from its resources.
+      grep -m1 "model ready" /tmp/atelier-app.log || { echo "the bundled model did not load:"; cat /tmp/atelier-app.log; kill $app $xvfb; exit 1; }
       kill $app $xvfb; exit 0
     fi
     sleep 1

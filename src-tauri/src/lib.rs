@@ -155,6 +155,10 @@ pub fn run() {
         )
         .setup(|app| {
             use tauri::Manager;
+            // An installed package carries the embedded model among its resources.
+            if let Ok(resources) = app.path().resource_dir() {
+                atelier_engine::default_model::set_bundled_models_dir(resources.join("models"));
+            }
             let state = tauri::async_runtime::block_on(async {
                 let store = atelier_store::Store::open_default().await.map_err(|e| e.to_string());
                 AppState::open(store, std::sync::Arc::new(atelier_keys::KeyringStore::default())).await

@@ -11,8 +11,16 @@ pub fn user_models_dir() -> Option<PathBuf> {
     dirs::data_dir().map(|d| d.join("atelier").join("models"))
 }
 
+static BUNDLED_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Where an installed app keeps the model it ships with (a package's resource folder); searched after
+/// the user's models folder. Set once, at start-up.
+pub fn set_bundled_models_dir(dir: PathBuf) {
+    let _ = BUNDLED_DIR.set(dir);
+}
+
 /// Places searched for the default model, most specific first: `ATELIER_MODEL`, `ATELIER_MODELS_DIR`,
-/// the user's models folder, then a `models/` folder beside the program or the working directory
+/// the user's models folder, the installed app's own (see [`set_bundled_models_dir`]), then a `models/` folder beside the program or the working directory
 /// (or any of their parents, so a source checkout finds its own `models/`).
 pub fn default_model_candidates() -> Vec<PathBuf> {
     let mut candidates = Vec::new();
@@ -23,6 +31,9 @@ pub fn default_model_candidates() -> Vec<PathBuf> {
         candidates.push(PathBuf::from(dir).join(DEFAULT_MODEL_FILE));
     }
     if let Some(dir) = user_models_dir() {
+        candidates.push(dir.join(DEFAULT_MODEL_FILE));
+    }
+    if let Some(dir) = BUNDLED_DIR.get() {
         candidates.push(dir.join(DEFAULT_MODEL_FILE));
     }
     let mut roots: Vec<PathBuf> = Vec::new();
