@@ -261,15 +261,21 @@ pub fn view(catalog: &Catalog, machine: Machine, free_disk: Option<u64>, context
     CatalogView { version: catalog.version, machine, items, first_run, download_speed: None }
 }
 
-/// The largest quantisation of `family` that runs well, else the smallest that fits at all.
+/// Which quantisation of `family` to take: on a GPU the largest that runs well (memory is the limit); on
+/// a CPU the smallest that runs well, since decode reads every weight per token and 4-bit files answer
+/// much sooner for little loss; else the smallest that fits at all.
 fn recommended_in(items: &[CatalogItem], family: &str) -> Option<usize> {
     let mut members: Vec<usize> = (0..items.len()).filter(|&i| items[i].entry.family == family).collect();
-    members.sort_by_key(|&i| std::cmp::Reverse(items[i].entry.size_bytes));
+    members.sort_by_key(|&i| items[i].entry.size_bytes);
+    let runs_well = |i: &usize| items[*i].fit.verdict == FitVerdict::RunsWell;
+    let on_gpu = |i: &usize| items[*i].fit.runs_on != "CPU";
     members
         .iter()
+        .rev()
+        .find(|i| runs_well(i) && on_gpu(i))
+        .or_else(|| members.iter().find(|i| runs_well(i)))
+        .or_else(|| members.iter().find(|i| items[**i].fit.verdict == FitVerdict::Tight))
         .copied()
-        .find(|&i| items[i].fit.verdict == FitVerdict::RunsWell)
-        .or_else(|| members.iter().rev().copied().find(|&i| items[i].fit.verdict == FitVerdict::Tight))
 }
 
 /// The library's copy of `entry`: the same address, the same sha256, or the file name a download of it
@@ -353,13 +359,19 @@ mod tests {
 
     #[test]
     fn verdicts_follow_the_machine() {
-        // A 64 GB workstation: every Ministral runs well and the 8-bit 3B is the one to take; the 24B
-        // fits but is slow on a CPU.
+        // A 64 GB workstation: every Ministral runs well; on its CPU the 4-bit 3B is the one to take
+        // (it answers sooner); the 24B fits but is slow on a CPU.
         let big = verdicts(&machine(64.0, 48.0));
         assert_eq!(verdict_of(&big, "ministral-3-3b-q8_0").1, FitVerdict::RunsWell);
-        assert!(verdict_of(&big, "ministral-3-3b-q8_0").2);
-        assert!(!verdict_of(&big, "ministral-3-3b-q4_k_m").2);
+        assert!(verdict_of(&big, "ministral-3-3b-q4_k_m").2);
+        assert!(!verdict_of(&big, "ministral-3-3b-q8_0").2);
         assert_eq!(verdict_of(&big, "mistral-small-3.2-24b-q4_k_m").1, FitVerdict::Tight);
+        // With a 24 GB GPU, memory is the limit and the 8-bit 3B is the one to take.
+        let mut gpu = machine(64.0, 48.0);
+        gpu.gpus.push(Gpu { backend: "cuda".into(), name: "CUDA:0".into(), memory: Some(24 << 30) });
+        let with_gpu = verdicts(&gpu);
+        assert!(verdict_of(&with_gpu, "ministral-3-3b-q8_0").2);
+        assert!(!verdict_of(&with_gpu, "ministral-3-3b-q4_k_m").2);
         // An 8 GB laptop: the 4-bit 3B runs well and is recommended over the 8-bit one, the 24B does not fit.
         let laptop = verdicts(&machine(8.0, 6.0));
         assert_eq!(verdict_of(&laptop, "ministral-3-3b-q4_k_m").1, FitVerdict::RunsWell);
