@@ -54,6 +54,8 @@ struct Report {
     kv_cache_mib: f64,
     /// Peak RSS ÷ (GGUF size + KV cache): the memory target is ≤ 1.2.
     rss_ratio: f64,
+    /// What the engine's memory estimate (the catalog's and the load check's) says for this context.
+    estimated_mib: f64,
 }
 
 fn rate(tokens: usize, seconds: &[f64]) -> Rate {
@@ -75,6 +77,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         candle_on_cpu: args.candle,
         ..Default::default()
     };
+    let estimated = atelier_engine::ModelShape::of_gguf(&GgufFile::open(&path)?)?.estimate(Some(context)).total as f64;
     let started = Instant::now();
     let mut model = Model::load(&path, &options).with_context(|| format!("cannot load {}", path.display()))?;
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -128,6 +131,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         gguf_mib: mib(info.file_size as f64),
         kv_cache_mib: mib(kv),
         rss_ratio: peak_rss / (info.file_size as f64 + kv),
+        estimated_mib: mib(estimated),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -140,6 +144,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "  peak RSS {:.0} MiB = {:.2} × (GGUF {:.0} MiB + KV cache {:.0} MiB)",
             report.peak_rss_mib, report.rss_ratio, report.gguf_mib, report.kv_cache_mib
         );
+        println!("  estimated {:.0} MiB for a {context}-token context (the catalog's figure); measured ÷ estimated = {:.2}", report.estimated_mib, report.peak_rss_mib / report.estimated_mib);
     }
     Ok(())
 }
