@@ -140,10 +140,15 @@ export function createCatalogMock(deps: CatalogMockDeps) {
       const e = estimate(entry);
       return { entry, estimate: e, fit: fit(e, entry.size_bytes, machine, freeDisk), recommended: false, installed: installed(entry) };
     });
-    // The largest quantisation of a family that runs well, else the smallest that fits at all.
+    // As the Rust rule: on a GPU the largest quantisation that runs well, on a CPU the smallest; else
+    // the smallest that fits at all.
     for (const family of new Set(items.map((i) => i.entry.family))) {
-      const members = items.filter((i) => i.entry.family === family).sort((a, b) => b.entry.size_bytes - a.entry.size_bytes);
-      const best = members.find((i) => i.fit.verdict === 'runs_well') ?? [...members].reverse().find((i) => i.fit.verdict === 'tight');
+      const members = items.filter((i) => i.entry.family === family).sort((a, b) => a.entry.size_bytes - b.entry.size_bytes);
+      const runsWell = (i: CatalogItem) => i.fit.verdict === 'runs_well';
+      const best =
+        [...members].reverse().find((i) => runsWell(i) && i.fit.runs_on !== 'CPU') ??
+        members.find(runsWell) ??
+        members.find((i) => i.fit.verdict === 'tight');
       if (best) best.recommended = true;
     }
     const first = items.find((i) => i.entry.first_run);

@@ -1,6 +1,6 @@
 // The only module that talks to the Rust backend. Components import these functions, never `invoke`;
 // they call the command wrappers generated from the Rust commands (bindings.ts).
-import { Channel, invoke } from '@tauri-apps/api/core';
+import { Channel } from '@tauri-apps/api/core';
 import { commands } from './bindings';
 import type {
   ChatParams,
@@ -11,7 +11,6 @@ import type {
   EntryKind,
   EntryPatch,
   NewEntry,
-  CatalogView,
   DownloadEvent,
   DownloadState,
   FusionEvent,
@@ -151,26 +150,18 @@ export function downloadModel(url: string, sha256: string | null, onEvent: (e: D
 
 // --- the model catalog and its background downloads ---------------------------------------------
 
-// TEMPORARY: until bindings.ts has the catalog commands, call them by name.
-const catalogCommands = {
-  modelCatalog: () => invoke<CatalogView>('model_catalog'),
-  startCatalogDownload: (entryId: string, makeDefault: boolean) => invoke<DownloadState>('start_catalog_download', { entryId, makeDefault }),
-  pauseCatalogDownload: (entryId: string) => invoke<boolean>('pause_catalog_download', { entryId }),
-  watchDownloads: (onChange: Channel<DownloadState[]>) => invoke<void>('watch_downloads', { onChange }),
-};
-
 /** The catalog judged for this machine: what fits, what is installed, what the first run offers. */
-export const modelCatalog = () => call(catalogCommands.modelCatalog());
+export const modelCatalog = () => call(commands.modelCatalog());
 /** Starts (or resumes) a catalog download in the background; `makeDefault`: load it once verified. */
-export const startCatalogDownload = (entryId: string, makeDefault: boolean) => call(catalogCommands.startCatalogDownload(entryId, makeDefault));
+export const startCatalogDownload = (entryId: string, makeDefault: boolean) => call(commands.startCatalogDownload(entryId, makeDefault));
 /** Pauses it; what arrived stays for a resume. `false` if it was not running. */
-export const pauseCatalogDownload = (entryId: string) => call(catalogCommands.pauseCatalogDownload(entryId));
+export const pauseCatalogDownload = (entryId: string) => call(commands.pauseCatalogDownload(entryId));
 
 /** Calls `onChange` with every catalog download now and whenever one changes. */
 export async function watchDownloads(onChange: (downloads: DownloadState[]) => void): Promise<void> {
   const channel = new Channel<DownloadState[]>();
   channel.onmessage = onChange;
-  await call(catalogCommands.watchDownloads(channel));
+  await call(commands.watchDownloads(channel));
 }
 
 // --- documents and chats ------------------------------------------------------------------------
