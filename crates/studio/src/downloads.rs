@@ -70,6 +70,8 @@ struct Inner {
     states: Mutex<Vec<DownloadState>>,
     running: Mutex<HashMap<String, CancellationToken>>,
     watchers: Mutex<Vec<Watcher>>,
+    /// Serialises the read-modify-write of the library's list of unfinished downloads.
+    pending: tokio::sync::Mutex<()>,
 }
 
 /// The catalog downloads of this run of the app.
@@ -111,6 +113,21 @@ impl Downloads {
         lock(&self.0.watchers).retain(|w| w(&states));
     }
 
+    async fn remember(&self, store: &Store, entry: Pending) {
+        let _guard = self.0.pending.lock().await;
+        let mut all = pending(store).await;
+        all.retain(|p| p.entry_id != entry.entry_id);
+        all.push(entry);
+        let _ = store.settings().set(PENDING_KEY, &all).await;
+    }
+
+    async fn forget(&self, store: &Store, entry_id: &str) {
+        let _guard = self.0.pending.lock().await;
+        let mut all = pending(store).await;
+        all.retain(|p| p.entry_id != entry_id);
+        let _ = store.settings().set(PENDING_KEY, &all).await;
+    }
+
     fn state_of(&self, entry_id: &str) -> Option<DownloadState> {
         lock(&self.0.states).iter().find(|s| s.entry_id == entry_id).cloned()
     }
@@ -127,7 +144,7 @@ impl Downloads {
             running.insert(entry_id.to_string(), token.clone());
             token
         };
-        remember(&ctx.store, Pending { entry_id: entry_id.to_string(), make_default, paused: false }).await;
+        self.remember(&ctx.store, Pending { entry_id: entry_id.to_string(), make_default, paused: false }).await;
         let first = initial_state(&entry, &ctx.dir, make_default, DownloadStatus::Receiving, None);
         self.publish(first.clone());
         let this = self.clone();
@@ -143,7 +160,7 @@ impl Downloads {
     pub async fn pause(&self, store: &Store, entry_id: &str) -> bool {
         let token = lock(&self.0.running).get(entry_id).cloned();
         if let Some(pending) = pending(store).await.into_iter().find(|p| p.entry_id == entry_id) {
-            remember(store, Pending { paused: true, ..pending }).await;
+            self.remember(store, Pending { paused: true, ..pending }).await;
         }
         token.map(|t| t.cancel()).is_some()
     }
@@ -153,7 +170,7 @@ impl Downloads {
     pub async fn resume_pending(&self, ctx: DownloadContext) {
         for pending in pending(&ctx.store).await {
             let Ok(entry) = Catalog::builtin().get(&pending.entry_id) else {
-                forget(&ctx.store, &pending.entry_id).await;
+                self.forget(&ctx.store, &pending.entry_id).await;
                 continue;
             };
             if pending.paused || ctx.client.is_offline() {
@@ -193,14 +210,18 @@ impl Downloads {
         let last = self.state_of(&entry.id).unwrap_or_else(|| initial_state(entry, &ctx.dir, make_default, DownloadStatus::Receiving, None));
         let state = match result {
             Ok((record, check)) => {
-                forget(&ctx.store, &entry.id).await;
+                self.forget(&ctx.store, &entry.id).await;
                 DownloadState { status: DownloadStatus::Done, message: Some(check.describe()), model_id: Some(record.id), eta_seconds: None, ..last }
             }
             Err(e @ (StudioError::Paused | StudioError::Offline)) => {
                 DownloadState { status: DownloadStatus::Paused, message: Some(e.to_string()), eta_seconds: None, bytes_per_second: None, ..last }
             }
             Err(e) => {
-                // Kept in the list (and the library) so the writer sees why and can try again.
+                // Shown so the writer sees why. A broken connection is tried again at the next start;
+                // a bad file, a refused address or a full disk is not, until the writer retries.
+                if !matches!(e, StudioError::Network(_) | StudioError::Timeout(_)) {
+                    self.forget(&ctx.store, &entry.id).await;
+                }
                 DownloadState { status: DownloadStatus::Failed, message: Some(e.to_string()), eta_seconds: None, bytes_per_second: None, ..last }
             }
         };
@@ -273,19 +294,6 @@ fn initial_state(entry: &CatalogEntry, dir: &Path, make_default: bool, status: D
 
 async fn pending(store: &Store) -> Vec<Pending> {
     store.settings().get::<Vec<Pending>>(PENDING_KEY).await.ok().flatten().unwrap_or_default()
-}
-
-async fn remember(store: &Store, entry: Pending) {
-    let mut all = pending(store).await;
-    all.retain(|p| p.entry_id != entry.entry_id);
-    all.push(entry);
-    let _ = store.settings().set(PENDING_KEY, &all).await;
-}
-
-async fn forget(store: &Store, entry_id: &str) {
-    let mut all = pending(store).await;
-    all.retain(|p| p.entry_id != entry_id);
-    let _ = store.settings().set(PENDING_KEY, &all).await;
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

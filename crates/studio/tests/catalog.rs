@@ -9,8 +9,6 @@ use std::time::Duration;
 
 use atelier_engine::synthetic::SyntheticSpec;
 use atelier_engine::{GgufFile, ModelShape};
-use atelier_fusion::client::OutboundClient;
-use atelier_store::Store;
 use atelier_studio::catalog::{Catalog, CatalogEntry};
 use atelier_studio::downloads::{self, DownloadContext, DownloadState, DownloadStatus, Downloads};
 use atelier_studio::{ModelHost, StudioError, Verification};
@@ -19,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 mod common;
 use common::loopback::{Reply, Server, Tail};
+use common::{setup, Setup};
 
 const EMBEDDED: &str = "smollm2-135m-q4_1";
 
@@ -37,20 +36,6 @@ fn entry(id: &str) -> CatalogEntry {
 /// The path a catalog entry has on the hub, which the mirror serves.
 fn hub_path(entry: &CatalogEntry) -> String {
     entry.url.strip_prefix("https://huggingface.co").unwrap().to_string()
-}
-
-struct Setup {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    store: Store,
-    client: OutboundClient,
-}
-
-async fn setup() -> Setup {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("models");
-    let store = Store::open(tmp.path().join("library.db")).await.unwrap();
-    Setup { dir, store, client: OutboundClient::new(Duration::from_secs(5)), _tmp: tmp }
 }
 
 impl Setup {
@@ -317,4 +302,25 @@ async fn offline_mode_leaves_unfinished_downloads_paused_at_start() {
     assert!(shown[0].message.as_deref().unwrap().contains("Offline"), "{shown:?}");
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(mirror.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_download_that_fails_its_check_is_not_tried_again_at_the_next_start() {
+    let s = setup().await;
+    // The mirror serves another file than the catalog's: the sha256 check fails.
+    let tmp = tempfile::tempdir().unwrap();
+    let other = tmp.path().join("other.gguf");
+    SyntheticSpec::tiny_llama().write(&other).unwrap();
+    let wrong = std::fs::read(other).unwrap();
+    let mirror = Server::start(move |_, _| Reply::ok(&wrong)).await;
+    let host = Arc::new(ModelHost::new());
+    let first_run = Downloads::default();
+    first_run.start(s.context(&host, &mirror), EMBEDDED, true).await.unwrap();
+    let failed = settled(&first_run, EMBEDDED).await;
+    assert_eq!(failed.status, DownloadStatus::Failed);
+    assert!(failed.message.as_deref().unwrap().contains("corrupt"), "{failed:?}");
+    let second_run = Downloads::default();
+    second_run.resume_pending(s.context(&host, &mirror)).await;
+    assert!(second_run.states().is_empty());
+    assert_eq!(mirror.requests().len(), 1);
 }

@@ -1,13 +1,11 @@
 //! The model downloader against a loopback server that answers with hand-written HTTP/1.1, so it can
 //! cut bodies, lie about lengths and ranges, redirect, stall and never stop.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use atelier_engine::synthetic::SyntheticSpec;
-use atelier_fusion::client::OutboundClient;
-use atelier_store::Store;
 use atelier_studio::download::{download, register, sanitize_file_name, Download, DownloadProgress};
 use atelier_studio::StudioError;
 use sha2::{Digest, Sha256};
@@ -15,25 +13,10 @@ use tokio_util::sync::CancellationToken;
 
 mod common;
 use common::loopback::{Reply, Server, Tail};
+use common::{setup, Setup};
 
 // ---------------------------------------------------------------------------------------------------
 // Fixtures.
-
-struct Setup {
-    _tmp: tempfile::TempDir,
-    /// The models folder: holds nothing but what a test or a download put there.
-    dir: PathBuf,
-    store: Store,
-    client: OutboundClient,
-}
-
-async fn setup() -> Setup {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("models");
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::open(tmp.path().join("library.db")).await.unwrap();
-    Setup { dir, store, client: OutboundClient::new(Duration::from_secs(5)), _tmp: tmp }
-}
 
 fn gguf_bytes(seed: u64) -> Vec<u8> {
     let tmp = tempfile::tempdir().unwrap();

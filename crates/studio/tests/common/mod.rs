@@ -3,6 +3,23 @@
 
 pub mod loopback;
 
+/// A library and an empty models folder of a test's own, and a network client.
+pub struct Setup {
+    pub _tmp: tempfile::TempDir,
+    /// The models folder: holds nothing but what a test or a download put there.
+    pub dir: std::path::PathBuf,
+    pub store: atelier_store::Store,
+    pub client: atelier_fusion::client::OutboundClient,
+}
+
+pub async fn setup() -> Setup {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("models");
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = atelier_store::Store::open(tmp.path().join("library.db")).await.unwrap();
+    Setup { dir, store, client: atelier_fusion::client::OutboundClient::new(std::time::Duration::from_secs(5)), _tmp: tmp }
+}
+
 use std::io::Read;
 use std::time::Duration;
 
