@@ -14,7 +14,7 @@ pub enum DeviceChoice {
     Cpu,
     Cuda,
     Metal,
-    /// Neural processing units: no runtime for them yet (see docs/npu.md).
+    /// A neural processing unit, through OpenVINO (an OpenVINO model folder; see docs/npu.md).
     Npu,
 }
 
@@ -27,7 +27,7 @@ impl std::str::FromStr for DeviceChoice {
             "cuda" | "gpu" => Ok(Self::Cuda),
             "metal" => Ok(Self::Metal),
             "npu" => Ok(Self::Npu),
-            other => Err(EngineError::Device(format!("unknown device `{other}` (choose auto, cpu, cuda or metal)"))),
+            other => Err(EngineError::Device(format!("unknown device `{other}` (choose auto, cpu, cuda, gpu, metal or npu)"))),
         }
     }
 }
@@ -57,7 +57,8 @@ impl DeviceChoice {
                 }
                 Device::new_metal(0).map_err(|e| EngineError::Device(format!("no usable Metal GPU: {e}")))
             }
-            Self::Npu => Err(EngineError::Device("NPU not supported yet: Atelier runs on the CPU, CUDA or Metal (see docs/npu.md)".into())),
+            // OpenVINO folders never get here (crate::openvino picks their device).
+            Self::Npu => Err(EngineError::Device("the NPU runs OpenVINO models only (see docs/npu.md)".into())),
         }
     }
 }

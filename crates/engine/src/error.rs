@@ -61,6 +61,12 @@ pub enum EngineError {
     #[error("device: {0}")]
     Device(String),
 
+    #[error("{} is not a usable OpenVINO model: {detail}. An OpenVINO model is a folder holding openvino_model.xml and .bin, config.json and tokenizer.json (see docs/npu.md)", path.display())]
+    OpenVinoModel { path: PathBuf, detail: String },
+
+    #[error("OpenVINO: {0}")]
+    OpenVino(String),
+
     #[error("invalid sampling setting: {0}")]
     InvalidSampling(String),
 

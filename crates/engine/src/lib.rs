@@ -1,7 +1,7 @@
 //! Atelier's on-device inference engine: llama-family GGUF models run by Atelier's own CPU kernels or, on
 //! CUDA/Metal, by candle (`backend`), with one set of settings (`config`); the tokenizer and chat template
 //! rebuilt from the file's own metadata (`gguf`); sampling, stop strings, streaming, cancellation and
-//! timings (`model`). `synth` writes GGUF files for tests and benchmarks and is not used for inference.
+//! timings (`model`). `openvino` runs OpenVINO model folders (Intel NPU and GPU) on the OpenVINO runtime. `synth` writes GGUF files for tests and benchmarks and is not used for inference.
 
 pub mod backend;
 pub mod config;
@@ -12,6 +12,7 @@ pub mod gguf;
 pub mod machine;
 pub mod memory;
 pub mod model;
+pub mod openvino;
 pub mod sampling;
 mod stop;
 pub mod synth;

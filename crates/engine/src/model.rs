@@ -165,6 +165,12 @@ impl Model {
     pub fn load(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Self> {
         let path = path.as_ref();
         let span = tracing::info_span!("model_load", path = %path.display(), architecture = Empty, device = Empty).entered();
+        if crate::openvino::is_ir_dir(path) {
+            return crate::openvino::load(path, options);
+        }
+        if options.device == DeviceChoice::Npu && path.exists() {
+            return Err(crate::openvino::npu_needs_openvino_model(path));
+        }
         let started = Instant::now();
         let mut gguf = GgufFile::open(path)?;
         let config = TransformerConfig::from_gguf(&gguf)?;
@@ -220,6 +226,8 @@ impl Model {
                 ),
                 None => Threads::Global,
             },
+            #[cfg(feature = "openvino")]
+            Transformer::OpenVino(_) => Threads::Global,
         };
         let device_name = match &pool {
             Threads::Compute(pool) => format!("CPU ({} threads, {})", pool.threads(), cpu::kernels().level.name()),
@@ -251,11 +259,44 @@ impl Model {
         })
     }
 
+    /// A model whose parts another loader made (an OpenVINO folder); the runtime schedules its own threads.
+    pub(crate) fn from_parts(
+        info: ModelInfo,
+        tokenizer: Tokenizer,
+        template: ChatTemplate,
+        transformer: Transformer,
+        device_name: String,
+        load_duration: Duration,
+    ) -> Self {
+        tracing::info!(
+            path = %info.path.display(),
+            architecture = transformer.config().architecture.as_str(),
+            backend = transformer.backend_name(),
+            device = %device_name,
+            context_length = transformer.context_length(),
+            load_ms = ms(load_duration),
+            "model loaded"
+        );
+        Self {
+            info,
+            tokenizer,
+            template,
+            transformer,
+            device_name,
+            load_duration,
+            cached_tokens: Vec::new(),
+            pool: Threads::Global,
+            last_prompt: Mutex::new(None),
+            #[cfg(test)]
+            renders: Default::default(),
+        }
+    }
+
     pub fn info(&self) -> &ModelInfo {
         &self.info
     }
 
-    /// Which implementation runs the model: "atelier-cpu" (own kernels) or "candle".
+    /// Which implementation runs the model: "atelier-cpu" (own kernels), "candle" or "openvino".
     pub fn backend_name(&self) -> &'static str {
         self.transformer.backend_name()
     }
@@ -422,7 +463,10 @@ impl Model {
         let stop_ids = self.tokenizer.stop_ids().to_vec();
 
         // Reuse the cached prefix; at least one prompt token must run to produce logits.
-        let reused = common_prefix(&self.cached_tokens, &prompt).min(prompt.len() - 1);
+        let mut reused = common_prefix(&self.cached_tokens, &prompt).min(prompt.len() - 1);
+        if reused < self.cached_tokens.len() && !self.transformer.can_truncate_cache() {
+            reused = 0;
+        }
         self.cached_tokens.truncate(reused);
         prompt_span.record("cached_tokens", reused);
         let mut logits = forward_in(&mut self.transformer, &self.pool, &prompt[reused..], reused, false)?;
@@ -522,7 +566,7 @@ fn forward_in(transformer: &mut Transformer, pool: &Threads, tokens: &[u32], sta
     }
 }
 
-fn check_memory(needed: u64, available: Option<u64>) -> Result<()> {
+pub(crate) fn check_memory(needed: u64, available: Option<u64>) -> Result<()> {
     match available {
         Some(available) if needed > available => {
             Err(EngineError::InsufficientMemory { needed_mib: needed >> 20, available_mib: available >> 20 })

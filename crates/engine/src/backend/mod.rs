@@ -1,5 +1,6 @@
 //! The two implementations of the decoder, behind one interface: Atelier's own CPU kernels (`cpu`) and
 //! candle (`candle`: CUDA, Metal, and the CPU for comparisons). Both read the same [`TransformerConfig`].
+//! With the `openvino` feature, a third runs OpenVINO model folders (`crate::openvino`).
 
 pub mod candle;
 pub mod cpu;
@@ -15,6 +16,9 @@ use cpu::model::CpuTransformer;
 pub enum Transformer {
     Cpu(CpuTransformer),
     Candle(CandleTransformer),
+    /// An OpenVINO model folder on the OpenVINO runtime (NPU, Intel GPU, CPU).
+    #[cfg(feature = "openvino")]
+    OpenVino(crate::openvino::transformer::OpenVinoTransformer),
 }
 
 impl Transformer {
@@ -22,6 +26,8 @@ impl Transformer {
         match self {
             Self::Cpu(t) => t.config(),
             Self::Candle(t) => t.config(),
+            #[cfg(feature = "openvino")]
+            Self::OpenVino(t) => t.config(),
         }
     }
 
@@ -29,6 +35,8 @@ impl Transformer {
         match self {
             Self::Cpu(t) => t.context_length(),
             Self::Candle(t) => t.context_length(),
+            #[cfg(feature = "openvino")]
+            Self::OpenVino(t) => t.context_length(),
         }
     }
 
@@ -36,13 +44,27 @@ impl Transformer {
         match self {
             Self::Cpu(_) => "atelier-cpu",
             Self::Candle(_) => "candle",
+            #[cfg(feature = "openvino")]
+            Self::OpenVino(_) => "openvino",
+        }
+    }
+
+    /// Whether the cache can be cut back to a shorter prefix; OpenVINO's state can only grow or start over.
+    pub fn can_truncate_cache(&self) -> bool {
+        match self {
+            #[cfg(feature = "openvino")]
+            Self::OpenVino(_) => false,
+            _ => true,
         }
     }
 
     /// Forgets the key/value cache (a new conversation). The CPU cache is simply overwritten.
     pub fn clear_cache(&mut self) {
-        if let Self::Candle(t) = self {
-            t.clear_cache();
+        match self {
+            Self::Candle(t) => t.clear_cache(),
+            #[cfg(feature = "openvino")]
+            Self::OpenVino(t) => t.clear_cache(),
+            Self::Cpu(_) => {}
         }
     }
 
@@ -52,6 +74,8 @@ impl Transformer {
         match self {
             Self::Cpu(t) => t.forward(tokens, start, all_logits),
             Self::Candle(t) => Ok(t.forward(tokens, start, all_logits)?.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?),
+            #[cfg(feature = "openvino")]
+            Self::OpenVino(t) => t.forward(tokens, start, all_logits),
         }
     }
 }

@@ -35,7 +35,7 @@ const TEKKEN_REGEX: &str = r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[
 const QWEN2_REGEX: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
 /// Texts that end a turn in the chat formats we know; a control token with one of these names stops generation.
-const END_OF_TURN_TOKENS: &[&str] =
+pub(crate) const END_OF_TURN_TOKENS: &[&str] =
     &["<|im_end|>", "<|eot_id|>", "<|end|>", "<|endoftext|>", "<end_of_turn>", "</s>", "<|end_of_text|>"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -124,6 +124,23 @@ impl Tokenizer {
         }
         let add_bos = gguf.opt_bool("tokenizer.ggml.add_bos_token")?.unwrap_or(default_add_bos) && bos_id.is_some();
         Ok(Self { inner, specials, token_count: tokens.len(), kind, bos_id, eos_id, add_bos, stop_ids })
+    }
+
+    /// A tokenizer from a ready `tokenizers` one (a Hugging Face `tokenizer.json`) and its control tokens;
+    /// those are then matched only where [`Specials`] allows, as for a GGUF's.
+    pub(crate) fn from_parts(
+        mut inner: tokenizers::Tokenizer,
+        control: Vec<(String, u32)>,
+        kind: TokenizerKind,
+        bos_id: Option<u32>,
+        eos_id: Option<u32>,
+        add_bos: bool,
+        stop_ids: Vec<u32>,
+    ) -> Self {
+        inner.set_encode_special_tokens(true);
+        let token_count = inner.get_vocab_size(true);
+        let specials = Specials::new(control.into_iter().filter(|(text, _)| !text.is_empty()));
+        Self { inner, specials, token_count, kind, bos_id, eos_id, add_bos: add_bos && bos_id.is_some(), stop_ids }
     }
 
     pub fn kind(&self) -> TokenizerKind {

@@ -17,3 +17,12 @@ pub fn default_model() -> PathBuf {
         Err(e) => panic!("{e}"),
     }
 }
+
+/// A writable copy of a fixture folder (its files, not subfolders), to break in a test.
+pub fn copy_dir(source: &std::path::Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(source).unwrap().flatten() {
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    dir
+}
