@@ -21,6 +21,8 @@ pub struct Machine {
     /// Why no GPU is listed, when none is.
     pub gpu_note: Option<String>,
     pub npu: Npu,
+    /// The OpenVINO runtime and its devices (NPU, Intel GPUs, CPU), or why there are none.
+    pub openvino: OpenVino,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,15 +46,38 @@ pub struct Gpu {
     pub memory: Option<u64>,
 }
 
-/// Neural processing units: detected and named, not used yet (see docs/npu.md).
+/// Neural processing units: found by the OS, and usable when OpenVINO reports one (see docs/npu.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Npu {
     pub present: bool,
     pub name: Option<String>,
-    /// Always false for now: no NPU runtime is wired in.
+    /// Whether Atelier can run an OpenVINO model on it here (the runtime is found and lists an NPU).
     pub used: bool,
     pub note: String,
+}
+
+/// What OpenVINO offers here: the second backend's devices (docs/npu.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct OpenVino {
+    /// Whether this build has the OpenVINO backend (`--features openvino`).
+    pub compiled_in: bool,
+    /// The runtime library opened, when one was.
+    pub library: Option<String>,
+    pub version: Option<String>,
+    pub devices: Vec<OpenVinoDevice>,
+    /// Why the list is empty, when it is (no runtime, and how to get it).
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct OpenVinoDevice {
+    /// OpenVINO's name for it: "NPU", "GPU.0", "CPU" (what `--device` picks).
+    pub id: String,
+    /// e.g. "Intel(R) AI Boost".
+    pub name: Option<String>,
 }
 
 /// Reads the machine now (memory figures change as programs start and stop).
@@ -63,6 +88,7 @@ pub fn machine() -> Machine {
     let known = |n: u64| (n > 0).then_some(n);
     let cpu_name = system.cpus().first().map(|c| c.brand().trim().to_string()).filter(|b| !b.is_empty());
     let (gpus, gpu_note) = gpus();
+    let openvino = openvino();
     Machine {
         os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
         cpu: Cpu {
@@ -76,7 +102,8 @@ pub fn machine() -> Machine {
         available_memory: crate::model::available_memory().or_else(|| known(system.available_memory())),
         gpus,
         gpu_note,
-        npu: npu(),
+        npu: npu(&openvino),
+        openvino,
     }
 }
 
@@ -138,15 +165,36 @@ fn gpus() -> (Vec<Gpu>, Option<String>) {
     (gpus, note)
 }
 
-const NPU_NOTE: &str = "Atelier does not run models on an NPU yet; it uses the CPU or GPU (see docs/npu.md)";
+/// The runtime's report, read once: opening the runtime and its device plugins takes a moment, and the
+/// devices do not change while the app runs.
+fn openvino() -> OpenVino {
+    static REPORT: std::sync::OnceLock<OpenVino> = std::sync::OnceLock::new();
+    REPORT
+        .get_or_init(|| {
+            let report = crate::openvino::runtime_report();
+            OpenVino {
+                compiled_in: crate::openvino::COMPILED_IN,
+                library: report.library,
+                version: report.version,
+                devices: report.devices.into_iter().map(|(id, name)| OpenVinoDevice { id, name }).collect(),
+                note: report.note,
+            }
+        })
+        .clone()
+}
 
-fn npu() -> Npu {
-    let name = npu_name();
-    let note = match &name {
-        Some(name) => format!("{name} found. {NPU_NOTE}"),
-        None => "no NPU found".into(),
+fn npu(openvino: &OpenVino) -> Npu {
+    let listed = openvino.devices.iter().find(|d| d.id == "NPU" || d.id.starts_with("NPU."));
+    let name = listed.map(|d| d.name.clone().unwrap_or_else(|| d.id.clone())).or_else(npu_name);
+    let note = match (listed, &name) {
+        (Some(_), Some(name)) => format!("{name}: runs OpenVINO models (`--device npu`)"),
+        (None, Some(name)) => match &openvino.note {
+            Some(why) => format!("{name} found, but it needs the OpenVINO runtime: {why}"),
+            None => format!("{name} found, but OpenVINO does not list it (is its driver installed?)"),
+        },
+        (_, None) => "no NPU found".into(),
     };
-    Npu { present: name.is_some(), name, used: false, note }
+    Npu { present: name.is_some(), name, used: listed.is_some(), note }
 }
 
 /// Linux exposes NPUs as `/sys/class/accel/accel<N>`; the driver names the kind. Apple silicon always
@@ -173,14 +221,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn this_machine_reports_memory_cpu_and_no_npu_in_use() {
+    fn this_machine_reports_memory_cpu_and_what_openvino_offers() {
         let m = machine();
         let total = m.total_memory.expect("Linux reports its memory");
         let available = m.available_memory.expect("and what is free");
         assert!(available <= total && total > 256 << 20, "{m:?}");
         assert!(m.cpu.threads >= 1);
         assert!(!m.cpu.kernels.is_empty());
+        // No NPU here: none is in use, and the OpenVINO report says what it found or why it found nothing.
         assert!(!m.npu.used);
+        assert_eq!(m.openvino.compiled_in, cfg!(feature = "openvino"));
+        assert!(m.openvino.devices.is_empty() == m.openvino.note.is_some(), "{:?}", m.openvino);
+        if !cfg!(feature = "openvino") {
+            assert_eq!(m.openvino.note.as_deref(), Some(crate::openvino::NOT_COMPILED_IN));
+        }
         if !cfg!(any(feature = "cuda", feature = "metal")) {
             assert!(m.gpus.is_empty() && m.gpu_note.is_some());
         }

@@ -76,7 +76,10 @@ impl IrDirectory {
             Some(bytes) => Some(String::from_utf8(bytes).map_err(|_| bad("chat_template.jinja is not UTF-8".into()))?),
             None => template_from_config(&tokenizer_config),
         };
-        let quantization = quantization(&read_json(path, "openvino_config.json")?.unwrap_or(Value::Null), &config);
+        let quantization = match compression_mode(&path.join(MODEL_XML)) {
+            Some(mode) => mode,
+            None => quantization(&read_json(path, "openvino_config.json")?.unwrap_or(Value::Null), &config),
+        };
         let dir = Self {
             path: path.to_path_buf(),
             config,
@@ -176,13 +179,31 @@ fn parameters(c: &TransformerConfig, vocab: usize, tied: bool) -> u64 {
     embeddings + c.n_layer as u64 * per_layer + e
 }
 
+/// NNCF's weight compression as the IR records it (`<weight_compression><mode value="int4_asym"/>`, in
+/// the `rt_info` at the end of the XML): "INT4", "INT8", "NF4"… Only the file's tail is read.
+fn compression_mode(xml: &Path) -> Option<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL: u64 = 64 << 10;
+    let mut file = std::fs::File::open(xml).ok()?;
+    let len = file.metadata().ok()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(TAIL))).ok()?;
+    let mut tail = Vec::with_capacity(TAIL as usize);
+    file.take(TAIL).read_to_end(&mut tail).ok()?;
+    let tail = String::from_utf8_lossy(&tail);
+    let section = &tail[tail.find("<weight_compression>")?..];
+    let section = &section[..section.find("</weight_compression>")?];
+    let value = section.split("<mode value=\"").nth(1)?.split('"').next()?;
+    let kind = value.split('_').next().filter(|k| !k.is_empty() && k.len() <= 16 && k.bytes().all(|b| b.is_ascii_alphanumeric()))?;
+    Some(kind.to_ascii_uppercase())
+}
+
 /// "INT4", "INT8", "FP16"… from optimum's `openvino_config.json`, else the checkpoint's dtype.
 fn quantization(openvino_config: &Value, config: &Value) -> String {
     let weights = &openvino_config["quantization_config"];
     if let Some(bits) = weights.get("bits").and_then(Value::as_u64) {
         return format!("INT{bits}");
     }
-    if let Some(dtype) = openvino_config.get("dtype").and_then(Value::as_str) {
+    if let Some(dtype) = openvino_config.get("dtype").and_then(Value::as_str).filter(|d| !d.is_empty()) {
         return dtype.to_ascii_uppercase();
     }
     let dtype = config.get("dtype").or_else(|| config.get("torch_dtype")).and_then(Value::as_str).unwrap_or("unknown");
@@ -241,6 +262,22 @@ mod tests {
         assert_eq!(template_from_config(&config).as_deref(), Some("D"));
         assert_eq!(template_from_config(&serde_json::json!({"chat_template": "S"})).as_deref(), Some("S"));
         assert_eq!(template_from_config(&Value::Null), None);
+    }
+
+    #[test]
+    fn quantisation_comes_from_the_ir_s_own_compression_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let xml = dir.path().join(MODEL_XML);
+        let body = "<layer/>".repeat(20_000);
+        std::fs::write(&xml, format!("<net>{body}<rt_info><nncf><weight_compression><group_size value=\"64\" /><mode value=\"int4_asym\" /></weight_compression></nncf></rt_info></net>")).unwrap();
+        assert_eq!(compression_mode(&xml).as_deref(), Some("INT4"));
+        std::fs::write(&xml, "<net><rt_info><nncf><weight_compression><mode value=\"nf4\" /></weight_compression></nncf></rt_info></net>").unwrap();
+        assert_eq!(compression_mode(&xml).as_deref(), Some("NF4"));
+        // No record (an uncompressed export), or a hostile one: nothing is claimed.
+        std::fs::write(&xml, "<net><rt_info></rt_info></net>").unwrap();
+        assert_eq!(compression_mode(&xml), None);
+        std::fs::write(&xml, "<net><weight_compression><mode value=\"<script>\" /></weight_compression></net>").unwrap();
+        assert_eq!(compression_mode(&xml), None);
     }
 
     #[test]
