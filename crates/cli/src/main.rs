@@ -56,10 +56,10 @@ enum Command {
 
 #[derive(Args, Clone)]
 pub struct ModelArgs {
-    /// GGUF model file (default: the embedded SmolLM2 model).
+    /// GGUF model file, or an OpenVINO model folder (default: the embedded SmolLM2 model).
     #[arg(long, short = 'm')]
     pub model: Option<PathBuf>,
-    /// Where to run: auto, cpu, cuda or metal.
+    /// Where to run: auto, cpu, cuda (or gpu), metal, or npu (OpenVINO models).
     #[arg(long, default_value = "auto")]
     pub device: DeviceChoice,
     /// Positions the model can attend to (default: the model's, at most 4096).
@@ -75,7 +75,7 @@ pub struct ModelArgs {
 struct ModelsArgs {
     #[command(subcommand)]
     command: Option<models::ModelsCommand>,
-    /// A GGUF file to describe (default: the embedded model).
+    /// A GGUF file or an OpenVINO folder to describe (default: the embedded model).
     path: Option<PathBuf>,
     #[arg(long)]
     json: bool,
@@ -125,15 +125,21 @@ fn models(args: ModelsArgs) -> Result<()> {
         return models::run(command);
     }
     let path = resolve_model(args.path)?;
-    let gguf = GgufFile::open(&path)?;
-    let info = gguf.info()?;
-    let supported = gguf.require_supported_architecture().is_ok();
+    let (info, supported, format) = if atelier_engine::openvino::is_ir_dir(&path) {
+        // Described from its own files; this build runs it only with the OpenVINO backend.
+        let info = atelier_engine::openvino::ir::IrDirectory::open(&path)?.info()?;
+        (info, atelier_engine::openvino::COMPILED_IN, "OpenVINO")
+    } else {
+        let gguf = GgufFile::open(&path)?;
+        (gguf.info()?, gguf.require_supported_architecture().is_ok(), "GGUF")
+    };
     if args.json {
-        let out = serde_json::json!({ "model": info, "supported": supported });
+        let out = serde_json::json!({ "model": info, "supported": supported, "format": format });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!("{}", info.name);
         println!("  path          {}", info.path.display());
+        println!("  format        {format}");
         println!("  architecture  {}{}", info.architecture, if supported { "" } else { " (not supported)" });
         println!("  quantization  {}", info.quantization);
         println!("  parameters    {:.1} M", info.parameters as f64 / 1e6);

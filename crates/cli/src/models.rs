@@ -1,5 +1,5 @@
-//! `atelier models catalog|get|machine`: the app's model catalog, judged for this machine, and its
-//! one-click download.
+//! `atelier models catalog|get|machine|devices`: the app's model catalog, judged for this machine, its
+//! one-click download, and the devices a model can run on here.
 
 use std::io::Write;
 
@@ -31,28 +31,42 @@ pub enum ModelsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The devices a model can run on: the CPU, CUDA/Metal GPUs, and what OpenVINO reports (NPU, Intel
+    /// GPUs), with the `--device` that picks each.
+    Devices {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(command: ModelsCommand) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let store = Store::open_default().await?;
         match command {
             ModelsCommand::Catalog { json } => {
-                let view = catalog(&store).await?;
+                let view = catalog(&Store::open_default().await?).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&view)?);
                 } else {
                     print_catalog(&view);
                 }
             }
-            ModelsCommand::Get { entry, keep_default } => get(&store, &entry, !keep_default).await?,
+            ModelsCommand::Get { entry, keep_default } => get(&Store::open_default().await?, &entry, !keep_default).await?,
             ModelsCommand::Machine { json } => {
-                let view = catalog(&store).await?;
+                let view = catalog(&Store::open_default().await?).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&view.machine)?);
                 } else {
                     print_machine(&view);
+                }
+            }
+            // Needs no library, so it works before the first run too.
+            ModelsCommand::Devices { json } => {
+                let machine = atelier_engine::machine::machine();
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&machine)?);
+                } else {
+                    print_devices(&machine);
                 }
             }
         }
@@ -105,6 +119,40 @@ fn print_machine(view: &CatalogView) {
         println!("gpu      {} ({}){}", gpu.name, gpu.backend, gpu.memory.map(|b| format!(", {}", bytes(b))).unwrap_or_default());
     }
     println!("npu      {}", m.npu.note);
+    println!("openvino {}", openvino_line(&m.openvino));
+}
+
+fn openvino_line(openvino: &atelier_engine::machine::OpenVino) -> String {
+    if openvino.devices.is_empty() {
+        return format!("none: {}", openvino.note.as_deref().unwrap_or("no devices"));
+    }
+    let devices: Vec<&str> = openvino.devices.iter().map(|d| d.id.as_str()).collect();
+    format!("{} ({})", devices.join(", "), openvino.version.as_deref().unwrap_or("version unknown"))
+}
+
+fn print_devices(m: &atelier_engine::machine::Machine) {
+    let row = |id: &str, name: &str, pick: &str| println!("  {id:<8} {name:<44} {pick}");
+    println!("GGUF models (Atelier's engine):");
+    row("CPU", &format!("{} · {} threads · {} kernels", m.cpu.name.as_deref().unwrap_or("unknown CPU"), m.cpu.threads, m.cpu.kernels), "--device cpu");
+    for gpu in &m.gpus {
+        row(&gpu.backend.to_uppercase(), &gpu.name, &format!("--device {}", gpu.backend));
+    }
+    if m.gpus.is_empty() {
+        println!("  no GPU: {}", m.gpu_note.as_deref().unwrap_or(""));
+    }
+    println!("OpenVINO models (a folder with openvino_model.xml; docs/npu.md):");
+    for device in &m.openvino.devices {
+        let family = device.id.split('.').next().unwrap_or(&device.id).to_lowercase();
+        row(&device.id, device.name.as_deref().unwrap_or(""), &format!("--device {family}"));
+    }
+    match (&m.openvino.library, &m.openvino.note) {
+        (Some(library), _) => println!("  runtime {} ({library})", m.openvino.version.as_deref().unwrap_or("version unknown")),
+        (None, Some(note)) => println!("  none: {note}"),
+        (None, None) => {}
+    }
+    if !m.npu.used {
+        println!("NPU: {}", m.npu.note);
+    }
 }
 
 async fn get(store: &Store, id: &str, make_default: bool) -> Result<()> {

@@ -1,4 +1,4 @@
-//! `atelier models catalog|get|machine` as a user runs them: the real binary, a library file and a
+//! `atelier models catalog|get|machine|devices` as a user runs them: the real binary, a library file and a
 //! models folder of its own, and a loopback mirror of Hugging Face serving the real embedded model.
 
 use std::io::{Read, Write};
@@ -57,10 +57,10 @@ fn the_catalog_judges_every_model_for_this_machine() {
     assert!(catalog["machine"]["total_memory"].as_u64().unwrap() > 0);
     assert_eq!(catalog["machine"]["npu"]["used"], false);
     let items = catalog["items"].as_array().unwrap();
-    assert_eq!(items.len(), 5);
+    assert_eq!(items.len(), 6);
     for item in items {
         let verdict = item["fit"]["verdict"].as_str().unwrap();
-        assert!(["runs_well", "tight", "too_big"].contains(&verdict), "{verdict}");
+        assert!(["runs_well", "tight", "too_big", "needs_openvino"].contains(&verdict), "{verdict}");
         assert!(!item["fit"]["reason"].as_str().unwrap().is_empty());
         assert!(item["estimate"]["total"].as_u64().unwrap() > item["estimate"]["weights"].as_u64().unwrap());
     }
@@ -74,6 +74,55 @@ fn the_catalog_judges_every_model_for_this_machine() {
     assert!(["Runs well", "Tight", "Too big"].iter().any(|v| table.contains(v)), "{table}");
     let machine = ok(run(home.path(), &[], &["models", "machine"]));
     assert!(machine.contains("memory") && machine.contains("npu") && machine.contains("kernels"), "{machine}");
+}
+
+#[test]
+fn devices_lists_the_cpu_and_what_openvino_reports_or_why_it_reports_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let text = ok(run(home.path(), &[], &["models", "devices"]));
+    assert!(text.contains("GGUF models (Atelier's engine):") && text.contains("--device cpu"), "{text}");
+    assert!(text.contains("OpenVINO models (a folder with openvino_model.xml"), "{text}");
+    let machine: Value = serde_json::from_str(&ok(run(home.path(), &[], &["models", "devices", "--json"]))).unwrap();
+    let openvino = &machine["openvino"];
+    if std::env::var_os("ATELIER_OPENVINO_REQUIRED").is_some() {
+        // The test command's build, with the wheel's runtime: OpenVINO's own CPU device, by name.
+        let devices = openvino["devices"].as_array().unwrap();
+        assert!(devices.iter().any(|d| d["id"] == "CPU"), "{openvino}");
+        assert!(openvino["version"].as_str().unwrap().starts_with("2026.4.1"), "{openvino}");
+        assert!(text.contains("  CPU ") && text.contains("runtime 2026.4.1"), "{text}");
+    }
+    // Where the runtime is not, the list says what to do instead of listing nothing.
+    let empty = tempfile::tempdir().unwrap();
+    let text = ok(run(home.path(), &[("ATELIER_OPENVINO_DIR", empty.path().to_str().unwrap())], &["models", "devices"]));
+    assert!(text.contains("none: ") && (text.contains("pip install openvino") || text.contains("--features openvino")), "{text}");
+    let machine: Value =
+        serde_json::from_str(&ok(run(home.path(), &[("ATELIER_OPENVINO_DIR", empty.path().to_str().unwrap())], &["models", "devices", "--json"]))).unwrap();
+    assert_eq!(machine["openvino"]["devices"].as_array().map(Vec::len), Some(0));
+    assert_eq!(machine["npu"]["used"], false);
+}
+
+#[test]
+fn an_openvino_folder_is_described_and_benched_by_its_backend() {
+    let home = tempfile::tempdir().unwrap();
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mistral3-tiny-openvino");
+    let folder = folder.to_str().unwrap();
+    let described: Value = serde_json::from_str(&ok(run(home.path(), &[], &["models", folder, "--json"]))).unwrap();
+    assert_eq!(described["format"], "OpenVINO");
+    assert_eq!(described["model"]["architecture"], "ministral3");
+    // The bench refuses a backend that cannot run what it is given, with the way to run it.
+    let wrong = run(home.path(), &[], &["bench", "--model", folder, "--backend", "atelier"]);
+    assert!(!wrong.status.success() && String::from_utf8_lossy(&wrong.stderr).contains("--backend openvino"));
+    let gguf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/mistral3-tiny.gguf");
+    let wrong = run(home.path(), &[], &["bench", "--model", gguf.to_str().unwrap(), "--backend", "openvino"]);
+    assert!(!wrong.status.success() && String::from_utf8_lossy(&wrong.stderr).contains("scripts/export-openvino.sh"));
+    if std::env::var_os("ATELIER_OPENVINO_REQUIRED").is_none() {
+        return;
+    }
+    let args = ["bench", "--model", folder, "--backend", "openvino", "--device", "cpu", "--threads", "2"];
+    let report: Value = serde_json::from_str(&ok(run(home.path(), &[], &[&args[..], &["--prompt-tokens", "32", "--gen-tokens", "8", "--repetitions", "1", "--json"]].concat()))).unwrap();
+    assert_eq!(report["backend"], "openvino");
+    assert_eq!(report["device"], "OpenVINO CPU (2 threads)");
+    assert!(report["prompt"]["mean_tokens_per_second"].as_f64().unwrap() > 0.0 && report["decode"]["tokens"] == 8, "{report}");
 }
 
 #[test]

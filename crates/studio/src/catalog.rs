@@ -13,6 +13,7 @@ use atelier_store::{ModelRecord, Store};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StudioError};
+use crate::models::ModelFormat;
 
 const CATALOG_TOML: &str = include_str!("../catalog/models.toml");
 
@@ -58,12 +59,22 @@ pub struct CatalogEntry {
     /// The model the first-run screen offers.
     #[serde(default)]
     pub first_run: bool,
+    /// A GGUF file (the default), or an OpenVINO folder (`url` is then its repository), for NPUs and
+    /// Intel GPUs.
+    #[serde(default)]
+    pub format: ModelFormat,
     pub shape: ModelShape,
 }
 
 impl CatalogEntry {
-    /// The file name the download gives it (the downloader's own rule).
+    /// The file name the download gives it (the downloader's own rule); an OpenVINO folder has none.
     pub fn file_name(&self) -> Result<String> {
+        if self.format == ModelFormat::Openvino {
+            return Err(StudioError::Invalid(format!(
+                "{} is an OpenVINO folder, not one file: download its repository ({}) and import the folder in Models",
+                self.name, self.url
+            )));
+        }
         let segment = self.url.rsplit('/').next().unwrap_or("");
         crate::download::sanitize_file_name(segment)
     }
@@ -92,7 +103,17 @@ impl Catalog {
             if !entry.url.starts_with("https://") || !entry.page.starts_with("https://") {
                 return Err(bad("addresses must be https://"));
             }
-            entry.file_name().map_err(|_| bad("the address must end with a .gguf file name"))?;
+            match entry.format {
+                ModelFormat::Gguf => {
+                    entry.file_name().map_err(|_| bad("the address must end with a .gguf file name"))?;
+                }
+                ModelFormat::Openvino => {
+                    let repository = entry.url.strip_prefix("https://huggingface.co/").unwrap_or("");
+                    if repository.split('/').count() != 2 || entry.first_run || entry.builtin {
+                        return Err(bad("an OpenVINO entry's address is its Hugging Face repository (https://huggingface.co/owner/name), and it is never built in or the first-run model"));
+                    }
+                }
+            }
             if let Some(sha256) = &entry.sha256 {
                 if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(bad("sha256 must be 64 hexadecimal characters"));
@@ -128,6 +149,8 @@ pub enum FitVerdict {
     RunsWell,
     Tight,
     TooBig,
+    /// An OpenVINO model where Atelier has no OpenVINO runtime.
+    NeedsOpenvino,
 }
 
 impl FitVerdict {
@@ -136,6 +159,7 @@ impl FitVerdict {
             Self::RunsWell => "Runs well",
             Self::Tight => "Tight",
             Self::TooBig => "Too big for this machine",
+            Self::NeedsOpenvino => "Needs OpenVINO",
         }
     }
 }
@@ -193,6 +217,21 @@ pub fn fit(estimate: &MemoryEstimate, size_bytes: u64, machine: &Machine, free_d
     judged(FitVerdict::RunsWell, format!("needs about {} of this machine's {} ({} free now)", bytes(needed), bytes(total), bytes(available)), runs_on)
 }
 
+/// An OpenVINO model runs where OpenVINO has a device: the NPU first, then an Intel GPU, then its CPU
+/// device (judged like a CPU: the machine's memory). Without the runtime it does not run at all.
+fn openvino_fit(estimate: &MemoryEstimate, size_bytes: u64, machine: &Machine, free_disk: Option<u64>) -> Fit {
+    let devices = &machine.openvino.devices;
+    let family = |f: &str| devices.iter().find(|d| d.id == f || d.id.starts_with(&format!("{f}.")));
+    let Some(device) = family("NPU").or_else(|| family("GPU")).or_else(|| family("CPU")) else {
+        let why = machine.openvino.note.clone().unwrap_or_else(|| "OpenVINO lists no device here".into());
+        return Fit { verdict: FitVerdict::NeedsOpenvino, reason: why, runs_on: "OpenVINO".into(), free_disk, disk_ok: free_disk.is_none_or(|f| f >= size_bytes) };
+    };
+    let runs_on = format!("{} (OpenVINO)", device.name.clone().unwrap_or_else(|| device.id.clone()));
+    // The memory rules are the CPU's: an NPU and an integrated GPU share the machine's memory.
+    let cpu_only = Machine { gpus: Vec::new(), ..machine.clone() };
+    Fit { runs_on, ..fit(estimate, size_bytes, &cpu_only, free_disk) }
+}
+
 /// A catalog entry as this machine sees it.
 #[derive(Debug, Clone, Serialize)]
 #[derive(specta::Type)]
@@ -242,7 +281,10 @@ pub fn view(catalog: &Catalog, machine: Machine, free_disk: Option<u64>, context
         .iter()
         .map(|entry| {
             let estimate = entry.shape.estimate(context_length);
-            let fit = fit(&estimate, entry.size_bytes, &machine, free_disk);
+            let fit = match entry.format {
+                ModelFormat::Gguf => fit(&estimate, entry.size_bytes, &machine, free_disk),
+                ModelFormat::Openvino => openvino_fit(&estimate, entry.size_bytes, &machine, free_disk),
+            };
             CatalogItem { entry: entry.clone(), estimate, fit, recommended: false, installed: installed(entry, library) }
         })
         .collect();
@@ -281,7 +323,11 @@ fn recommended_in(items: &[CatalogItem], family: &str) -> Option<usize> {
 /// The library's copy of `entry`: the same address, the same sha256, or the file name a download of it
 /// gets (also what the embedded model is installed as).
 fn installed(entry: &CatalogEntry, library: &[ModelRecord]) -> Option<ModelRecord> {
-    let file_name = entry.file_name().ok();
+    // An OpenVINO folder keeps its repository's name (`huggingface-cli download … --local-dir <name>`).
+    let file_name = match entry.format {
+        ModelFormat::Gguf => entry.file_name().ok(),
+        ModelFormat::Openvino => entry.url.rsplit('/').next().map(str::to_string),
+    };
     library
         .iter()
         .find(|m| {
@@ -305,7 +351,7 @@ pub fn bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use atelier_engine::machine::{Cpu, Gpu, Npu};
+    use atelier_engine::machine::{Cpu, Gpu, Npu, OpenVino};
 
     fn machine(total_gb: f64, free_gb: f64) -> Machine {
         Machine {
@@ -316,6 +362,7 @@ mod tests {
             gpus: vec![],
             gpu_note: None,
             npu: Npu { present: false, name: None, used: false, note: String::new() },
+            openvino: OpenVino { compiled_in: false, library: None, version: None, devices: vec![], note: None },
         }
     }
 
@@ -355,6 +402,56 @@ mod tests {
         assert!(Catalog::parse("version = 1\nmodels = []\nextra = 2").is_err());
         let sha = good.replacen("sha256 = \"", "sha256 = \"zz", 1);
         assert!(Catalog::parse(&sha).unwrap_err().to_string().contains("sha256"));
+    }
+
+    #[test]
+    fn an_openvino_folder_runs_where_openvino_has_a_device_and_is_not_fetched_as_a_file() {
+        use atelier_engine::machine::OpenVinoDevice;
+        let id = "mistral-7b-instruct-v0.1-int4-ov";
+        let entry = Catalog::builtin().get(id).unwrap();
+        assert_eq!(entry.format, ModelFormat::Openvino);
+        // No runtime: it does not run here, and the reason is the runtime's.
+        let mut m = machine(32.0, 24.0);
+        m.openvino.note = Some("no OpenVINO runtime found".into());
+        let item = view(Catalog::builtin(), m.clone(), Some(1 << 40), None, &[]).items.into_iter().find(|i| i.entry.id == id).unwrap();
+        assert_eq!((item.fit.verdict, item.fit.reason.as_str(), item.recommended), (FitVerdict::NeedsOpenvino, "no OpenVINO runtime found", false));
+        // With an NPU it runs there, judged by the machine's memory (the NPU shares it).
+        m.openvino = OpenVino {
+            compiled_in: true,
+            library: None,
+            version: None,
+            devices: vec![
+                OpenVinoDevice { id: "CPU".into(), name: None },
+                OpenVinoDevice { id: "GPU.0".into(), name: Some("Intel(R) Arc(TM) Graphics".into()) },
+                OpenVinoDevice { id: "NPU".into(), name: Some("Intel(R) AI Boost".into()) },
+            ],
+            note: None,
+        };
+        let item = view(Catalog::builtin(), m.clone(), Some(1 << 40), None, &[]).items.into_iter().find(|i| i.entry.id == id).unwrap();
+        assert_eq!((item.fit.verdict, item.fit.runs_on.as_str()), (FitVerdict::RunsWell, "Intel(R) AI Boost (OpenVINO)"));
+        let small = view(Catalog::builtin(), machine(4.0, 3.0), Some(1 << 40), None, &[]).items.into_iter().find(|i| i.entry.id == id).unwrap();
+        assert_eq!(small.fit.verdict, FitVerdict::NeedsOpenvino);
+        // The downloader, which fetches one file, refuses it and says how to get the folder.
+        let refused = entry.file_name().unwrap_err().to_string();
+        assert!(refused.contains("OpenVINO folder") && refused.contains("import the folder"), "{refused}");
+        // A folder of the repository's name in the library is the installed copy.
+        let record = ModelRecord {
+            id: 3,
+            path: format!("/home/writer/models/{id}"),
+            name: id.into(),
+            architecture: "mistral".into(),
+            quantization: "INT4".into(),
+            size_bytes: 3_900_000_000,
+            parameters: 7_241_732_096,
+            sha256: None,
+            source_url: None,
+            is_default: false,
+            added_at: 0,
+        };
+        assert_eq!(installed(entry, &[record]).map(|r| r.id), Some(3));
+        // An OpenVINO entry's address is a repository, never a file.
+        let bad = CATALOG_TOML.replace("url = \"https://huggingface.co/OpenVINO/mistral-7b-instruct-v0.1-int4-ov\"", "url = \"https://huggingface.co/OpenVINO/x/resolve/main/openvino_model.bin\"");
+        assert!(Catalog::parse(&bad).unwrap_err().to_string().contains("repository"));
     }
 
     #[test]

@@ -249,13 +249,20 @@ fn verify(given: Option<&str>, declared: Option<String>, digest: String) -> Resu
     Ok(check)
 }
 
-/// Validates a GGUF (opens it, reads its info, requires a supported architecture) and records it in the
-/// library.
+/// Validates a GGUF (opens it, reads its info, requires a supported architecture) or an OpenVINO model
+/// folder (its files and config) and records it in the library.
 pub async fn register(store: &Store, path: &Path, source_url: Option<&str>, sha256: Option<&str>) -> Result<ModelRecord> {
-    let path = path.to_path_buf();
+    // An OpenVINO model is its folder; picking the folder's openvino_model.xml means the folder.
+    let path = match (path.file_name(), path.parent()) {
+        (Some(name), Some(folder)) if name == atelier_engine::openvino::ir::MODEL_XML => folder.to_path_buf(),
+        _ => path.to_path_buf(),
+    };
     let info = tokio::task::spawn_blocking({
         let path = path.clone();
         move || -> Result<_> {
+            if path.is_dir() {
+                return Ok(atelier_engine::openvino::ir::IrDirectory::open(&path)?.info()?);
+            }
             let gguf = GgufFile::open(&path)?;
             let info = gguf.info()?;
             gguf.require_supported_architecture()?;

@@ -135,6 +135,8 @@ impl Downloads {
     /// Starts (or resumes) downloading catalog entry `entry_id` in the background.
     pub async fn start(&self, ctx: DownloadContext, entry_id: &str, make_default: bool) -> Result<DownloadState> {
         let entry = Catalog::builtin().get(entry_id)?.clone();
+        // An OpenVINO folder is many files: it is not fetched as one (the error says how to get it).
+        entry.file_name()?;
         let token = {
             let mut running = lock(&self.0.running);
             if running.contains_key(entry_id) {
@@ -259,6 +261,7 @@ pub async fn fetch(
     cancel: &CancellationToken,
     mut on_progress: impl FnMut(DownloadProgress),
 ) -> Result<(ModelRecord, Verification)> {
+    entry.file_name()?;
     let request = Download::new(source_url(entry, mirror), dir).sha256(entry.sha256.clone());
     let mut check = None;
     let mut record = download(client, store, &request, cancel, |progress| {

@@ -18,8 +18,44 @@ use crate::model_host::ModelHost;
 pub struct ModelEntry {
     #[serde(flatten)]
     pub record: ModelRecord,
+    pub format: ModelFormat,
     pub loaded: bool,
     pub missing: bool,
+}
+
+/// How a model is stored: one GGUF file (Atelier's engine: CPU, CUDA, Metal) or an OpenVINO folder (the
+/// OpenVINO backend: NPU, Intel GPU, CPU).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelFormat {
+    #[default]
+    Gguf,
+    Openvino,
+}
+
+impl ModelFormat {
+    /// A missing model is judged by its name: GGUF files end in `.gguf`, OpenVINO folders do not.
+    pub fn of(path: &Path) -> Self {
+        let named_gguf = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gguf"));
+        if path.is_dir() || (!path.is_file() && !named_gguf) {
+            Self::Openvino
+        } else {
+            Self::Gguf
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Gguf => "GGUF",
+            Self::Openvino => "OpenVINO",
+        }
+    }
+}
+
+/// Whether a library entry's model is still where it was: a GGUF file, or an OpenVINO folder.
+pub fn model_present(path: &Path) -> bool {
+    path.is_file() || atelier_engine::openvino::is_ir_dir(path)
 }
 
 /// Load settings the user chose (Settings → Models), with defaults.
@@ -46,7 +82,7 @@ pub async fn startup_model(store: Option<&Store>) -> std::result::Result<PathBuf
     }
     if let Some(store) = store {
         if let Ok(Some(record)) = store.models().default_model().await {
-            if Path::new(&record.path).is_file() {
+            if model_present(Path::new(&record.path)) {
                 return Ok(PathBuf::from(record.path));
             }
         }
@@ -69,7 +105,15 @@ pub async fn list(store: &Store, host: &ModelHost) -> Result<Vec<ModelEntry>> {
         .list()
         .await?
         .into_iter()
-        .map(|record| ModelEntry { loaded: loaded.as_deref() == Some(record.path.as_str()), missing: !Path::new(&record.path).is_file(), record })
+        .map(|record| {
+            let path = Path::new(&record.path);
+            ModelEntry {
+                format: ModelFormat::of(path),
+                loaded: loaded.as_deref() == Some(record.path.as_str()),
+                missing: !model_present(path),
+                record,
+            }
+        })
         .collect())
 }
 
@@ -87,7 +131,8 @@ pub async fn load(store: &Store, host: &Arc<ModelHost>, id: i64) -> Result<()> {
         .map_err(|e| StudioError::Internal(e.to_string()))?
 }
 
-/// Forgets a model; with `delete_file` also removes its file (never the loaded model's).
+/// Forgets a model; with `delete_file` also removes its file, or its OpenVINO folder (never the loaded
+/// model's).
 pub async fn delete(store: &Store, host: &ModelHost, id: i64, delete_file: bool) -> Result<()> {
     let record = record(store, id).await?;
     if loaded_path(host).as_deref() == Some(record.path.as_str()) {
@@ -95,7 +140,12 @@ pub async fn delete(store: &Store, host: &ModelHost, id: i64, delete_file: bool)
     }
     store.models().remove(id).await?;
     if delete_file {
-        tokio::fs::remove_file(&record.path).await.map_err(|e| StudioError::io(format!("cannot delete {}", record.path), e))?;
+        let removed = if atelier_engine::openvino::is_ir_dir(Path::new(&record.path)) {
+            tokio::fs::remove_dir_all(&record.path).await
+        } else {
+            tokio::fs::remove_file(&record.path).await
+        };
+        removed.map_err(|e| StudioError::io(format!("cannot delete {}", record.path), e))?;
     }
     Ok(())
 }
@@ -133,9 +183,19 @@ pub fn device_options() -> DeviceOptions {
             option("cpu", "CPU", DeviceChoice::Cpu),
             option("cuda", "NVIDIA GPU (CUDA)", DeviceChoice::Cuda),
             option("metal", "Apple GPU (Metal)", DeviceChoice::Metal),
-            option("npu", "NPU", DeviceChoice::Npu),
+            npu_option(),
         ],
         cpu_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         cpu_kernels: atelier_engine::cpu::kernels().level.name().to_string(),
     }
+}
+
+/// The NPU runs OpenVINO models: it is offered where OpenVINO lists one, and otherwise says what is missing.
+fn npu_option() -> DeviceOption {
+    let npu = atelier_engine::machine::machine().npu;
+    let label = match &npu.name {
+        Some(name) if npu.used => format!("NPU ({name}, OpenVINO models)"),
+        _ => "NPU (OpenVINO models)".into(),
+    };
+    DeviceOption { id: "npu".into(), label, available: npu.used, note: (!npu.used).then_some(npu.note) }
 }

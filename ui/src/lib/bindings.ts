@@ -18,7 +18,10 @@ export const commands = {
 	rerun: (id: string, runId: number, onEvent: Channel<GenerationEvent>) => __TAURI_INVOKE<Generation>("rerun", { id, runId, onEvent }),
 	cancel: (id: string) => __TAURI_INVOKE<boolean>("cancel", { id }),
 	listModels: () => __TAURI_INVOKE<ModelEntry[]>("list_models"),
-	/**  Adds a GGUF: one dropped on the window, or — without a path — one picked in a dialog opened here. */
+	/**
+	 *  Adds a GGUF or an OpenVINO folder: one dropped on the window, or — without a path — one picked in a
+	 *  dialog opened here (a folder by its openvino_model.xml).
+	 */
 	importModel: (path: string | null) => __TAURI_INVOKE<ModelRecord | null>("import_model", { path }),
 	setDefaultModel: (id: number) => __TAURI_INVOKE<null>("set_default_model", { id }),
 	/**  Switches the on-device model (loading happens off the UI thread; status updates follow). */
@@ -197,6 +200,11 @@ export type CatalogEntry = {
 	builtin?: boolean,
 	/**  The model the first-run screen offers. */
 	first_run?: boolean,
+	/**
+	 *  A GGUF file (the default), or an OpenVINO folder (`url` is then its repository), for NPUs and
+	 *  Intel GPUs.
+	 */
+	format?: ModelFormat,
 	shape: ModelShape,
 };
 
@@ -466,7 +474,9 @@ export type Fit = {
 };
 
 /**  How well a model suits this machine. */
-export type FitVerdict = "runs_well" | "tight" | "too_big";
+export type FitVerdict = "runs_well" | "tight" | "too_big" | 
+/**  An OpenVINO model where Atelier has no OpenVINO runtime. */
+"needs_openvino";
 
 export type Format = "docx" | "epub" | "md" | "txt" | "fountain";
 
@@ -647,6 +657,8 @@ export type Machine = {
 	/**  Why no GPU is listed, when none is. */
 	gpu_note: string | null,
 	npu: Npu,
+	/**  The OpenVINO runtime and its devices (NPU, Intel GPUs, CPU), or why there are none. */
+	openvino: OpenVino,
 };
 
 /**  The kind of a member's failure, for the UI to branch on and History to keep. */
@@ -713,9 +725,16 @@ export type ModeKind = "best-of" | "merge" | "debate";
 
 /**  A model in the library, with whether it is the one running and whether its file is still there. */
 export type ModelEntry = {
+	format: ModelFormat,
 	loaded: boolean,
 	missing: boolean,
 } & ModelRecord;
+
+/**
+ *  How a model is stored: one GGUF file (Atelier's engine: CPU, CUDA, Metal) or an OpenVINO folder (the
+ *  OpenVINO backend: NPU, Intel GPU, CPU).
+ */
+export type ModelFormat = "gguf" | "openvino";
 
 /**  What a user wants to know about a model before loading it. */
 export type ModelInfo = {
@@ -812,13 +831,32 @@ export type NodePatch = {
 	target_words?: number | null,
 };
 
-/**  Neural processing units: detected and named, not used yet (see docs/npu.md). */
+/**  Neural processing units: found by the OS, and usable when OpenVINO reports one (see docs/npu.md). */
 export type Npu = {
 	present: boolean,
 	name: string | null,
-	/**  Always false for now: no NPU runtime is wired in. */
+	/**  Whether Atelier can run an OpenVINO model on it here (the runtime is found and lists an NPU). */
 	used: boolean,
 	note: string,
+};
+
+/**  What OpenVINO offers here: the second backend's devices (docs/npu.md). */
+export type OpenVino = {
+	/**  Whether this build has the OpenVINO backend (`--features openvino`). */
+	compiled_in: boolean,
+	/**  The runtime library opened, when one was. */
+	library: string | null,
+	version: string | null,
+	devices: OpenVinoDevice[],
+	/**  Why the list is empty, when it is (no runtime, and how to get it). */
+	note: string | null,
+};
+
+export type OpenVinoDevice = {
+	/**  OpenVINO's name for it: "NPU", "GPU.0", "CPU" (what `--device` picks). */
+	id: string,
+	/**  e.g. "Intel(R) AI Boost". */
+	name: string | null,
 };
 
 export type PreviewChapter = {

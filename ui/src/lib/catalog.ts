@@ -6,6 +6,7 @@ export const FIT_LABELS: Record<FitVerdict, string> = {
   runs_well: 'Runs well',
   tight: 'Tight',
   too_big: 'Too big for this machine',
+  needs_openvino: 'Needs OpenVINO',
 };
 
 /** Sizes as the catalog's reasons give them (decimal, like the backend and Hugging Face): "2.1 GB", "98 MB". */
@@ -89,7 +90,9 @@ export type CardAction =
   | { kind: 'paused'; percent: number | null }
   | { kind: 'failed'; message: string }
   | { kind: 'installed'; loaded: boolean }
-  | { kind: 'download'; disabled: string | null };
+  | { kind: 'download'; disabled: string | null }
+  /** An OpenVINO folder: fetched whole from its repository, then imported (`command` does the fetch). */
+  | { kind: 'folder'; command: string };
 
 export function cardAction(item: CatalogItem, download: DownloadState | undefined, offline: boolean, loadedPath: string | null): CardAction {
   switch (download?.status) {
@@ -103,9 +106,16 @@ export function cardAction(item: CatalogItem, download: DownloadState | undefine
       return { kind: 'failed', message: download.message ?? 'The download stopped.' };
   }
   if (item.installed) return { kind: 'installed', loaded: item.installed.path === loadedPath };
+  if (item.entry.format === 'openvino') return { kind: 'folder', command: folderCommand(item.entry.url) };
   if (item.fit.verdict === 'too_big') return { kind: 'download', disabled: 'Too big for this machine' };
   if (offline) return { kind: 'download', disabled: 'Offline mode is on: turn it off to download' };
   return { kind: 'download', disabled: null };
+}
+
+/** How an OpenVINO repository (https://huggingface.co/owner/name) comes down whole, into a folder of its name. */
+export function folderCommand(repositoryUrl: string): string {
+  const repository = repositoryUrl.replace(/^https:\/\/huggingface\.co\//, '');
+  return `huggingface-cli download ${repository} --local-dir ${repository.split('/').pop()}`;
 }
 
 /** The machine in one line per part, as the catalog judged it. */
@@ -118,9 +128,17 @@ export function machineSummary(machine: Machine, freeDisk: number | null): strin
   const gpu = machine.gpus.length
     ? `GPU: ${machine.gpus.map((g) => (g.memory ? `${g.name} (${formatSize(g.memory)})` : g.name)).join(', ')}`
     : `GPU: ${machine.gpu_note ?? 'none'}`;
-  const parts = [memory, cpu, gpu, `NPU: ${machine.npu.note}`];
+  const parts = [memory, cpu, gpu, `NPU: ${machine.npu.note}`, openVinoSummary(machine)];
   if (freeDisk != null) parts.push(`Disk: ${formatSize(freeDisk)} free for models`);
   return parts;
+}
+
+/** OpenVINO's devices (the backend for NPUs and Intel GPUs), or why it has none. */
+export function openVinoSummary(machine: Machine): string {
+  const { devices, note, version } = machine.openvino;
+  if (!devices.length) return `OpenVINO: ${note ?? 'no devices'}`;
+  const listed = devices.map((d) => (d.name ? `${d.id} (${d.name})` : d.id)).join(', ');
+  return `OpenVINO${version ? ` ${version}` : ''}: ${listed}`;
 }
 
 /** The entry the first-run screen offers, or (when nothing fits) the first-run family's own entry, to

@@ -137,7 +137,18 @@ test('importing a file that is not a model shows the reason', async ({ page }) =
   await page.getByTestId('import-model').click();
   await expect(page.getByTestId('import-error')).toContainText('is not a GGUF model file');
   await expect(page.getByTestId('model-row')).toHaveCount(1);
-  await expect(page.getByTestId('npu-note')).toContainText('NPU not supported yet');
+  await expect(page.getByTestId('npu-note')).toContainText('NPU: no NPU found');
+});
+
+test('an OpenVINO folder imports through its openvino_model.xml and is listed as format OpenVINO', async ({ page }) => {
+  await openApp(page, { dialogPath: '/home/writer/models/mistral-7b-instruct-v0.3-int4-ov/openvino_model.xml' });
+  await page.getByTestId('nav-models').click();
+  await page.getByTestId('import-model').click();
+  const row = page.getByTestId('model-row').filter({ hasText: 'mistral-7b-instruct-v0.3-int4-ov' });
+  await expect(row).toBeVisible();
+  await expect(row.getByTestId('model-format')).toHaveText('OpenVINO');
+  await expect(row).toContainText('INT4');
+  await expect(page.getByTestId('model-row').first().getByTestId('model-format')).toHaveText('GGUF');
 });
 
 test('a key goes to the keychain and is never shown again', async ({ page }) => {

@@ -95,8 +95,9 @@ test('Models lists the catalog for this machine; Download, Pause and Resume work
   await openApp(page, { downloadMs: 3000 });
   await expect(page.getByTestId('onboarding')).toHaveCount(0);
   await page.getByTestId('nav-models').click();
-  await expect(page.getByTestId('catalog-card')).toHaveCount(5);
+  await expect(page.getByTestId('catalog-card')).toHaveCount(6);
   await expect(page.getByTestId('machine-summary')).toContainText('Memory: 8.6 GB, 5.2 GB free');
+  await expect(page.getByTestId('machine-summary')).toContainText('OpenVINO 2026.4.1-20836-e31fdb0bb5b: CPU');
   await expect(page.getByTestId('machine-summary')).toContainText('2 threads, avx512-vnni kernels');
   await expect(page.getByTestId('machine-summary')).toContainText('NPU: no NPU found');
   await expect(page.getByTestId('machine-summary')).toContainText('Disk: 120.0 GB free for models');
@@ -112,6 +113,13 @@ test('Models lists the catalog for this machine; Download, Pause and Resume work
   const big = card(page, 'mistral-small-3.2-24b-q4_k_m');
   await expect(big.getByTestId('fit-badge')).toHaveText('Too big for this machine');
   await expect(big.getByTestId('catalog-download')).toBeDisabled();
+  // The OpenVINO folder is judged on OpenVINO's best device here (the Intel GPU) and fetched whole, not as one file.
+  const openvino = card(page, 'mistral-7b-instruct-v0.1-int4-ov');
+  await expect(openvino.getByTestId('catalog-folder')).toContainText(
+    'huggingface-cli download OpenVINO/mistral-7b-instruct-v0.1-int4-ov --local-dir mistral-7b-instruct-v0.1-int4-ov',
+  );
+  await expect(openvino.getByTestId('catalog-download')).toHaveCount(0);
+  await expect(openvino.getByTestId('fit-badge')).not.toHaveText('Needs OpenVINO');
   const smol = card(page, 'smollm2-135m-q4_1');
   await expect(smol.getByTestId('catalog-installed')).toBeVisible();
   await expect(smol).toContainText('in use');

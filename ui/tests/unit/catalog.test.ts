@@ -92,6 +92,14 @@ describe('the catalog against the mock (an 8 GB laptop, and a 2 GB machine)', ()
       'ministral-3-8b-q4_k_m': ['tight', true],
       'mistral-small-3.2-24b-q4_k_m': ['too_big', false],
       'smollm2-135m-q4_1': ['runs_well', true],
+      // Judged on OpenVINO's Intel GPU, which shares the laptop's memory.
+      'mistral-7b-instruct-v0.1-int4-ov': ['tight', true],
+    });
+    const openvino = view.items.find((i) => i.entry.id === 'mistral-7b-instruct-v0.1-int4-ov')!;
+    expect(openvino.fit.runs_on).toBe('Intel(R) Iris(R) Xe Graphics (iGPU) (OpenVINO)');
+    expect(cardAction(openvino, undefined, false, null)).toEqual({
+      kind: 'folder',
+      command: 'huggingface-cli download OpenVINO/mistral-7b-instruct-v0.1-int4-ov --local-dir mistral-7b-instruct-v0.1-int4-ov',
     });
     expect(view.first_run).toBe('ministral-3-3b-q4_k_m');
     expect(firstRunItem(view).offer?.entry.size_bytes).toBe(2_145_615_808);
@@ -101,7 +109,10 @@ describe('the catalog against the mock (an 8 GB laptop, and a 2 GB machine)', ()
     expect(summary[1]).toBe('CPU: Intel(R) Core(TM) i7-1165G7 @ 2.80GHz, 2 threads, avx512-vnni kernels');
     expect(summary[2]).toContain('GPU: this build of Atelier runs on the CPU');
     expect(summary[3]).toBe('NPU: no NPU found');
-    expect(summary[4]).toBe('Disk: 120.0 GB free for models');
+    expect(summary[4]).toBe(
+      'OpenVINO 2026.4.1-20836-e31fdb0bb5b: CPU (Intel(R) Core(TM) i7-1165G7 @ 2.80GHz), GPU (Intel(R) Iris(R) Xe Graphics (iGPU))',
+    );
+    expect(summary[5]).toBe('Disk: 120.0 GB free for models');
   });
 
   it('offers nothing on a machine too small, and says why through the first-run entry', async () => {
@@ -112,6 +123,11 @@ describe('the catalog against the mock (an 8 GB laptop, and a 2 GB machine)', ()
     expect(offer).toBeNull();
     expect(fallback?.fit.reason).toBe('needs about 3.1 GB; this machine has 2.1 GB in all');
     expect(view.items.find((i) => i.entry.id === 'ministral-3-3b-q8_0')?.fit.disk_ok).toBe(false);
+    // No OpenVINO in this build: the folder does not run here, and the reason says what would.
+    const openvino = view.items.find((i) => i.entry.id === 'mistral-7b-instruct-v0.1-int4-ov')!;
+    expect(openvino.fit.verdict).toBe('needs_openvino');
+    expect(openvino.fit.reason).toContain('--features openvino');
+    expect(openvino.recommended).toBe(false);
   });
 
   it('chooses each card’s button from its download, the library and the machine', async () => {
