@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Atelier needs on Debian 12 / Ubuntu 22.04+: system libraries (apt), the Rust toolchain and
 # Node.js checks, npm packages, the embedded default model; with --test also the test tools
-# (Xvfb, WebKitWebDriver, tauri-driver, Chromium, gnome-keyring, epubcheck, python-docx).
+# (Xvfb, WebKitWebDriver, tauri-driver, Chromium, gnome-keyring, epubcheck, python-docx, the OpenVINO
+# runtime for the OpenVINO backend's tests).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 with_tests=false
@@ -34,6 +35,14 @@ if $with_tests && ! python3 -c 'import docx' >/dev/null 2>&1; then
   # An externally managed Python (Debian 12+) refuses a plain install; the flag is for that case only.
   python3 -m pip install --quiet python-docx 2>/dev/null ||
     python3 -m pip install --quiet --break-system-packages python-docx
+fi
+
+if $with_tests && ! ls "$root"/.openvino/openvino/libs/libopenvino_c.so* >/dev/null 2>&1; then
+  # The OpenVINO backend's tests run on OpenVINO's CPU device, with the runtime libraries of PyPI's wheel
+  # (only its libs/ are used; nothing is imported into Python).
+  echo "==> pip: the OpenVINO runtime into .openvino/"
+  python3 -m pip install --quiet --no-deps --target "$root/.openvino" openvino==2026.4.1 2>/dev/null ||
+    python3 -m pip install --quiet --no-deps --break-system-packages --target "$root/.openvino" openvino==2026.4.1
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
