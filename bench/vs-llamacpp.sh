@@ -74,6 +74,6 @@ for name, n, ref, us, ratio, target in [
     print(f"{name + str(n):8} {best(ref):>10.1f}/s ({mean(ref):>7.1f}) {best(us):>10.1f}/s ({mean(us):>7.1f}) "
           f"{ratio:>6.2f} ({mean(us) / mean(ref):>5.2f})  {target}")
 print(f"time to first token ({ref_pp[0]['n_prompt']} tokens): {min(r['time_to_first_token_ms'] for r in runs):.0f} ms")
-print(f"peak RSS {peak_rss:.0f} MiB = {rss_ratio:.2f} x (GGUF {ours['gguf_mib']:.0f} MiB + KV {ours['kv_cache_mib']:.0f} MiB)  target <= 1.20")
+print(f"peak RSS {peak_rss:.0f} MiB = {rss_ratio:.2f} x (GGUF {ours['file_mib']:.0f} MiB + KV {ours['kv_cache_mib']:.0f} MiB)  target <= 1.20")
 print(json.dumps({"pp_ratio": round(pp_ratio, 3), "tg_ratio": round(tg_ratio, 3), "rss_ratio": round(rss_ratio, 3)}))
 PY

@@ -41,8 +41,8 @@ if $with_tests && ! ls "$root"/.openvino/openvino/libs/libopenvino_c.so* >/dev/n
   # The OpenVINO backend's tests run on OpenVINO's CPU device, with the runtime libraries of PyPI's wheel
   # (only its libs/ are used; nothing is imported into Python).
   echo "==> pip: the OpenVINO runtime into .openvino/"
-  python3 -m pip install --quiet --no-deps --target "$root/.openvino" openvino==2026.4.1 2>/dev/null ||
-    python3 -m pip install --quiet --no-deps --break-system-packages --target "$root/.openvino" openvino==2026.4.1
+  python3 -m pip install --quiet --no-deps --upgrade --target "$root/.openvino" openvino==2026.4.1 2>/dev/null ||
+    python3 -m pip install --quiet --no-deps --upgrade --break-system-packages --target "$root/.openvino" openvino==2026.4.1
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

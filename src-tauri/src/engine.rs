@@ -91,7 +91,7 @@ pub async fn load_model(state: State<'_, AppState>, id: i64) -> CmdResult<()> {
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_model(state: State<'_, AppState>, id: i64, delete_file: bool) -> CmdResult<()> {
-    Ok(atelier_studio::models::delete(state.store()?, &state.model, id, delete_file).await?)
+    Ok(atelier_studio::models::delete(state.store()?, &state.model, &atelier_studio::downloads::models_dir()?, id, delete_file).await?)
 }
 
 #[tauri::command]

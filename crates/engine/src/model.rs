@@ -464,7 +464,7 @@ impl Model {
 
         // Reuse the cached prefix; at least one prompt token must run to produce logits.
         let mut reused = common_prefix(&self.cached_tokens, &prompt).min(prompt.len() - 1);
-        if reused < self.cached_tokens.len() && !self.transformer.can_truncate_cache() {
+        if (reused < self.cached_tokens.len() && !self.transformer.can_truncate_cache()) || (reused > 0 && !self.transformer.can_extend_cache()) {
             reused = 0;
         }
         self.cached_tokens.truncate(reused);

@@ -222,14 +222,21 @@ pub fn fit(estimate: &MemoryEstimate, size_bytes: u64, machine: &Machine, free_d
 fn openvino_fit(estimate: &MemoryEstimate, size_bytes: u64, machine: &Machine, free_disk: Option<u64>) -> Fit {
     let devices = &machine.openvino.devices;
     let family = |f: &str| devices.iter().find(|d| d.id == f || d.id.starts_with(&format!("{f}.")));
-    let Some(device) = family("NPU").or_else(|| family("GPU")).or_else(|| family("CPU")) else {
+    // The device Automatic loads it on (a GPU, else the CPU); the NPU is the writer's choice, as its first
+    // compile takes minutes.
+    let Some(device) = family("GPU").or_else(|| family("CPU")).or_else(|| family("NPU")) else {
         let why = machine.openvino.note.clone().unwrap_or_else(|| "OpenVINO lists no device here".into());
         return Fit { verdict: FitVerdict::NeedsOpenvino, reason: why, runs_on: "OpenVINO".into(), free_disk, disk_ok: free_disk.is_none_or(|f| f >= size_bytes) };
     };
     let runs_on = format!("{} (OpenVINO)", device.name.clone().unwrap_or_else(|| device.id.clone()));
     // The memory rules are the CPU's: an NPU and an integrated GPU share the machine's memory.
     let cpu_only = Machine { gpus: Vec::new(), ..machine.clone() };
-    Fit { runs_on, ..fit(estimate, size_bytes, &cpu_only, free_disk) }
+    let mut judged = fit(estimate, size_bytes, &cpu_only, free_disk);
+    if let Some(npu) = family("NPU").filter(|npu| npu.id != device.id) {
+        let npu = npu.name.clone().unwrap_or_else(|| npu.id.clone());
+        judged.reason = format!("{}; it also runs on the {npu}: choose NPU in Settings → Models", judged.reason);
+    }
+    Fit { runs_on, ..judged }
 }
 
 /// A catalog entry as this machine sees it.
@@ -415,7 +422,8 @@ mod tests {
         m.openvino.note = Some("no OpenVINO runtime found".into());
         let item = view(Catalog::builtin(), m.clone(), Some(1 << 40), None, &[]).items.into_iter().find(|i| i.entry.id == id).unwrap();
         assert_eq!((item.fit.verdict, item.fit.reason.as_str(), item.recommended), (FitVerdict::NeedsOpenvino, "no OpenVINO runtime found", false));
-        // With an NPU it runs there, judged by the machine's memory (the NPU shares it).
+        // With a GPU and an NPU it runs where Automatic puts it (the GPU), judged by the machine's memory
+        // (both share it), and says the NPU is one setting away.
         m.openvino = OpenVino {
             compiled_in: true,
             library: None,
@@ -428,7 +436,8 @@ mod tests {
             note: None,
         };
         let item = view(Catalog::builtin(), m.clone(), Some(1 << 40), None, &[]).items.into_iter().find(|i| i.entry.id == id).unwrap();
-        assert_eq!((item.fit.verdict, item.fit.runs_on.as_str()), (FitVerdict::RunsWell, "Intel(R) AI Boost (OpenVINO)"));
+        assert_eq!((item.fit.verdict, item.fit.runs_on.as_str()), (FitVerdict::RunsWell, "Intel(R) Arc(TM) Graphics (OpenVINO)"));
+        assert!(item.fit.reason.contains("Intel(R) AI Boost: choose NPU in Settings"), "{}", item.fit.reason);
         let small = view(Catalog::builtin(), machine(4.0, 3.0), Some(1 << 40), None, &[]).items.into_iter().find(|i| i.entry.id == id).unwrap();
         assert_eq!(small.fit.verdict, FitVerdict::NeedsOpenvino);
         // The downloader, which fetches one file, refuses it and says how to get the folder.

@@ -131,23 +131,42 @@ pub async fn load(store: &Store, host: &Arc<ModelHost>, id: i64) -> Result<()> {
         .map_err(|e| StudioError::Internal(e.to_string()))?
 }
 
-/// Forgets a model; with `delete_file` also removes its file, or its OpenVINO folder (never the loaded
-/// model's).
-pub async fn delete(store: &Store, host: &ModelHost, id: i64, delete_file: bool) -> Result<()> {
+/// Forgets a model; with `delete_file` also removes its file, or its OpenVINO folder when that folder is
+/// inside `models_dir` (never the loaded model's). A folder elsewhere may hold the writer's other files,
+/// so it is refused before anything is forgotten.
+pub async fn delete(store: &Store, host: &ModelHost, models_dir: &Path, id: i64, delete_file: bool) -> Result<()> {
     let record = record(store, id).await?;
     if loaded_path(host).as_deref() == Some(record.path.as_str()) {
         return Err(StudioError::InUse("This model is in use; load another model first.".into()));
     }
+    let path = Path::new(&record.path);
+    let folder = atelier_engine::openvino::is_ir_dir(path);
+    let deletable_folder = if delete_file && folder {
+        Some(inside(path, models_dir).ok_or_else(|| {
+            StudioError::Invalid(format!(
+                "{} is outside Atelier's models folder, and Atelier deletes only folders it keeps. Remove the model without deleting its files, then delete the folder yourself.",
+                record.path
+            ))
+        })?)
+    } else {
+        None
+    };
     store.models().remove(id).await?;
     if delete_file {
-        let removed = if atelier_engine::openvino::is_ir_dir(Path::new(&record.path)) {
-            tokio::fs::remove_dir_all(&record.path).await
-        } else {
-            tokio::fs::remove_file(&record.path).await
+        let removed = match &deletable_folder {
+            Some(folder) => tokio::fs::remove_dir_all(folder).await,
+            None => tokio::fs::remove_file(path).await,
         };
         removed.map_err(|e| StudioError::io(format!("cannot delete {}", record.path), e))?;
     }
     Ok(())
+}
+
+/// `path` resolved (links followed) when it lies strictly inside `dir`.
+fn inside(path: &Path, dir: &Path) -> Option<PathBuf> {
+    let path = path.canonicalize().ok()?;
+    let dir = dir.canonicalize().ok()?;
+    (path != dir && path.starts_with(&dir)).then_some(path)
 }
 
 fn loaded_path(host: &ModelHost) -> Option<String> {
@@ -184,10 +203,22 @@ pub fn device_options() -> DeviceOptions {
             option("cuda", "NVIDIA GPU (CUDA)", DeviceChoice::Cuda),
             option("metal", "Apple GPU (Metal)", DeviceChoice::Metal),
             npu_option(),
-        ],
+        ]
+        .into_iter()
+        .chain(openvino_gpu_option())
+        .collect(),
         cpu_threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         cpu_kernels: atelier_engine::cpu::kernels().level.name().to_string(),
     }
+}
+
+/// An Intel GPU runs OpenVINO models (choice `gpu`, which is CUDA for GGUF files); offered only where
+/// OpenVINO lists one.
+fn openvino_gpu_option() -> Option<DeviceOption> {
+    let openvino = atelier_engine::machine::machine().openvino;
+    let gpu = openvino.devices.into_iter().find(|d| d.id == "GPU" || d.id.starts_with("GPU."))?;
+    let name = gpu.name.unwrap_or(gpu.id);
+    Some(DeviceOption { id: "gpu".into(), label: format!("GPU ({name}, OpenVINO models)"), available: true, note: None })
 }
 
 /// The NPU runs OpenVINO models: it is offered where OpenVINO lists one, and otherwise says what is missing.

@@ -74,7 +74,35 @@ async fn deleting_an_openvino_entry_with_its_files_removes_the_folder() {
     let s = common::setup().await;
     let folder = copy_folder(&s.dir);
     let record = register(&s.store, &folder, None, None).await.unwrap();
-    models::delete(&s.store, &ModelHost::new(), record.id, true).await.unwrap();
+    models::delete(&s.store, &ModelHost::new(), &s.dir, record.id, true).await.unwrap();
     assert!(!folder.exists());
     assert!(s.store.models().list().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_folder_outside_the_models_folder_is_never_deleted() {
+    let s = common::setup().await;
+    // A folder the writer imported from elsewhere (their Downloads), which holds their own files too.
+    let downloads = s.dir.parent().unwrap().join("Downloads");
+    let folder = copy_folder(&downloads);
+    std::fs::write(folder.join("my-notes.txt"), "mine").unwrap();
+    let record = register(&s.store, &folder, None, None).await.unwrap();
+    // A link inside the models folder to it is no way round.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&folder, s.dir.join("linked")).unwrap();
+
+    let error = models::delete(&s.store, &ModelHost::new(), &s.dir, record.id, true).await.unwrap_err().to_string();
+    assert!(error.contains("outside Atelier's models folder") && error.contains("delete the folder yourself"), "{error}");
+    assert!(folder.join("openvino_model.xml").is_file() && folder.join("my-notes.txt").is_file());
+    assert_eq!(s.store.models().list().await.unwrap().len(), 1, "nothing is forgotten when the delete is refused");
+    #[cfg(unix)]
+    {
+        let linked = register(&s.store, &s.dir.join("linked"), None, None).await.unwrap();
+        assert!(models::delete(&s.store, &ModelHost::new(), &s.dir, linked.id, true).await.is_err());
+        assert!(folder.join("my-notes.txt").is_file());
+    }
+
+    // Forgetting it without its files works and leaves the folder.
+    models::delete(&s.store, &ModelHost::new(), &s.dir, record.id, false).await.unwrap();
+    assert!(folder.join("openvino_model.xml").is_file());
 }

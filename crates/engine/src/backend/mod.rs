@@ -58,6 +58,15 @@ impl Transformer {
         }
     }
 
+    /// Whether a multi-token run can continue the cache; the NPU's LLM mode restarts it on every prefill.
+    pub fn can_extend_cache(&self) -> bool {
+        match self {
+            #[cfg(feature = "openvino")]
+            Self::OpenVino(t) => t.can_extend_cache(),
+            _ => true,
+        }
+    }
+
     /// Forgets the key/value cache (a new conversation). The CPU cache is simply overwritten.
     pub fn clear_cache(&mut self) {
         match self {

@@ -17,6 +17,8 @@ pub const MODEL_BIN: &str = "openvino_model.bin";
 const MAX_JSON_BYTES: u64 = 64 << 20;
 /// Layers, heads and widths beyond any published model are refused before anything is sized from them.
 const MAX_DIMENSION: usize = 1 << 20;
+/// Far above any real vocabulary (Gemma's is 262,144).
+const MAX_VOCAB: u64 = 1 << 22;
 
 /// Whether `path` is a folder holding an OpenVINO model (it has `openvino_model.xml`).
 pub fn is_ir_dir(path: &Path) -> bool {
@@ -142,7 +144,8 @@ impl IrDirectory {
     }
 
     pub fn vocab_size(&self) -> Option<usize> {
-        self.config.get("vocab_size").and_then(Value::as_u64).map(|n| n as usize)
+        // Bounded: it sizes allocations, and config.json is untrusted.
+        self.config.get("vocab_size").and_then(Value::as_u64).filter(|&n| n <= MAX_VOCAB).map(|n| n as usize)
     }
 
     pub fn info(&self) -> Result<ModelInfo> {
@@ -173,10 +176,15 @@ impl IrDirectory {
 
 /// A llama-family decoder's parameter count from its shape (the IR's weights may be packed to 4 bits).
 fn parameters(c: &TransformerConfig, vocab: usize, tied: bool) -> u64 {
-    let (e, f, q, kv) = (c.n_embd as u64, c.n_ff as u64, (c.n_head * c.head_dim) as u64, (c.n_kv_head * c.head_dim) as u64);
-    let per_layer = e * q * 2 + e * kv * 2 + 3 * e * f + 2 * e;
-    let embeddings = vocab as u64 * e * if tied { 1 } else { 2 };
-    embeddings + c.n_layer as u64 * per_layer + e
+    // Saturating: the numbers come from an untrusted config.json.
+    let n = |x: usize| x as u64;
+    let (e, f) = (n(c.n_embd), n(c.n_ff));
+    let (q, kv) = (n(c.n_head).saturating_mul(n(c.head_dim)), n(c.n_kv_head).saturating_mul(n(c.head_dim)));
+    let per_layer = [e.saturating_mul(q).saturating_mul(2), e.saturating_mul(kv).saturating_mul(2), e.saturating_mul(f).saturating_mul(3), e.saturating_mul(2)]
+        .into_iter()
+        .fold(0u64, u64::saturating_add);
+    let embeddings = n(vocab).saturating_mul(e).saturating_mul(if tied { 1 } else { 2 });
+    embeddings.saturating_add(n(c.n_layer).saturating_mul(per_layer)).saturating_add(e)
 }
 
 /// NNCF's weight compression as the IR records it (`<weight_compression><mode value="int4_asym"/>`, in
@@ -229,20 +237,32 @@ fn template_from_config(tokenizer_config: &Value) -> Option<String> {
 }
 
 fn read_bounded(dir: &Path, name: &str) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
     let path = dir.join(name);
     let io = |source| EngineError::Io { path: path.clone(), source };
-    let len = match std::fs::metadata(&path) {
-        Ok(m) => m.len(),
+    let file = match std::fs::File::open(&path) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(e)),
     };
-    if len > MAX_JSON_BYTES {
-        return Err(EngineError::OpenVinoModel {
-            path: dir.to_path_buf(),
-            detail: format!("{name} is {} MiB; no model needs more than {} MiB there", len >> 20, MAX_JSON_BYTES >> 20),
-        });
+    // Checked on the open handle, and read through a cap: a link to a FIFO or /dev/zero stops here.
+    let too_big = |len: u64| EngineError::OpenVinoModel {
+        path: dir.to_path_buf(),
+        detail: format!("{name} is {} MiB or more; no model needs more than {} MiB there", len >> 20, MAX_JSON_BYTES >> 20),
+    };
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(EngineError::OpenVinoModel { path: dir.to_path_buf(), detail: format!("{name} is not a regular file") });
     }
-    std::fs::read(&path).map(Some).map_err(io)
+    if meta.len() > MAX_JSON_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_JSON_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > MAX_JSON_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(Some(bytes))
 }
 
 fn read_json(dir: &Path, name: &str) -> Result<Option<Value>> {

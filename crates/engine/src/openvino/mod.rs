@@ -45,8 +45,9 @@ pub fn runtime_report() -> RuntimeReport {
             Ok(devices) => RuntimeReport {
                 library: runtime::load().ok().map(|p| p.display().to_string()),
                 version: runtime::version(),
+                // A runtime without its plugins lists nothing; say so rather than show an empty list.
+                note: devices.is_empty().then(|| "the OpenVINO runtime loaded but lists no devices (are its plugins beside it?)".into()),
                 devices: devices.into_iter().map(|d| (d.id, d.name)).collect(),
-                note: None,
             },
             Err(e) => RuntimeReport { library: None, version: None, devices: Vec::new(), note: Some(e.to_string()) },
         }

@@ -29,8 +29,8 @@ pub fn tokenizer(dir: &IrDirectory) -> Result<Tokenizer> {
     };
     let ids_of = |value: Option<&Value>| -> Vec<u32> {
         match value {
-            Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_u64).map(|id| id as u32).collect(),
-            Some(v) => v.as_u64().map(|id| vec![id as u32]).unwrap_or_default(),
+            Some(Value::Array(ids)) => ids.iter().filter_map(Value::as_u64).filter_map(|id| u32::try_from(id).ok()).collect(),
+            Some(v) => v.as_u64().and_then(|id| u32::try_from(id).ok()).map(|id| vec![id]).unwrap_or_default(),
             None => Vec::new(),
         }
     };

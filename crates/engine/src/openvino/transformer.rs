@@ -26,6 +26,9 @@ pub struct OpenVinoTransformer {
     /// Positions the request's cache holds.
     position: usize,
     context_length: usize,
+    /// The longest first run: the whole context, except on the NPU (its static prefill shape).
+    max_prompt: usize,
+    is_npu: bool,
     vocab: usize,
     has_position_ids: bool,
     has_beam_idx: bool,
@@ -92,7 +95,7 @@ impl OpenVinoTransformer {
             }
             // The NPU plugin's LLM mode (what OpenVINO GenAI turns on): static prefill and decode shapes.
             "NPU" => {
-                let prompt = options.context_length.saturating_sub(NPU_MIN_RESPONSE).clamp(16, NPU_MAX_PROMPT);
+                let prompt = npu_max_prompt(options.context_length);
                 set(core, "NPU_USE_NPUW", "YES")?;
                 set(core, "NPUW_LLM", "YES")?;
                 set(core, "NPUW_LLM_MAX_PROMPT_LEN", &prompt.to_string())?;
@@ -103,12 +106,22 @@ impl OpenVinoTransformer {
         let compiled = core.compile_model(&model, device).map_err(|e| runtime(&format!("compiling for {}", options.device), e))?;
         let config = dir.transformer_config()?;
         let vocab = dir.vocab_size().unwrap_or(0);
+        let is_npu = family == "NPU";
+        // The NPU's cache is exactly its static prompt plus response lengths.
+        let (context_length, max_prompt) = if is_npu {
+            let prompt = npu_max_prompt(options.context_length);
+            (prompt + NPU_MIN_RESPONSE, prompt)
+        } else {
+            (options.context_length, options.context_length)
+        };
         Ok(Self {
             config,
             compiled,
             request: None,
             position: 0,
-            context_length: options.context_length,
+            context_length,
+            max_prompt,
+            is_npu,
             vocab,
             has_position_ids: inputs.iter().any(|n| n == "position_ids"),
             has_beam_idx: inputs.iter().any(|n| n == "beam_idx"),
@@ -122,6 +135,11 @@ impl OpenVinoTransformer {
 
     pub fn context_length(&self) -> usize {
         self.context_length
+    }
+
+    /// False on the NPU: its LLM mode runs every multi-token input as a fresh prefill.
+    pub fn can_extend_cache(&self) -> bool {
+        !self.is_npu
     }
 
     pub fn device(&self) -> &str {
@@ -141,6 +159,17 @@ impl OpenVinoTransformer {
         }
         if start + tokens.len() > self.context_length {
             return Err(EngineError::ContextOverflow { prompt_tokens: start + tokens.len(), context_length: self.context_length });
+        }
+        if start == 0 && tokens.len() > self.max_prompt {
+            return Err(EngineError::OpenVino(format!(
+                "the prompt is {} tokens but the {} compiles prompts of at most {}; shorten it or raise the context length",
+                tokens.len(),
+                self.device,
+                self.max_prompt
+            )));
+        }
+        if start > 0 && tokens.len() > 1 && !self.can_extend_cache() {
+            return Err(EngineError::OpenVino(format!("the {} cannot continue its cache with {} tokens at once", self.device, tokens.len())));
         }
         if start == 0 {
             self.clear_cache();
@@ -183,7 +212,8 @@ impl OpenVinoTransformer {
         let dims = logits.get_shape().map_err(|e| runtime("logits shape", e))?.get_dimensions().to_vec();
         let rows = dims.get(1).copied().unwrap_or(0).max(0) as usize;
         let vocab = dims.last().copied().unwrap_or(0).max(0) as usize;
-        if dims.len() != 3 || rows == 0 || vocab == 0 || (self.vocab != 0 && vocab != self.vocab) {
+        let batch = dims.first().copied().unwrap_or(0);
+        if dims.len() != 3 || batch != 1 || rows == 0 || vocab == 0 || (self.vocab != 0 && vocab != self.vocab) {
             return Err(EngineError::OpenVino(format!("the model returned logits of shape {dims:?} for {len} tokens")));
         }
         let values: Vec<f32> = match logits.get_element_type().map_err(|e| runtime("logits type", e))? {
@@ -191,6 +221,9 @@ impl OpenVinoTransformer {
             ElementType::F16 => logits.get_data::<half::f16>().map_err(|e| runtime("logits", e))?.iter().map(|v| v.to_f32()).collect(),
             other => return Err(EngineError::OpenVino(format!("the model returned {other:?} logits"))),
         };
+        if values.len() != rows.saturating_mul(vocab) {
+            return Err(EngineError::OpenVino(format!("the model returned {} logits for shape {dims:?}", values.len())));
+        }
         self.position = start + len;
         if all_logits {
             if rows != len {
@@ -201,6 +234,11 @@ impl OpenVinoTransformer {
             Ok(values[(rows - 1) * vocab..rows * vocab].to_vec())
         }
     }
+}
+
+/// The NPU's static prompt length for a context: what is left after the response room, within its limits.
+fn npu_max_prompt(context_length: usize) -> usize {
+    context_length.saturating_sub(NPU_MIN_RESPONSE).clamp(16, NPU_MAX_PROMPT)
 }
 
 fn names(count: Option<usize>, name: impl Fn(usize) -> Option<String>) -> Vec<String> {
