@@ -19,6 +19,8 @@ use crate::error::{EngineError, Result};
 use crate::gguf::chat_template::{ChatMessage, ChatTemplate};
 use crate::gguf::tokenizer::Tokenizer;
 use crate::gguf::{GgufFile, ModelInfo};
+use crate::kv_slots::{common_prefix, KvSlots, MIN_PARKED_TOKENS};
+use crate::backend::cpu::model::CpuKvCache;
 use crate::memory::ModelShape;
 use crate::sampling::{Sampler, SamplingParams};
 use crate::stop::StopFilter;
@@ -40,6 +42,10 @@ pub struct LoadOptions {
     pub candle_on_cpu: bool,
     /// CPU threads; all cores when `None`.
     pub threads: Option<usize>,
+    /// Bytes for the key/value caches of recent contexts kept beside the active one (Atelier's CPU
+    /// kernels); by default two full contexts' worth, at most a quarter of the memory available. 0 keeps
+    /// only the active context.
+    pub cache_slots_bytes: Option<u64>,
 }
 
 /// A shareable flag that stops a generation at the next token.
@@ -144,6 +150,10 @@ pub struct Model {
     load_duration: Duration,
     /// Tokens whose keys/values sit in the cache, so a continued conversation skips them.
     cached_tokens: Vec<u32>,
+    /// The most tokens the active cache has held (what its memory costs once parked).
+    cached_high_water: usize,
+    /// Recent contexts kept beside the active one.
+    slots: KvSlots<CpuKvCache>,
     pool: Threads,
     /// The last prompt rendered and tokenised, so `prompt_tokens` then `generate` renders it once.
     last_prompt: Mutex<Option<(Prompt, Arc<Vec<u32>>)>>,
@@ -235,6 +245,7 @@ impl Model {
             Threads::Global => describe(&device),
         };
         let load_duration = started.elapsed();
+        let slots = slots_for(&transformer, options);
         tracing::info!(
             path = %path.display(),
             architecture = transformer.config().architecture.as_str(),
@@ -253,6 +264,8 @@ impl Model {
             pool,
             load_duration,
             cached_tokens: Vec::new(),
+            cached_high_water: 0,
+            slots,
             last_prompt: Mutex::new(None),
             #[cfg(test)]
             renders: Default::default(),
@@ -285,6 +298,8 @@ impl Model {
             device_name,
             load_duration,
             cached_tokens: Vec::new(),
+            cached_high_water: 0,
+            slots: KvSlots::new(0, 1),
             pool: Threads::Global,
             last_prompt: Mutex::new(None),
             #[cfg(test)]
@@ -381,6 +396,38 @@ impl Model {
         self.cached_tokens.clear();
     }
 
+    /// Contexts kept beside the active one, and the bytes their caches hold.
+    pub fn parked_contexts(&self) -> (usize, u64) {
+        (self.slots.len(), self.slots.bytes())
+    }
+
+    /// Before a request: continue the parked context that shares the most of `prompt`, when it shares
+    /// more than the active one; else park the active context if the request would overwrite most of it.
+    fn switch_context(&mut self, prompt: &[u32]) {
+        if !self.slots.enabled() {
+            return;
+        }
+        let active = common_prefix(&self.cached_tokens, prompt);
+        if let Some((index, _)) = self.slots.best_match(prompt, active) {
+            let slot = self.slots.touch(index);
+            self.transformer.swap_cache(&mut slot.cache);
+            std::mem::swap(&mut self.cached_tokens, &mut slot.tokens);
+            std::mem::swap(&mut self.cached_high_water, &mut slot.high_water);
+            self.slots.enforce_budget();
+            return;
+        }
+        if self.cached_tokens.len() < MIN_PARKED_TOKENS || active * 2 >= self.cached_tokens.len() {
+            return;
+        }
+        let fresh = self.slots.reclaim_for(self.cached_high_water).or_else(|| self.transformer.empty_cache().map(|c| (c, 0)));
+        if let Some((mut cache, high_water)) = fresh {
+            self.transformer.swap_cache(&mut cache);
+            let tokens = std::mem::take(&mut self.cached_tokens);
+            let parked_high_water = std::mem::replace(&mut self.cached_high_water, high_water);
+            self.slots.park(tokens, cache, parked_high_water);
+        }
+    }
+
     /// Runs `tokens` at positions `start..` through the model and returns the last position's logits
     /// (benchmarks and tools; positions before `start` must have been evaluated).
     pub fn eval(&mut self, tokens: &[u32], start: usize) -> Result<Vec<f32>> {
@@ -457,6 +504,7 @@ impl Model {
         if prompt.len() >= context {
             return Err(EngineError::ContextOverflow { prompt_tokens: prompt.len(), context_length: context });
         }
+        self.switch_context(&prompt);
         let max_tokens = request.max_tokens.min(context - prompt.len());
         let mut stop_filter = StopFilter::new(&request.stop);
         let mut stream = self.tokenizer.decode_stream();
@@ -471,6 +519,7 @@ impl Model {
         prompt_span.record("cached_tokens", reused);
         let mut logits = forward_in(&mut self.transformer, &self.pool, &prompt[reused..], reused, false)?;
         self.cached_tokens.extend_from_slice(&prompt[reused..]);
+        self.cached_high_water = self.cached_high_water.max(self.cached_tokens.len());
         let prompt_elapsed = started.elapsed();
         drop(prompt_span);
         let decode_span = tracing::info_span!("decode", completion_tokens = Empty, stop_reason = Empty).entered();
@@ -515,6 +564,7 @@ impl Model {
             }
             logits = forward_in(&mut self.transformer, &self.pool, &[next], history.len() - 1, false)?;
             self.cached_tokens.push(next);
+            self.cached_high_water = self.cached_high_water.max(self.cached_tokens.len());
         }
         let rest = stop_filter.finish();
         if !rest.is_empty() {
@@ -587,8 +637,18 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn common_prefix(a: &[u32], b: &[u32]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+/// The slots' budget: what the options say, else two full contexts' caches within a quarter of the
+/// memory available; none where the backend cannot swap caches.
+fn slots_for(transformer: &Transformer, options: &LoadOptions) -> KvSlots<CpuKvCache> {
+    let per_token = transformer.config().kv_cache_bytes(1);
+    let budget = match transformer {
+        Transformer::Cpu(_) => options.cache_slots_bytes.unwrap_or_else(|| {
+            let two_contexts = transformer.config().kv_cache_bytes(transformer.context_length()).saturating_mul(2);
+            available_memory().map_or(two_contexts, |free| two_contexts.min(free / 4))
+        }),
+        _ => 0,
+    };
+    KvSlots::new(budget, per_token)
 }
 
 #[cfg(test)]

@@ -136,3 +136,41 @@ fn a_prompt_longer_than_the_context_is_refused() {
     let (g, _) = run(&mut model, &request("Hi", 4, SamplingParams::greedy()));
     assert!(g.completion_tokens > 0);
 }
+
+/// A chapter, a chat question about something else, then the chapter again: the chapter's cache was
+/// parked, not overwritten, so only the new tail is computed, and the text is a fresh model's.
+#[test]
+fn going_back_to_an_earlier_context_continues_its_parked_cache() {
+    let chapter = "The lighthouse keeper counted the ships that passed each night. ".repeat(12);
+    let continue_it = request(&format!("{chapter}\n\nContinue the story."), 12, SamplingParams::greedy());
+    let rewrite_it = request(&format!("{chapter}\n\nRewrite the last sentence."), 12, SamplingParams::greedy());
+    // Long enough to be worth parking in turn (shorter contexts are simply recomputed).
+    let chat = request(&format!("{}What rhymes with orange? Answer in one line.", "I have a question about poetry. ".repeat(10)), 8, SamplingParams::greedy());
+
+    let mut warm = model();
+    let (first, _) = run(&mut warm, &continue_it);
+    assert_eq!(first.timings.prompt_tokens_processed, first.prompt_tokens);
+    let (question, _) = run(&mut warm, &chat);
+    assert_eq!(warm.parked_contexts().0, 1, "the chapter is parked while the chat runs");
+    let (rewritten, _) = run(&mut warm, &rewrite_it);
+    let computed = rewritten.timings.prompt_tokens_processed;
+    assert!(computed * 4 < rewritten.prompt_tokens, "only the tail after the chapter runs: {computed} of {}", rewritten.prompt_tokens);
+    // The chat's own context was parked in turn: asking again reuses it.
+    let (again, _) = run(&mut warm, &chat);
+    assert!(again.timings.prompt_tokens_processed < again.prompt_tokens);
+
+    let (fresh_rewrite, _) = run(&mut model(), &rewrite_it);
+    let (fresh_chat, _) = run(&mut model(), &chat);
+    assert_eq!((rewritten.text.as_str(), again.text.as_str()), (fresh_rewrite.text.as_str(), fresh_chat.text.as_str()));
+    assert_eq!(question.text, fresh_chat.text);
+
+    // With no budget for slots the chat overwrites the chapter, and the rewrite recomputes it.
+    let mut single = Model::load(common::default_model(), &LoadOptions { context_length: Some(1024), cache_slots_bytes: Some(0), ..Default::default() }).unwrap();
+    run(&mut single, &continue_it);
+    run(&mut single, &chat);
+    let (recomputed, _) = run(&mut single, &rewrite_it);
+    assert_eq!(single.parked_contexts(), (0, 0));
+    // Only the chat template's opening is shared with the chat; the chapter runs again.
+    assert!(recomputed.timings.prompt_tokens_processed > 4 * computed, "{:?}", recomputed.timings);
+    assert_eq!(recomputed.text, fresh_rewrite.text);
+}

@@ -51,11 +51,11 @@ impl WritingAction {
         matches!(self, Self::Rewrite | Self::Shorten | Self::Expand)
     }
 
-    /// Preceding text the action reads, in tokens: with a selection, enough to catch the voice and
-    /// what just happened; without one, the text it works on.
+    /// Preceding text the action reads, in tokens: with a selection, as much as Continue reads (so the
+    /// two share the scene's cached prefix); without one, the text it works on.
     fn context_budget(self, with_selection: bool) -> usize {
         match self {
-            _ if with_selection => 512,
+            _ if with_selection => 1536,
             Self::Critique => 2048,
             Self::Rewrite | Self::Shorten | Self::Expand => 0,
             Self::Continue | Self::Brainstorm | Self::Custom => 1536,
@@ -261,6 +261,11 @@ fn answer_length(action: WritingAction, passage_tokens: usize) -> usize {
 }
 
 /// The end of `text` that fits in `budget` tokens, starting at a paragraph or word boundary.
+///
+/// The start is snapped forward to an anchor on a fixed grid counted from the text's beginning, so two
+/// actions on one scene (Continue at the cursor, then Rewrite of the paragraph before it) usually start
+/// their text at the same place and share its cached computation. The tail keeps at least two thirds of
+/// the budget.
 pub(crate) fn tail_within(text: &str, budget: usize, count_tokens: &dyn Fn(&str) -> usize) -> (String, bool) {
     if budget == 0 || text.is_empty() {
         return (String::new(), !text.is_empty());
@@ -280,10 +285,26 @@ pub(crate) fn tail_within(text: &str, budget: usize, count_tokens: &dyn Fn(&str)
     if start == 0 {
         return (text.to_string(), false);
     }
-    let tail = &text[start..];
-    // Start at a paragraph if one begins in the first half, else at the next word.
-    let cut = tail[..floor_char_boundary(tail, tail.len() / 2)].find("\n\n").map(|i| i + 2).or_else(|| tail.find(char::is_whitespace).map(|i| i + 1)).unwrap_or(0);
-    (tail[cut..].trim_start().to_string(), true)
+    let cut = anchor_at_or_after(text, start, budget);
+    (text[cut..].trim_start().to_string(), true)
+}
+
+/// The first anchor at or after byte `start`: the grid point (a third of the budget, in bytes at about
+/// four a token) snapped forward to the next paragraph within half a cell, else to the next word.
+fn anchor_at_or_after(text: &str, start: usize, budget: usize) -> usize {
+    let grid = (budget.saturating_mul(4) / 3).max(64);
+    let point = floor_char_boundary(text, start.div_ceil(grid).saturating_mul(grid).min(text.len()));
+    let window = &text[point..floor_char_boundary(text, point.saturating_add(grid / 2).min(text.len()))];
+    let snapped = window
+        .find("\n\n")
+        .map(|i| point + i + 2)
+        .or_else(|| text[point..].find(char::is_whitespace).map(|i| point + i + 1))
+        .unwrap_or(text.len());
+    // A last cell too short to anchor in: the word boundary after the fitting start instead.
+    if snapped >= text.len() {
+        return text[start..].find(char::is_whitespace).map_or(start, |i| start + i + 1);
+    }
+    snapped
 }
 
 fn char_start_from_end(text: &str, chars: usize) -> usize {
@@ -414,6 +435,25 @@ mod tests {
         // Runs recorded before the story bible named the selection `passage`.
         let old: ResolvedAction = serde_json::from_str(r#"{"action":"shorten","passage":"Old text.","truncated":false,"max_tokens":48}"#).unwrap();
         assert_eq!((old.selection.as_str(), old.text.as_str()), ("Old text.", ""));
+    }
+
+    #[test]
+    fn continue_and_a_rewrite_of_the_last_paragraph_start_their_text_at_the_same_place() {
+        let scene: String = (0..4000).map(|i| if i % 60 == 59 { format!("p{i}.\n\n") } else { format!("w{i} ") }).collect();
+        let last = "The keeper climbed the stairs one last time.";
+        let mut cont = input(WritingAction::Continue);
+        cont.before = format!("{scene}{last}");
+        let mut rewrite = input(WritingAction::Rewrite);
+        rewrite.before = cont.before.clone();
+        rewrite.selection = last.into();
+        let (c, r) = (resolve(&cont, 8192, &words, 0).unwrap(), resolve(&rewrite, 8192, &words, 40).unwrap());
+        assert!(c.truncated && r.truncated);
+        assert!(c.text.starts_with(&r.text), "the rewrite's text is the start of Continue's");
+        assert!(c.prompt().starts_with(&format!("The text so far:\n\n…{}", r.text)));
+        assert!(r.text.starts_with('w') && words(&r.text) >= 1024 && words(&c.text) <= 1536, "{} {}", words(&r.text), words(&c.text));
+        // Typing more at the cursor keeps the start until the text passes the next anchor.
+        cont.before.push_str(" More words.");
+        assert_eq!(resolve(&cont, 8192, &words, 0).unwrap().text.split_whitespace().next(), c.text.split_whitespace().next());
     }
 
     #[test]

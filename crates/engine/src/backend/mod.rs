@@ -67,6 +67,21 @@ impl Transformer {
         }
     }
 
+    /// A fresh cache for a slot, where the backend can swap caches (Atelier's CPU kernels).
+    pub fn empty_cache(&self) -> Option<cpu::model::CpuKvCache> {
+        match self {
+            Self::Cpu(t) => Some(t.empty_cache()),
+            _ => None,
+        }
+    }
+
+    /// Exchanges the active cache with a slot's; only called where [`Self::empty_cache`] gave one.
+    pub fn swap_cache(&mut self, cache: &mut cpu::model::CpuKvCache) {
+        if let Self::Cpu(t) = self {
+            t.swap_cache(cache);
+        }
+    }
+
     /// Forgets the key/value cache (a new conversation). The CPU cache is simply overwritten.
     pub fn clear_cache(&mut self) {
         match self {

@@ -27,6 +27,11 @@ struct Layer {
     v_cache: Vec<f32>,
 }
 
+/// One context's key/value cache, layer by layer, outside the model: what a cache slot holds.
+pub struct CpuKvCache {
+    layers: Vec<(Vec<f32>, Vec<f32>)>,
+}
+
 pub struct CpuTransformer {
     config: TransformerConfig,
     embedding: QMatrix,
@@ -106,6 +111,21 @@ fn vector(gguf: &GgufFile, map: &memmap2::Mmap, name: &str, len: usize) -> Resul
 }
 
 impl CpuTransformer {
+    /// An empty cache of this model's shape; allocated zeroed, so it costs memory only as it fills.
+    pub fn empty_cache(&self) -> CpuKvCache {
+        let len = self.config.n_kv_head * self.context_length * self.config.head_dim;
+        CpuKvCache { layers: (0..self.layers.len()).map(|_| (vec![0.0; len], vec![0.0; len])).collect() }
+    }
+
+    /// Exchanges the model's cache with `other` (no copy): the model continues `other`'s context.
+    pub fn swap_cache(&mut self, other: &mut CpuKvCache) {
+        debug_assert_eq!(other.layers.len(), self.layers.len());
+        for (layer, (k, v)) in self.layers.iter_mut().zip(&mut other.layers) {
+            std::mem::swap(&mut layer.k_cache, k);
+            std::mem::swap(&mut layer.v_cache, v);
+        }
+    }
+
     pub fn load(gguf: &GgufFile, config: TransformerConfig, context_length: usize) -> Result<Self> {
         let map = Arc::new(gguf.map()?);
         let d = config.n_embd;
