@@ -115,6 +115,10 @@ impl<C> KvSlots<C> {
         self.slots.iter().enumerate().min_by_key(|(_, s)| s.last_used).map(|(i, _)| i)
     }
 
+    pub fn clear(&mut self) {
+        self.slots.clear();
+    }
+
     #[cfg(test)]
     pub fn tokens(&self) -> impl Iterator<Item = &[u32]> {
         self.slots.iter().map(|s| s.tokens.as_slice())

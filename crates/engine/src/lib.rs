@@ -9,6 +9,7 @@ pub mod default_model;
 pub mod device;
 pub mod error;
 pub mod gguf;
+mod kv_disk;
 mod kv_slots;
 pub mod machine;
 pub mod memory;

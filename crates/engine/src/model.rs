@@ -19,7 +19,8 @@ use crate::error::{EngineError, Result};
 use crate::gguf::chat_template::{ChatMessage, ChatTemplate};
 use crate::gguf::tokenizer::Tokenizer;
 use crate::gguf::{GgufFile, ModelInfo};
-use crate::kv_slots::{common_prefix, KvSlots, MIN_PARKED_TOKENS};
+use crate::kv_disk::{CacheShape, DiskCache};
+use crate::kv_slots::{common_prefix, KvSlots, MIN_GAIN_TOKENS, MIN_PARKED_TOKENS};
 use crate::backend::cpu::model::CpuKvCache;
 use crate::memory::ModelShape;
 use crate::sampling::{Sampler, SamplingParams};
@@ -46,7 +47,15 @@ pub struct LoadOptions {
     /// kernels); by default two full contexts' worth, at most a quarter of the memory available. 0 keeps
     /// only the active context.
     pub cache_slots_bytes: Option<u64>,
+    /// Where contexts' caches are saved between runs (Atelier's CPU kernels): a project reopened later
+    /// continues its scene instead of computing it again. `None` saves nothing.
+    pub saved_contexts_dir: Option<std::path::PathBuf>,
+    /// The most bytes that folder holds (oldest out first); 4 GiB by default.
+    pub saved_contexts_bytes: Option<u64>,
 }
+
+/// Saved contexts shorter than this are not written: computing them again costs about as much as reading.
+const MIN_SAVED_TOKENS: usize = 256;
 
 /// A shareable flag that stops a generation at the next token.
 #[derive(Debug, Clone, Default)]
@@ -129,6 +138,9 @@ pub struct Chunk<'a> {
     /// Decode speed since the first token.
     pub tokens_per_second: f64,
     pub time_to_first_token_ms: f64,
+    /// The prompt's tokens, and how many of them came from the cache rather than being computed.
+    pub prompt_tokens: usize,
+    pub cached_tokens: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,6 +166,8 @@ pub struct Model {
     cached_high_water: usize,
     /// Recent contexts kept beside the active one.
     slots: KvSlots<CpuKvCache>,
+    /// Contexts saved on disk, for the next time.
+    disk: Option<DiskCache>,
     pool: Threads,
     /// The last prompt rendered and tokenised, so `prompt_tokens` then `generate` renders it once.
     last_prompt: Mutex<Option<(Prompt, Arc<Vec<u32>>)>>,
@@ -246,6 +260,15 @@ impl Model {
         };
         let load_duration = started.elapsed();
         let slots = slots_for(&transformer, options);
+        let disk = match (&transformer, &options.saved_contexts_dir) {
+            (Transformer::Cpu(t), Some(dir)) => Some(DiskCache::new(
+                dir.clone(),
+                crate::kv_disk::fingerprint(path)?,
+                CacheShape::of(t.config(), context_length),
+                options.saved_contexts_bytes.unwrap_or(4 << 30),
+            )),
+            _ => None,
+        };
         tracing::info!(
             path = %path.display(),
             architecture = transformer.config().architecture.as_str(),
@@ -266,6 +289,7 @@ impl Model {
             cached_tokens: Vec::new(),
             cached_high_water: 0,
             slots,
+            disk,
             last_prompt: Mutex::new(None),
             #[cfg(test)]
             renders: Default::default(),
@@ -300,6 +324,7 @@ impl Model {
             cached_tokens: Vec::new(),
             cached_high_water: 0,
             slots: KvSlots::new(0, 1),
+            disk: None,
             pool: Threads::Global,
             last_prompt: Mutex::new(None),
             #[cfg(test)]
@@ -390,10 +415,12 @@ impl Model {
         Ok(logits.chunks_exact(vocab).map(<[f32]>::to_vec).collect())
     }
 
-    /// Empties the key/value cache: the next evaluation starts a new sequence.
+    /// Empties the key/value cache and forgets the parked contexts: the next evaluation starts a new
+    /// sequence and computes its whole prompt.
     pub fn reset(&mut self) {
         self.transformer.clear_cache();
         self.cached_tokens.clear();
+        self.slots.clear();
     }
 
     /// Contexts kept beside the active one, and the bytes their caches hold.
@@ -402,9 +429,10 @@ impl Model {
     }
 
     /// Before a request: continue the parked context that shares the most of `prompt`, when it shares
-    /// more than the active one; else park the active context if the request would overwrite most of it.
+    /// more than the active one, else a saved one read from disk; and park the active context if the
+    /// request would overwrite most of it.
     fn switch_context(&mut self, prompt: &[u32]) {
-        if !self.slots.enabled() {
+        if !self.slots.enabled() && self.disk.is_none() {
             return;
         }
         let active = common_prefix(&self.cached_tokens, prompt);
@@ -416,16 +444,62 @@ impl Model {
             self.slots.enforce_budget();
             return;
         }
-        if self.cached_tokens.len() < MIN_PARKED_TOKENS || active * 2 >= self.cached_tokens.len() {
+        let saved = self.saved_match(prompt, active);
+        if saved.is_none() && (self.cached_tokens.len() < MIN_PARKED_TOKENS || active * 2 >= self.cached_tokens.len()) {
+            return;
+        }
+        self.park_active();
+        if let (Some(saved), Some(disk), Transformer::Cpu(t)) = (saved, &self.disk, &mut self.transformer) {
+            match disk.load(&saved, t.cache_slices_mut(saved.tokens.len())) {
+                Ok(()) => {
+                    self.cached_high_water = self.cached_high_water.max(saved.tokens.len());
+                    self.cached_tokens = saved.tokens;
+                }
+                Err(e) => tracing::warn!(error = %e, "a saved context could not be read; computing it again"),
+            }
+        }
+    }
+
+    /// Parks the active context (when it is worth keeping) and leaves an empty cache active.
+    fn park_active(&mut self) {
+        if self.cached_tokens.len() < MIN_PARKED_TOKENS {
+            self.cached_tokens.clear();
             return;
         }
         let fresh = self.slots.reclaim_for(self.cached_high_water).or_else(|| self.transformer.empty_cache().map(|c| (c, 0)));
-        if let Some((mut cache, high_water)) = fresh {
-            self.transformer.swap_cache(&mut cache);
-            let tokens = std::mem::take(&mut self.cached_tokens);
-            let parked_high_water = std::mem::replace(&mut self.cached_high_water, high_water);
-            self.slots.park(tokens, cache, parked_high_water);
+        match fresh {
+            Some((mut cache, high_water)) => {
+                self.transformer.swap_cache(&mut cache);
+                let tokens = std::mem::take(&mut self.cached_tokens);
+                let parked_high_water = std::mem::replace(&mut self.cached_high_water, high_water);
+                self.slots.park(tokens, cache, parked_high_water);
+            }
+            None => self.cached_tokens.clear(),
         }
+    }
+
+    /// The saved context on disk sharing the most of `prompt`, when it beats the active cache's `active`.
+    fn saved_match(&self, prompt: &[u32], active: usize) -> Option<crate::kv_disk::Saved> {
+        let disk = self.disk.as_ref().filter(|_| prompt.len() >= MIN_SAVED_TOKENS)?;
+        disk.list()
+            .into_iter()
+            .map(|saved| (common_prefix(&saved.tokens, prompt), saved))
+            .filter(|(shared, _)| *shared >= active + MIN_GAIN_TOKENS && *shared >= MIN_SAVED_TOKENS)
+            .max_by_key(|(shared, _)| *shared)
+            .map(|(_, saved)| saved)
+    }
+
+    /// Saves the active context to disk for a later run, unless it is short or saved already; whether
+    /// it wrote one. The app calls this when the model has been idle a moment.
+    pub fn save_context(&self) -> Result<bool> {
+        let (Some(disk), Transformer::Cpu(t)) = (&self.disk, &self.transformer) else { return Ok(false) };
+        let tokens = &self.cached_tokens;
+        if tokens.len() < MIN_SAVED_TOKENS || disk.contains(tokens) {
+            return Ok(false);
+        }
+        let path = disk.save(tokens, t.cache_slices(tokens.len()))?;
+        tracing::info!(path = %path.display(), tokens = tokens.len(), "context saved");
+        Ok(true)
     }
 
     /// Runs `tokens` at positions `start..` through the model and returns the last position's logits
@@ -532,7 +606,7 @@ impl Model {
             let since_first = started.elapsed().saturating_sub(ttft).as_secs_f64();
             let tokens_per_second =
                 if since_first > 0.0 { completion_tokens.saturating_sub(1) as f64 / since_first } else { 0.0 };
-            on_chunk(Chunk { text, completion_tokens, tokens_per_second, time_to_first_token_ms: ms(ttft) });
+            on_chunk(Chunk { text, completion_tokens, tokens_per_second, time_to_first_token_ms: ms(ttft), prompt_tokens: prompt.len(), cached_tokens: reused });
         };
         let mut stop_reason = if max_tokens == 0 { StopReason::MaxTokens } else { StopReason::ContextFull };
         while completion_tokens < max_tokens {

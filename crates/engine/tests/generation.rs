@@ -174,3 +174,50 @@ fn going_back_to_an_earlier_context_continues_its_parked_cache() {
     assert!(recomputed.timings.prompt_tokens_processed > 4 * computed, "{:?}", recomputed.timings);
     assert_eq!(recomputed.text, fresh_rewrite.text);
 }
+
+/// A context saved by one run of the app is read back by the next (a new model on the same file): only
+/// the new tail is computed and the text is a fresh model's. A damaged or cut file is ignored and removed.
+#[test]
+fn a_saved_context_is_continued_after_a_restart_and_a_damaged_one_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LoadOptions { context_length: Some(1024), saved_contexts_dir: Some(dir.path().to_path_buf()), ..Default::default() };
+    let chapter = "The lighthouse keeper counted the ships that passed each night, and wrote their names down. ".repeat(14);
+    let continue_it = request(&format!("{chapter}\n\nContinue the story."), 8, SamplingParams::greedy());
+    let rewrite_it = request(&format!("{chapter}\n\nRewrite the last sentence."), 8, SamplingParams::greedy());
+    let (fresh, _) = run(&mut model(), &rewrite_it);
+
+    let mut first = Model::load(common::default_model(), &options).unwrap();
+    run(&mut first, &continue_it);
+    assert!(first.save_context().unwrap());
+    assert!(!first.save_context().unwrap(), "saved already: nothing is written twice");
+    drop(first);
+    let files = || std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.path()).collect::<Vec<_>>();
+    assert_eq!(files().len(), 1);
+
+    let mut reopened = Model::load(common::default_model(), &options).unwrap();
+    let (continued, _) = run(&mut reopened, &rewrite_it);
+    assert!(continued.timings.prompt_tokens_processed * 4 < continued.prompt_tokens, "{:?}", continued.timings);
+    assert_eq!(continued.text, fresh.text);
+
+    // One flipped byte in the keys: the checksum fails, the file goes, and the prompt is computed.
+    let file = files().pop().unwrap();
+    let mut bytes = std::fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&file, &bytes).unwrap();
+    let mut damaged = Model::load(common::default_model(), &options).unwrap();
+    let (recomputed, _) = run(&mut damaged, &rewrite_it);
+    assert!(recomputed.timings.prompt_tokens_processed * 2 > recomputed.prompt_tokens, "{:?}", recomputed.timings);
+    assert_eq!(recomputed.text, fresh.text);
+    assert!(!file.exists(), "a damaged file is removed");
+
+    // A file cut short is not even listed, and is removed too.
+    damaged.save_context().unwrap();
+    let file = files().pop().unwrap();
+    let len = std::fs::metadata(&file).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&file).unwrap().set_len(len / 3).unwrap();
+    let mut cut = Model::load(common::default_model(), &options).unwrap();
+    let (again, _) = run(&mut cut, &continue_it);
+    assert!(again.timings.prompt_tokens_processed * 2 > again.prompt_tokens);
+    assert!(!file.exists());
+}

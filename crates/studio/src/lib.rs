@@ -21,6 +21,7 @@ pub mod picked;
 pub mod privacy;
 pub mod providers;
 pub mod recorder;
+pub mod saved_contexts;
 pub mod trash;
 pub mod writing;
 

@@ -70,6 +70,7 @@ pub async fn load_options(store: Option<&Store>) -> LoadOptions {
         options.threads = settings.get::<usize>("threads").await.ok().flatten().and_then(|t| crate::limits::threads(t).ok());
         options.context_length =
             settings.get::<usize>("context_length").await.ok().flatten().and_then(|c| crate::limits::context_length(c).ok());
+        options.saved_contexts_dir = crate::saved_contexts::dir_beside(store.path());
     }
     options
 }

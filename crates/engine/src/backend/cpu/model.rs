@@ -126,6 +126,23 @@ impl CpuTransformer {
         }
     }
 
+    /// The first `tokens` positions of the active cache: per layer its keys then its values, per KV
+    /// head (what a saved context holds).
+    pub fn cache_slices(&self, tokens: usize) -> impl Iterator<Item = &[f32]> {
+        let (per_head, used) = (self.context_length * self.config.head_dim, tokens * self.config.head_dim);
+        self.layers
+            .iter()
+            .flat_map(move |l| [&l.k_cache, &l.v_cache].into_iter().flat_map(move |c| c.chunks(per_head).map(move |h| &h[..used])))
+    }
+
+    /// As [`Self::cache_slices`], to be written into (a saved context read back).
+    pub fn cache_slices_mut(&mut self, tokens: usize) -> impl Iterator<Item = &mut [f32]> {
+        let (per_head, used) = (self.context_length * self.config.head_dim, tokens * self.config.head_dim);
+        self.layers.iter_mut().flat_map(move |l| {
+            [&mut l.k_cache, &mut l.v_cache].into_iter().flat_map(move |c| c.chunks_mut(per_head).map(move |h| &mut h[..used]))
+        })
+    }
+
     pub fn load(gguf: &GgufFile, config: TransformerConfig, context_length: usize) -> Result<Self> {
         let map = Arc::new(gguf.map()?);
         let d = config.n_embd;

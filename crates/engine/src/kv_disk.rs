@@ -1,0 +1,281 @@
+//! Contexts' key/value caches saved on disk, so that reopening a project continues its scene instead of
+//! computing it again. One file a context, named by the model's fingerprint and a hash of the tokens;
+//! the folder is capped in bytes, oldest first out. A file is only a cache: one that is stale, cut
+//! short, of another model or shape, or fails its checksum is ignored (and removed), never trusted.
+//!
+//! Layout (little-endian): magic, version, model fingerprint (32 bytes), layers, KV heads, head size,
+//! token count, the tokens, then each layer's keys and values for those positions (f32, head by head),
+//! then the SHA-256 of everything before it.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::config::TransformerConfig;
+use crate::error::{EngineError, Result};
+
+const MAGIC: &[u8; 4] = b"ATKV";
+const VERSION: u32 = 1;
+const HEADER_BYTES: u64 = 4 + 4 + 32 + 4 * 4;
+const EXTENSION: &str = "atkv";
+
+/// The shape a cache file must have to be read into this model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CacheShape {
+    pub n_layer: usize,
+    pub n_kv_head: usize,
+    pub head_dim: usize,
+    /// Positions the model's cache holds: a file with more tokens is not this model's.
+    pub context_length: usize,
+}
+
+impl CacheShape {
+    pub fn of(config: &TransformerConfig, context_length: usize) -> Self {
+        Self { n_layer: config.n_layer, n_kv_head: config.n_kv_head, head_dim: config.head_dim, context_length }
+    }
+
+    /// Floats of one layer's keys (or values) for `tokens` positions.
+    fn floats(&self, tokens: usize) -> usize {
+        self.n_kv_head * tokens * self.head_dim
+    }
+
+    fn file_bytes(&self, tokens: usize) -> u64 {
+        HEADER_BYTES + 4 * tokens as u64 + 8 * (self.n_layer * self.floats(tokens)) as u64 + 32
+    }
+}
+
+/// A folder of saved contexts for one model.
+pub(crate) struct DiskCache {
+    dir: PathBuf,
+    fingerprint: [u8; 32],
+    shape: CacheShape,
+    cap_bytes: u64,
+}
+
+/// What reading the cache can give: the tokens of a saved context and its file.
+pub(crate) struct Saved {
+    pub tokens: Vec<u32>,
+    path: PathBuf,
+}
+
+impl DiskCache {
+    pub fn new(dir: PathBuf, fingerprint: [u8; 32], shape: CacheShape, cap_bytes: u64) -> Self {
+        Self { dir, fingerprint, shape, cap_bytes }
+    }
+
+    fn prefix(&self) -> String {
+        hex(&self.fingerprint[..8])
+    }
+
+    fn path_for(&self, tokens: &[u32]) -> PathBuf {
+        let mut hash = Sha256::new();
+        for t in tokens {
+            hash.update(t.to_le_bytes());
+        }
+        self.dir.join(format!("{}-{}.{EXTENSION}", self.prefix(), hex(&hash.finalize()[..12])))
+    }
+
+    /// Whether `tokens` are saved already.
+    pub fn contains(&self, tokens: &[u32]) -> bool {
+        self.path_for(tokens).is_file()
+    }
+
+    /// This model's saved contexts (their tokens only: the caches stay on disk until one is chosen).
+    pub fn list(&self) -> Vec<Saved> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
+        let prefix = self.prefix();
+        entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == EXTENSION) && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix)))
+            .filter_map(|path| match self.read_tokens(&path) {
+                Ok(tokens) => Some(Saved { tokens, path }),
+                Err(_) => {
+                    let _ = std::fs::remove_file(&path);
+                    None
+                }
+            })
+            .collect()
+    }
+
+    /// The header and tokens of a file, checked against this model and the file's length.
+    fn read_tokens(&self, path: &Path) -> Result<Vec<u32>> {
+        let file = File::open(path).map_err(|e| io(path, e))?;
+        let len = file.metadata().map_err(|e| io(path, e))?.len();
+        let mut r = BufReader::new(file);
+        let mut magic = [0u8; 4];
+        r.read_exact(&mut magic).map_err(|e| io(path, e))?;
+        let version = read_u32(&mut r, path)?;
+        let mut fingerprint = [0u8; 32];
+        r.read_exact(&mut fingerprint).map_err(|e| io(path, e))?;
+        let dims = [read_u32(&mut r, path)?, read_u32(&mut r, path)?, read_u32(&mut r, path)?];
+        let tokens = read_u32(&mut r, path)? as usize;
+        let shape = [self.shape.n_layer, self.shape.n_kv_head, self.shape.head_dim].map(|d| d as u32);
+        if &magic != MAGIC || version != VERSION || fingerprint != self.fingerprint || dims != shape {
+            return Err(stale(path, "not this model's cache"));
+        }
+        if tokens == 0 || tokens > self.shape.context_length || len != self.shape.file_bytes(tokens) {
+            return Err(stale(path, "cut short or of another length"));
+        }
+        let mut bytes = vec![0u8; 4 * tokens];
+        r.read_exact(&mut bytes).map_err(|e| io(path, e))?;
+        Ok(bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+    }
+
+    /// Reads a saved context's cache into `layers` (each layer's keys then values, head by head, for
+    /// `saved.tokens.len()` positions, as [`Self::save`] wrote them), checking its checksum first; a file
+    /// that fails is removed.
+    pub fn load<'a>(&self, saved: &Saved, layers: impl Iterator<Item = &'a mut [f32]>) -> Result<()> {
+        let path = &saved.path;
+        let result = (|| {
+            let mut file = File::open(path).map_err(|e| io(path, e))?;
+            let len = file.metadata().map_err(|e| io(path, e))?.len();
+            // Checked whole before any of it is used: a cache that half-loads would be worse than none.
+            let mut hash = Sha256::new();
+            let mut body = (&mut file).take(len.saturating_sub(32));
+            std::io::copy(&mut body, &mut HashWriter(&mut hash)).map_err(|e| io(path, e))?;
+            let mut stored = [0u8; 32];
+            file.read_exact(&mut stored).map_err(|e| io(path, e))?;
+            if hash.finalize()[..] != stored[..] {
+                return Err(stale(path, "checksum mismatch"));
+            }
+            file.seek(SeekFrom::Start(HEADER_BYTES + 4 * saved.tokens.len() as u64)).map_err(|e| io(path, e))?;
+            let mut r = BufReader::with_capacity(1 << 20, file);
+            let expected = self.shape.floats(saved.tokens.len());
+            for slice in layers {
+                if slice.len() != expected / self.shape.n_kv_head {
+                    return Err(stale(path, "shape mismatch"));
+                }
+                r.read_exact(bytemuck::cast_slice_mut(slice)).map_err(|e| io(path, e))?;
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(path);
+        }
+        result
+    }
+
+    /// Writes a context (its tokens and its cache's slices, in the order [`Self::load`] reads them) to a
+    /// temporary file renamed into place, then trims the folder to its cap, oldest first.
+    pub fn save<'a>(&self, tokens: &[u32], layers: impl Iterator<Item = &'a [f32]>) -> Result<PathBuf> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
+        let path = self.path_for(tokens);
+        let partial = path.with_extension("partial");
+        let written = (|| {
+            let mut hash = Sha256::new();
+            let mut w = BufWriter::with_capacity(1 << 20, File::create(&partial).map_err(|e| io(&partial, e))?);
+            let mut put = |bytes: &[u8], w: &mut BufWriter<File>| -> std::io::Result<()> {
+                hash.update(bytes);
+                w.write_all(bytes)
+            };
+            let mut header = Vec::with_capacity(HEADER_BYTES as usize);
+            header.extend_from_slice(MAGIC);
+            header.extend_from_slice(&VERSION.to_le_bytes());
+            header.extend_from_slice(&self.fingerprint);
+            for d in [self.shape.n_layer, self.shape.n_kv_head, self.shape.head_dim, tokens.len()] {
+                header.extend_from_slice(&(d as u32).to_le_bytes());
+            }
+            put(&header, &mut w).map_err(|e| io(&partial, e))?;
+            let ids: Vec<u8> = tokens.iter().flat_map(|t| t.to_le_bytes()).collect();
+            put(&ids, &mut w).map_err(|e| io(&partial, e))?;
+            for slice in layers {
+                put(bytemuck::cast_slice(slice), &mut w).map_err(|e| io(&partial, e))?;
+            }
+            let digest = hash.finalize();
+            w.write_all(&digest).map_err(|e| io(&partial, e))?;
+            w.into_inner().map_err(|e| io(&partial, e.into_error()))?.sync_all().map_err(|e| io(&partial, e))?;
+            std::fs::rename(&partial, &path).map_err(|e| io(&path, e))
+        })();
+        if written.is_err() {
+            // A full disk leaves no half file behind.
+            let _ = std::fs::remove_file(&partial);
+        }
+        written?;
+        self.trim();
+        Ok(path)
+    }
+
+    /// Removes the oldest files (of any model) until the folder is within its cap.
+    fn trim(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = entries
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == EXTENSION))
+            .filter_map(|e| {
+                let meta = e.metadata().ok()?;
+                Some((meta.modified().ok()?, meta.len(), e.path()))
+            })
+            .collect();
+        files.sort();
+        let mut total: u64 = files.iter().map(|f| f.1).sum();
+        for (_, len, path) in files {
+            if total <= self.cap_bytes {
+                break;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                total -= len;
+            }
+        }
+    }
+}
+
+/// Who a model is, cheaply: its size, its header and metadata, and samples of its weights (hashing a
+/// whole 2 GB file would cost seconds at every load).
+pub(crate) fn fingerprint(path: &Path) -> Result<[u8; 32]> {
+    const SAMPLE: u64 = 1 << 20;
+    let mut file = File::open(path).map_err(|e| io(path, e))?;
+    let len = file.metadata().map_err(|e| io(path, e))?.len();
+    let mut hash = Sha256::new();
+    hash.update(len.to_le_bytes());
+    let mut buf = vec![0u8; SAMPLE as usize];
+    for at in [0, len / 4, len / 2, len.saturating_sub(SAMPLE)] {
+        file.seek(SeekFrom::Start(at)).map_err(|e| io(path, e))?;
+        let n = read_up_to(&mut file, &mut buf).map_err(|e| io(path, e))?;
+        hash.update(&buf[..n]);
+    }
+    Ok(hash.finalize().into())
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn read_u32(r: &mut impl Read, path: &Path) -> Result<u32> {
+    let mut b = [0u8; 4];
+    r.read_exact(&mut b).map_err(|e| io(path, e))?;
+    Ok(u32::from_le_bytes(b))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn io(path: &Path, source: std::io::Error) -> EngineError {
+    EngineError::Io { path: path.to_path_buf(), source }
+}
+
+fn stale(path: &Path, why: &str) -> EngineError {
+    EngineError::Corrupt { path: path.to_path_buf(), detail: format!("saved context cache: {why}") }
+}
