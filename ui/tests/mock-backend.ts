@@ -186,6 +186,8 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
     return full;
   }
 
+  /** Runs generated so far: the first computes its whole prompt. */
+  let generations = 0;
   /** Streams the scripted reply on the command's channel and keeps the run, as the backend does. */
   async function generate(args: Record<string, unknown>, run: Pick<RunWithMembers, 'prompt' | 'document_id' | 'action' | 'settings'>): Promise<Generation> {
     // The backend records which project and scene a run on a scene's document belongs to.
@@ -200,6 +202,8 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
       started_at: now(), finished_at: null, members: [],
     });
     send({ event: 'started', data: { run_id: record.id } });
+    // Like the engine's cache: the first run computes its whole prompt, later ones reuse its shared start.
+    const cached = generations++ === 0 ? 0 : 8;
     let text = '';
     let tokens = 0;
     for (const word of reply) {
@@ -207,14 +211,14 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
       if (cancelled.has(id)) break;
       text += word;
       tokens += 1;
-      send({ event: 'text', data: { text: word, completion_tokens: tokens, tokens_per_second: 42.5, time_to_first_token_ms: 35 } });
+      send({ event: 'text', data: { text: word, completion_tokens: tokens, tokens_per_second: 42.5, time_to_first_token_ms: 35, prompt_tokens: 12, cached_tokens: cached } });
     }
     const generation: Generation = {
       text, prompt_tokens: 12, completion_tokens: tokens, stop_reason: cancelled.has(id) ? 'cancelled' : 'end_of_turn',
-      timings: { prompt_tokens_processed: 12, prompt_ms: 30, prompt_tokens_per_second: 400, time_to_first_token_ms: 35, decode_ms: tokens * delayMs, decode_tokens_per_second: 42.5, total_ms: 35 + tokens * delayMs },
+      timings: { prompt_tokens_processed: 12 - cached, prompt_ms: 30, prompt_tokens_per_second: 400, time_to_first_token_ms: 35, decode_ms: tokens * delayMs, decode_tokens_per_second: 42.5, total_ms: 35 + tokens * delayMs },
     };
     Object.assign(record, { status: cancelled.has(id) ? 'cancelled' : 'completed', final_text: text, completion_tokens: tokens, finished_at: now() });
-    record.members = [{ id: nextId++, run_id: record.id, position: 0, label: 'A', role: 'member', round: 0, provider: 'local', model: 'SmolLM2-135M-Instruct', output: text, status: 'completed', error: null, prompt_tokens: 12, completion_tokens: tokens, cost_usd: 0, latency_ms: 400, first_token_ms: 35 }];
+    record.members = [{ id: nextId++, run_id: record.id, position: 0, label: 'A', role: 'member', round: 0, provider: 'local', model: 'SmolLM2-135M-Instruct', output: text, status: 'completed', error: null, prompt_tokens: 12, completion_tokens: tokens, cost_usd: 0, latency_ms: 400, first_token_ms: 35, cached_tokens: cached }];
     send({ event: 'finished', data: generation });
     return generation;
   }
@@ -517,12 +521,12 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         if (fails) {
           const error = offline ? 'offline mode is on: no request was sent' : '401 invalid key: openrouter refused the API key';
           send({ type: 'member_failed', member: info.index, round: 0, kind: offline ? 'offline' : 'unauthorized', error, tokens: 0 });
-          members.push({ id: nextId++, run_id: runId, position: info.index, label: String.fromCharCode(65 + info.index), role: 'member', round: 0, provider: info.provider, model: info.model, output: '', status: 'failed', error, prompt_tokens: null, completion_tokens: null, cost_usd: null, latency_ms: 300, first_token_ms: null });
+          members.push({ id: nextId++, run_id: runId, position: info.index, label: String.fromCharCode(65 + info.index), role: 'member', round: 0, provider: info.provider, model: info.model, output: '', status: 'failed', error, prompt_tokens: null, completion_tokens: null, cost_usd: null, latency_ms: 300, first_token_ms: null, cached_tokens: null });
           return;
         }
         if (info.cloud) ledger.push({ id: nextId++, at: now(), provider: info.provider, model: info.model, endpoint: 'https://openrouter.ai/api/v1/chat/completions', run_id: runId, bytes_sent: 812, bytes_received: 2048, prompt_tokens: 20, completion_tokens: 30, cost_usd: 0.0008, status: '200', items: ['Prompt'] });
         send({ type: 'member_finished', member: info.index, round: 0, usage: { prompt_tokens: 20, completion_tokens: 3, cost_usd: info.cloud ? 0.0008 : 0 }, latency_ms: 900, first_token_ms: 120 });
-        members.push({ id: nextId++, run_id: runId, position: info.index, label: String.fromCharCode(65 + info.index), role: 'member', round: 0, provider: info.provider, model: info.model, output: text, status: 'completed', error: null, prompt_tokens: 20, completion_tokens: 3, cost_usd: info.cloud ? 0.0008 : 0, latency_ms: 900, first_token_ms: 120 });
+        members.push({ id: nextId++, run_id: runId, position: info.index, label: String.fromCharCode(65 + info.index), role: 'member', round: 0, provider: info.provider, model: info.model, output: text, status: 'completed', error: null, prompt_tokens: 20, completion_tokens: 3, cost_usd: info.cloud ? 0.0008 : 0, latency_ms: 900, first_token_ms: 120, cached_tokens: null });
       }),
     );
     const answered = members.filter((m) => m.status === 'completed');

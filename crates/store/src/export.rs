@@ -251,7 +251,7 @@ impl Store {
             let Some(&run) = runs.get(&m.run_id) else { continue };
             sqlx::query(
                 "INSERT INTO run_members (run_id, position, label, role, round, provider, model, output, status, error, \
-                 prompt_tokens, completion_tokens, cost_usd, latency_ms, first_token_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 prompt_tokens, completion_tokens, cost_usd, latency_ms, first_token_ms, cached_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(run)
             .bind(m.position)
@@ -268,6 +268,7 @@ impl Store {
             .bind(m.cost_usd)
             .bind(m.latency_ms)
             .bind(m.first_token_ms)
+            .bind(m.cached_tokens)
             .execute(&mut *tx)
             .await?;
         }

@@ -114,6 +114,8 @@ pub struct RunMember {
     pub cost_usd: Option<f64>,
     pub latency_ms: Option<i64>,
     pub first_token_ms: Option<i64>,
+    /// Prompt tokens the on-device model reused from its cache rather than computed.
+    pub cached_tokens: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -179,12 +181,13 @@ pub struct MemberFinish {
     pub cost_usd: Option<f64>,
     pub latency_ms: Option<i64>,
     pub first_token_ms: Option<i64>,
+    pub cached_tokens: Option<i64>,
 }
 
 impl MemberFinish {
     /// A member that ended with `status` and nothing else to record yet.
     pub fn new(status: RunStatus) -> Self {
-        Self { status, error: None, prompt_tokens: None, completion_tokens: None, cost_usd: None, latency_ms: None, first_token_ms: None }
+        Self { status, error: None, prompt_tokens: None, completion_tokens: None, cost_usd: None, latency_ms: None, first_token_ms: None, cached_tokens: None }
     }
 
     /// A member that failed with this message.
@@ -210,7 +213,7 @@ pub struct RunFilter {
 const RUN_COLUMNS: &str = "id, kind, document_id, project_id, scene_id, action, prompt, mode, judge, seed, status, final_text, analysis, error, \
     settings, prompt_tokens, completion_tokens, cost_usd, started_at, finished_at";
 const MEMBER_COLUMNS: &str = "id, run_id, position, label, role, round, provider, model, output, status, error, \
-    prompt_tokens, completion_tokens, cost_usd, latency_ms, first_token_ms";
+    prompt_tokens, completion_tokens, cost_usd, latency_ms, first_token_ms, cached_tokens";
 
 pub struct Runs<'a> {
     pool: &'a SqlitePool,
@@ -277,7 +280,7 @@ impl<'a> Runs<'a> {
     pub async fn finish_member(&self, member_id: i64, finish: &MemberFinish) -> Result<()> {
         sqlx::query(
             "UPDATE run_members SET status = ?, error = ?, prompt_tokens = ?, completion_tokens = ?, cost_usd = ?, \
-             latency_ms = ?, first_token_ms = ? WHERE id = ?",
+             latency_ms = ?, first_token_ms = ?, cached_tokens = ? WHERE id = ?",
         )
         .bind(finish.status.as_str())
         .bind(&finish.error)
@@ -286,6 +289,7 @@ impl<'a> Runs<'a> {
         .bind(finish.cost_usd)
         .bind(finish.latency_ms)
         .bind(finish.first_token_ms)
+        .bind(finish.cached_tokens)
         .bind(member_id)
         .execute(self.pool)
         .await?;

@@ -168,7 +168,9 @@ impl GenerateParams {
 pub enum GenerationEvent {
     /// Recorded (when a library is open) and waiting for the model.
     Started { run_id: Option<i64> },
-    Text { text: String, completion_tokens: usize, tokens_per_second: f64, time_to_first_token_ms: f64 },
+    /// A piece of the answer, with the progress so far: `cached_tokens` of the `prompt_tokens` came from
+    /// the model's cache (the panel's cache hit).
+    Text { text: String, completion_tokens: usize, tokens_per_second: f64, time_to_first_token_ms: f64, prompt_tokens: usize, cached_tokens: usize },
     Finished(Generation),
 }
 
@@ -228,8 +230,9 @@ pub struct ChatParams {
 }
 
 /// The chat's persona, before the story bible.
-pub const CHAT_SYSTEM_PROMPT: &str = "You are Atelier, a thoughtful writing partner. Answer the writer's questions about their manuscript \
-concretely and briefly, using the story bible and the text you are given.";
+/// What a chat question is prefixed with; the system prompt is the writing actions' own, so a question
+/// about the scene reuses the scene's cached computation.
+pub const CHAT_GUIDANCE: &str = "Answer the writer's question about their manuscript concretely and briefly.";
 
 const CHAT_ANSWER_TOKENS: usize = 500;
 /// Earlier turns a chat sends at most.
@@ -247,9 +250,10 @@ async fn plan_chat(host: &ModelHost, store: Option<&Store>, params: &ChatParams)
     let params = params.clone();
     context::with_tokenizer(&engine, move |context_length, count| {
         let turns = &params.history[params.history.len().saturating_sub(CHAT_TURNS)..];
+        let instruction = format!("{CHAT_GUIDANCE}\n\n{}", params.question.trim());
         let request = context::Request {
-            system: CHAT_SYSTEM_PROMPT,
-            instruction: &params.question,
+            system: writing::SYSTEM_PROMPT,
+            instruction: &instruction,
             selection_heading: "The writer selected this passage:",
             selection: &params.selection,
             text: &text,
@@ -373,6 +377,7 @@ async fn execute(
         recorder.seat(engine.name()).await?;
     }
     on_event(GenerationEvent::Started { run_id: recorder.as_ref().map(GenerationRecorder::run_id) });
+    crate::saved_contexts::run_started();
     let span = tracing::info_span!("generation", action = %spec.label(), max_tokens = spec.max_tokens, seed = spec.sampling.seed);
     let sink = Arc::clone(&on_event);
     let result = engine
@@ -382,10 +387,13 @@ async fn execute(
                 completion_tokens: chunk.completion_tokens,
                 tokens_per_second: chunk.tokens_per_second,
                 time_to_first_token_ms: chunk.time_to_first_token_ms,
+                prompt_tokens: chunk.prompt_tokens,
+                cached_tokens: chunk.cached_tokens,
             })
         })
         .instrument(span)
         .await;
+    crate::saved_contexts::save_when_idle(Arc::clone(engine));
     if let Some(recorder) = recorder {
         recorder.finish(result.as_ref().map_err(ToString::to_string)).await?;
     }

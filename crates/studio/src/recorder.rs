@@ -58,6 +58,7 @@ impl GenerationRecorder {
                         cost_usd: Some(0.0),
                         latency_ms: Some(self.started.elapsed().as_millis() as i64),
                         first_token_ms: Some(g.timings.time_to_first_token_ms as i64),
+                        cached_tokens: Some(g.prompt_tokens.saturating_sub(g.timings.prompt_tokens_processed) as i64),
                         ..MemberFinish::new(status)
                     };
                     runs.finish_member(member, &finish).await?;

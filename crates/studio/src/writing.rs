@@ -8,9 +8,14 @@ use serde::{Deserialize, Serialize};
 use crate::context::PROMPT_OVERHEAD_TOKENS;
 use crate::error::{Result, StudioError};
 
-/// The system prompt every writing action runs under.
+/// The system prompt every on-device request about the manuscript runs under, writing actions and chat
+/// alike: one wording, so that they share the cached system prompt, story bible and text before their
+/// own instruction (what each wants is said there, last).
 pub const SYSTEM_PROMPT: &str = "You are Atelier, a careful writing partner for novelists, screenwriters and copywriters. \
-Reply with the requested text only: no preamble, no explanations unless asked.";
+Work from the story bible and the text you are given, and never contradict them.";
+
+/// How a writing action's reply is framed, at the end of its instruction.
+const TEXT_ONLY: &str = "Reply with the requested text only: no preamble, no explanations unless asked.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[derive(specta::Type)]
@@ -160,7 +165,7 @@ impl ResolvedAction {
     pub fn instruction_text(&self) -> String {
         let what = if self.selection.is_empty() { "the text above" } else { "this passage" };
         match self.action {
-            WritingAction::Continue => format!("Continue {what} in the same voice, tense and style. Write only the next paragraph."),
+            WritingAction::Continue => format!("Continue {what} in the same voice, tense and style. Write only the next paragraph, with no preamble."),
             WritingAction::Rewrite => format!(
                 "Rewrite this passage to be {}, keeping its meaning. Reply with the rewritten passage only.",
                 self.tone.unwrap_or_default().phrase()
@@ -171,7 +176,7 @@ impl ResolvedAction {
             WritingAction::Expand => "Expand this passage with concrete sensory detail, keeping its voice. Reply with the expanded passage only.".into(),
             WritingAction::Brainstorm => format!("Brainstorm five distinct ideas for what could happen next after {what}, one line each."),
             WritingAction::Critique => format!("Give a candid editorial critique of {what}: what works, what drags, and three concrete suggestions."),
-            WritingAction::Custom => self.instruction.as_deref().unwrap_or("").trim().to_string(),
+            WritingAction::Custom => format!("{} {TEXT_ONLY}", self.instruction.as_deref().unwrap_or("").trim()),
         }
     }
 
@@ -358,7 +363,7 @@ mod tests {
         assert!(resolved.text.ends_with("Last paragraph here."));
         assert!(resolved.text.starts_with('w'), "starts at a word: {:?}", &resolved.text[..20]);
         assert!(resolved.prompt().starts_with("The text so far:\n\n…w"));
-        assert!(resolved.prompt().ends_with("Last paragraph here.\n\nContinue the text above in the same voice, tense and style. Write only the next paragraph."));
+        assert!(resolved.prompt().ends_with("Last paragraph here.\n\nContinue the text above in the same voice, tense and style. Write only the next paragraph, with no preamble."));
         assert_eq!(resolved.max_tokens, 320);
         // What the story bible takes comes out of the text's budget.
         let with_bible = resolve(&cont, 4096, &words, 3000).unwrap();
@@ -400,9 +405,9 @@ mod tests {
         let mut custom = input(WritingAction::Custom);
         custom.instruction = Some(" Make it rhyme. ".into());
         custom.document = "Roses are red.".into();
-        assert_eq!(resolve(&custom, 4096, &words, 0).unwrap().prompt(), "The text so far:\n\nRoses are red.\n\nMake it rhyme.");
+        assert_eq!(resolve(&custom, 4096, &words, 0).unwrap().prompt(), format!("The text so far:\n\nRoses are red.\n\nMake it rhyme. {TEXT_ONLY}"));
         custom.selection = "Violets are blue.".into();
-        assert_eq!(resolve(&custom, 4096, &words, 0).unwrap().prompt(), "Make it rhyme.\n\nViolets are blue.");
+        assert_eq!(resolve(&custom, 4096, &words, 0).unwrap().prompt(), format!("Make it rhyme. {TEXT_ONLY}\n\nViolets are blue."));
     }
 
     #[test]

@@ -155,7 +155,7 @@ async fn a_continue_reads_the_style_guide_pinned_and_mentioned_entries_synopses_
     assert!(system.contains("### Mara Vell (character)") && system.contains("Eyes: grey"), "{system}");
     assert!(!system.contains("Tomas Reyes (character)"), "a dropped entry was sent: {system}");
     assert!(system.find("## Style guide").unwrap() < system.find("## Story bible").unwrap());
-    assert!(spec.prompt.starts_with("The text so far:") && spec.prompt.ends_with("Write only the next paragraph."), "{}", spec.prompt);
+    assert!(spec.prompt.starts_with("The text so far:") && spec.prompt.ends_with("Write only the next paragraph, with no preamble."), "{}", spec.prompt);
     assert_eq!(run.project_id, Some(f.project));
 }
 

@@ -570,11 +570,18 @@ export type GenerationEvent =
 /**  Recorded (when a library is open) and waiting for the model. */
 { event: "started"; data: {
 	run_id: number | null,
-} } | { event: "text"; data: {
+} } | 
+/**
+ *  A piece of the answer, with the progress so far: `cached_tokens` of the `prompt_tokens` came from
+ *  the model's cache (the panel's cache hit).
+ */
+{ event: "text"; data: {
 	text: string,
 	completion_tokens: number,
 	tokens_per_second: number | null,
 	time_to_first_token_ms: number | null,
+	prompt_tokens: number,
+	cached_tokens: number,
 } } | { event: "finished"; data: Generation };
 
 export type Gpu = {
@@ -1048,6 +1055,8 @@ export type RunMember = {
 	cost_usd: number | null,
 	latency_ms: number | null,
 	first_token_ms: number | null,
+	/**  Prompt tokens the on-device model reused from its cache rather than computed. */
+	cached_tokens: number | null,
 };
 
 export type RunStatus = "running" | "completed" | "failed" | "cancelled" | 

@@ -18,6 +18,8 @@ test('write → rewrite a selection → replace it in the document, autosaved', 
   await expect(page.getByTestId('output')).toContainText('The keeper');
   await expect(page.getByTestId('output')).toHaveText('The keeper ascended at twilight.');
   await expect(page.getByTestId('tok-s')).toHaveText('42.5 tok/s');
+  // The first run computes its whole prompt: the cache hit says so.
+  await expect(page.getByTestId('cache-hit')).toHaveText('reused 0 of 12');
   await page.getByTestId('replace').click();
   await expect(editor(page)).toHaveText('The keeper ascended at twilight.');
   await expect(page.getByTestId('save-state')).toHaveText('Saved');
@@ -41,6 +43,8 @@ test('history: Re-run of a writing action runs the same action again in Write', 
   await expect(page.getByTestId('doc-title')).toHaveValue('The Lighthouse');
   await expect(page.getByTestId('output')).toHaveText('A grey dawn.');
   await expect(page.getByTestId('replace')).toBeVisible();
+  // The re-run found its prompt's start in the model's cache.
+  await expect(page.getByTestId('cache-hit')).toHaveText('reused 8 of 12');
   const calls = await backendCalls(page);
   const opened = calls.filter((c) => c.cmd === 'get_run').at(-1)?.args.id;
   expect(calls.find((c) => c.cmd === 'rerun')?.args.runId).toBe(opened);
