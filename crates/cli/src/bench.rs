@@ -30,6 +30,22 @@ pub struct BenchArgs {
     pub backend: Backend,
     #[arg(long)]
     pub json: bool,
+    /// What to measure: `speed` (pp/tg from an empty context, as llama-bench) or `writer` (Continue,
+    /// Rewrite and a chat question on one long scene: the time to first token a writer sees).
+    #[arg(long, value_enum, default_value_t = Scenario::Speed)]
+    pub scenario: Scenario,
+    /// The writer scenario's prompt size: system prompt, story bible and scene together.
+    #[arg(long, default_value_t = 4096)]
+    pub scene_tokens: usize,
+    /// The writer scenario also writes its prompts' token ids here (JSON), for a replay in llama.cpp.
+    #[arg(long)]
+    pub tokens_out: Option<std::path::PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    Speed,
+    Writer,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -77,6 +93,12 @@ fn rate(tokens: usize, seconds: &[f64]) -> Rate {
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
+    if args.scenario == Scenario::Writer {
+        if args.backend != Backend::Atelier {
+            bail!("the writer scenario runs on Atelier's own engine (--backend atelier)");
+        }
+        return crate::bench_writer::run(&args);
+    }
     let path = crate::resolve_model(args.model.model.clone())?;
     let openvino_folder = atelier_engine::openvino::is_ir_dir(&path);
     match (args.backend, openvino_folder) {

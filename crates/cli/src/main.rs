@@ -8,6 +8,7 @@ use atelier_engine::{find_default_model, DeviceChoice, GgufFile};
 use clap::{Args, Parser, Subcommand};
 
 mod bench;
+mod bench_writer;
 mod bible;
 mod eval;
 mod fuse;
