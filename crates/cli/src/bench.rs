@@ -30,6 +30,9 @@ pub struct BenchArgs {
     pub backend: Backend,
     #[arg(long)]
     pub json: bool,
+    /// Also measure the memory read bandwidth and report decode as a fraction of it.
+    #[arg(long)]
+    pub bandwidth: bool,
     /// What to measure: `speed` (pp/tg from an empty context, as llama-bench) or `writer` (Continue,
     /// Rewrite and a chat question on one long scene: the time to first token a writer sees).
     #[arg(long, value_enum, default_value_t = Scenario::Speed)]
@@ -81,6 +84,17 @@ struct Report {
     rss_ratio: f64,
     /// What the engine's memory estimate (the catalog's and the load check's) says for this context.
     estimated_mib: f64,
+    /// With `--bandwidth`: the machine's read bandwidth (GB/s), and what decode reads per second
+    /// (weights plus the key/value cache at the run's mean depth) as GB/s and as a fraction of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bandwidth: Option<Bandwidth>,
+}
+
+#[derive(Serialize)]
+struct Bandwidth {
+    read_gb_per_second: f64,
+    decode_gb_per_second: f64,
+    fraction: f64,
 }
 
 fn rate(tokens: usize, seconds: &[f64]) -> Rate {
@@ -165,7 +179,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let mib = |b: f64| b / (1024.0 * 1024.0);
     let peak_rss = peak_rss_bytes().unwrap_or(0) as f64;
     let kv = model.kv_cache_bytes() as f64;
-    let report = Report {
+    let mut report = Report {
         model: info.name.clone(),
         architecture: info.architecture.clone(),
         quantization: info.quantization.clone(),
@@ -180,7 +194,16 @@ pub fn run(args: BenchArgs) -> Result<()> {
         kv_cache_mib: mib(kv),
         rss_ratio: peak_rss / (info.file_size as f64 + kv),
         estimated_mib: mib(estimated),
+        bandwidth: None,
     };
+    if args.bandwidth {
+        let threads = args.model.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        let read = crate::bandwidth::read_bandwidth(threads);
+        // Each decoded token reads every weight once and the cache up to its position.
+        let per_token = info.file_size as f64 + model.config().kv_cache_bytes(args.gen_tokens / 2) as f64;
+        let decode = per_token * report.decode.best_tokens_per_second;
+        report.bandwidth = Some(Bandwidth { read_gb_per_second: read / 1e9, decode_gb_per_second: decode / 1e9, fraction: decode / read });
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -193,6 +216,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
             report.peak_rss_mib, report.rss_ratio, report.file_mib, report.kv_cache_mib
         );
         println!("  estimated {:.0} MiB for a {context}-token context (the catalog's figure); measured ÷ estimated = {:.2}", report.estimated_mib, report.peak_rss_mib / report.estimated_mib);
+        if let Some(b) = &report.bandwidth {
+            println!(
+                "  decode reads {:.1} GB/s of the {:.1} GB/s this machine reads with these threads: {:.0} % of the memory limit",
+                b.decode_gb_per_second,
+                b.read_gb_per_second,
+                b.fraction * 100.0
+            );
+        }
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ use anyhow::Result;
 use atelier_engine::{find_default_model, DeviceChoice, GgufFile};
 use clap::{Args, Parser, Subcommand};
 
+mod bandwidth;
 mod bench;
 mod bench_writer;
 mod bible;

@@ -297,6 +297,7 @@ impl Model {
     }
 
     /// A model whose parts another loader made (an OpenVINO folder); the runtime schedules its own threads.
+    #[cfg_attr(not(feature = "openvino"), allow(dead_code))]
     pub(crate) fn from_parts(
         info: ModelInfo,
         tokenizer: Tokenizer,

@@ -267,7 +267,8 @@ impl CpuTransformer {
                     layer.v_cache[dst..dst + hd].copy_from_slice(&v[t * kv_dim + kvh * hd..t * kv_dim + (kvh + 1) * hd]);
                 }
             }
-            attention(&q, &layer.k_cache, &layer.v_cache, &mut attn, seq, start, n_head, n_kv, hd, self.context_length);
+            let shape = AttentionShape { seq, start, n_head, n_kv, hd, context: self.context_length };
+            attention(&q, &layer.k_cache, &layer.v_cache, &mut attn, shape);
             matmul(&layer.wo, &attn, &mut proj);
             add_in_place(&mut x, &proj);
 
@@ -330,21 +331,101 @@ impl SendPtr {
     }
 }
 
-/// Causal attention of `seq` queries (at positions `start..`) over the cached keys/values, one task per
-/// (query, head).
-#[allow(clippy::too_many_arguments)]
-fn attention(
-    q: &[f32],
-    k_cache: &[f32],
-    v_cache: &[f32],
-    out: &mut [f32],
+/// Query positions attended together: every key and value row is read once for all of them (and for all
+/// the heads that share it), instead of once per query and head.
+const QUERY_BLOCK: usize = 16;
+/// Keys (and values) met by every query of a block in turn: 64 rows of a 128-wide head are 32 KiB.
+const KEY_TILE: usize = 64;
+
+/// What one layer's attention runs over: `seq` queries at positions `start..`, the heads, and the cache's
+/// length per KV head.
+#[derive(Clone, Copy)]
+struct AttentionShape {
     seq: usize,
     start: usize,
     n_head: usize,
     n_kv: usize,
     hd: usize,
     context: usize,
-) {
+}
+
+/// Causal attention of `seq` queries (at positions `start..`) over the cached keys/values. Prompts run
+/// blocked: one task per (block of [`QUERY_BLOCK`] positions, KV head), so the cache streams through
+/// the cores once per block rather than once per query — what keeps long contexts fast.
+fn attention(q: &[f32], k_cache: &[f32], v_cache: &[f32], out: &mut [f32], shape: AttentionShape) {
+    let AttentionShape { seq, start, n_head, n_kv, hd, context } = shape;
+    if seq < 4 {
+        return attention_per_query(q, k_cache, v_cache, out, shape);
+    }
+    let n_rep = n_head / n_kv;
+    let scale = 1.0 / (hd as f32).sqrt();
+    let out_ptr = SendPtr(out.as_mut_ptr());
+    let k = kernels();
+    let task = |job: usize| {
+        let (block, kvh) = (job / n_kv, job % n_kv);
+        let (t0, t1) = (block * QUERY_BLOCK, ((block + 1) * QUERY_BLOCK).min(seq));
+        // Row `(t - t0) * n_rep + rep` is query position `t` of head `kvh * n_rep + rep`.
+        let rows = (t1 - t0) * n_rep;
+        let span = start + t1;
+        let keys = &k_cache[kvh * context * hd..];
+        let values = &v_cache[kvh * context * hd..];
+        let query = |t: usize, rep: usize| {
+            let head = kvh * n_rep + rep;
+            &q[(t * n_head + head) * hd..(t * n_head + head + 1) * hd]
+        };
+        let mut scores = vec![0f32; rows * span];
+        // A tile of keys stays in L1 while every row of the block meets it.
+        for tile in (0..span).step_by(KEY_TILE) {
+            for t in t0..t1 {
+                let seen = (start + t + 1).min(tile + KEY_TILE);
+                for rep in 0..n_rep {
+                    let (query, row) = (query(t, rep), (t - t0) * n_rep + rep);
+                    for j in tile..seen {
+                        // SAFETY: the kernels table holds functions this CPU supports.
+                        scores[row * span + j] = unsafe { (k.f32)(query, &keys[j * hd..(j + 1) * hd]) } * scale;
+                    }
+                }
+            }
+        }
+        for (row, scores) in scores.chunks_exact_mut(span).enumerate() {
+            let seen = &mut scores[..start + t0 + row / n_rep + 1];
+            let max = seen.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0.0;
+            for s in seen.iter_mut() {
+                *s = (*s - max).exp();
+                sum += *s;
+            }
+            let inv = 1.0 / sum;
+            seen.iter_mut().for_each(|s| *s *= inv);
+        }
+        // SAFETY: each (position, head) of this block is written by this task only.
+        let dst = |t: usize, rep: usize| unsafe {
+            std::slice::from_raw_parts_mut(out_ptr.get().add((t * n_head + kvh * n_rep + rep) * hd), hd)
+        };
+        for t in t0..t1 {
+            for rep in 0..n_rep {
+                dst(t, rep).iter_mut().for_each(|v| *v = 0.0);
+            }
+        }
+        for tile in (0..span).step_by(KEY_TILE) {
+            for t in t0..t1 {
+                let seen = (start + t + 1).min(tile + KEY_TILE);
+                for rep in 0..n_rep {
+                    let (dst, row) = (dst(t, rep), (t - t0) * n_rep + rep);
+                    for j in tile..seen {
+                        unsafe { (k.axpy)(scores[row * span + j], &values[j * hd..(j + 1) * hd], dst) };
+                    }
+                }
+            }
+        }
+    };
+    parallel_for(seq.div_ceil(QUERY_BLOCK) * n_kv, task);
+}
+
+/// Causal attention of a few queries (decode) over the cached keys/values, one task per (query, head):
+/// as many tasks as heads keeps every thread busy.
+fn attention_per_query(q: &[f32], k_cache: &[f32], v_cache: &[f32], out: &mut [f32], shape: AttentionShape) {
+    let AttentionShape { seq, start, n_head, n_kv, hd, context } = shape;
     let n_rep = n_head / n_kv;
     let scale = 1.0 / (hd as f32).sqrt();
     let out_ptr = SendPtr(out.as_mut_ptr());
