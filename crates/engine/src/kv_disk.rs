@@ -20,6 +20,8 @@ const MAGIC: &[u8; 4] = b"ATKV";
 const VERSION: u32 = 1;
 const HEADER_BYTES: u64 = 4 + 4 + 32 + 4 * 4;
 const EXTENSION: &str = "atkv";
+/// Free space a save leaves on the disk at least.
+const FREE_MARGIN: u64 = 1 << 30;
 
 /// The shape a cache file must have to be read into this model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +84,9 @@ impl DiskCache {
         self.path_for(tokens).is_file()
     }
 
-    /// This model's saved contexts (their tokens only: the caches stay on disk until one is chosen).
+    /// This model's saved contexts (their tokens only: the caches stay on disk until one is chosen). A
+    /// file that is damaged is removed; one this model cannot use now (a longer context than it holds)
+    /// or cannot read at the moment is skipped and kept.
     pub fn list(&self) -> Vec<Saved> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
         let prefix = self.prefix();
@@ -90,8 +94,11 @@ impl DiskCache {
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == EXTENSION) && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix)))
+            // Regular files only: opening a FIFO would block the model's thread.
+            .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
             .filter_map(|path| match self.read_tokens(&path) {
-                Ok(tokens) => Some(Saved { tokens, path }),
+                Ok(Some(tokens)) => Some(Saved { tokens, path }),
+                Ok(None) | Err(EngineError::Io { .. }) => None,
                 Err(_) => {
                     let _ = std::fs::remove_file(&path);
                     None
@@ -100,28 +107,32 @@ impl DiskCache {
             .collect()
     }
 
-    /// The header and tokens of a file, checked against this model and the file's length.
-    fn read_tokens(&self, path: &Path) -> Result<Vec<u32>> {
+    /// The header and tokens of a file, checked against this model and the file's length; `None` when
+    /// it holds more positions than this model's context.
+    fn read_tokens(&self, path: &Path) -> Result<Option<Vec<u32>>> {
         let file = File::open(path).map_err(|e| io(path, e))?;
         let len = file.metadata().map_err(|e| io(path, e))?.len();
         let mut r = BufReader::new(file);
         let mut magic = [0u8; 4];
-        r.read_exact(&mut magic).map_err(|e| io(path, e))?;
+        r.read_exact(&mut magic).map_err(|e| read_error(path, e))?;
         let version = read_u32(&mut r, path)?;
         let mut fingerprint = [0u8; 32];
-        r.read_exact(&mut fingerprint).map_err(|e| io(path, e))?;
+        r.read_exact(&mut fingerprint).map_err(|e| read_error(path, e))?;
         let dims = [read_u32(&mut r, path)?, read_u32(&mut r, path)?, read_u32(&mut r, path)?];
         let tokens = read_u32(&mut r, path)? as usize;
         let shape = [self.shape.n_layer, self.shape.n_kv_head, self.shape.head_dim].map(|d| d as u32);
         if &magic != MAGIC || version != VERSION || fingerprint != self.fingerprint || dims != shape {
             return Err(stale(path, "not this model's cache"));
         }
-        if tokens == 0 || tokens > self.shape.context_length || len != self.shape.file_bytes(tokens) {
+        if tokens > self.shape.context_length {
+            return Ok(None);
+        }
+        if tokens == 0 || len != self.shape.file_bytes(tokens) {
             return Err(stale(path, "cut short or of another length"));
         }
         let mut bytes = vec![0u8; 4 * tokens];
-        r.read_exact(&mut bytes).map_err(|e| io(path, e))?;
-        Ok(bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+        r.read_exact(&mut bytes).map_err(|e| read_error(path, e))?;
+        Ok(Some(bytes.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()))
     }
 
     /// Reads a saved context's cache into `layers` (each layer's keys then values, head by head, for
@@ -130,6 +141,10 @@ impl DiskCache {
     pub fn load<'a>(&self, saved: &Saved, layers: impl Iterator<Item = &'a mut [f32]>) -> Result<()> {
         let path = &saved.path;
         let result = (|| {
+            // The file is still the one listed (same model, shape, length and tokens)…
+            if self.read_tokens(path)?.as_deref() != Some(saved.tokens.as_slice()) {
+                return Err(stale(path, "changed since it was listed"));
+            }
             let mut file = File::open(path).map_err(|e| io(path, e))?;
             let len = file.metadata().map_err(|e| io(path, e))?.len();
             // Checked whole before any of it is used: a cache that half-loads would be worse than none.
@@ -143,12 +158,17 @@ impl DiskCache {
             }
             file.seek(SeekFrom::Start(HEADER_BYTES + 4 * saved.tokens.len() as u64)).map_err(|e| io(path, e))?;
             let mut r = BufReader::with_capacity(1 << 20, file);
-            let expected = self.shape.floats(saved.tokens.len());
+            let per_head = self.shape.floats(saved.tokens.len()) / self.shape.n_kv_head;
+            let mut slices = 0;
             for slice in layers {
-                if slice.len() != expected / self.shape.n_kv_head {
+                if slice.len() != per_head {
                     return Err(stale(path, "shape mismatch"));
                 }
                 r.read_exact(bytemuck::cast_slice_mut(slice)).map_err(|e| io(path, e))?;
+                slices += 1;
+            }
+            if slices != 2 * self.shape.n_layer * self.shape.n_kv_head {
+                return Err(stale(path, "shape mismatch"));
             }
             Ok(())
         })();
@@ -160,10 +180,21 @@ impl DiskCache {
 
     /// Writes a context (its tokens and its cache's slices, in the order [`Self::load`] reads them) to a
     /// temporary file renamed into place, then trims the folder to its cap, oldest first.
-    pub fn save<'a>(&self, tokens: &[u32], layers: impl Iterator<Item = &'a [f32]>) -> Result<PathBuf> {
+    /// `None` when it is not written: larger than the folder's cap, or the disk is nearly full (the
+    /// writer's library shares it).
+    pub fn save<'a>(&self, tokens: &[u32], layers: impl Iterator<Item = &'a [f32]>) -> Result<Option<PathBuf>> {
+        let size = self.shape.file_bytes(tokens.len());
+        if size > self.cap_bytes {
+            return Ok(None);
+        }
         std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
+        if fs2::available_space(&self.dir).is_ok_and(|free| free < size.saturating_add(FREE_MARGIN)) {
+            return Ok(None);
+        }
+        self.trim(self.cap_bytes - size);
         let path = self.path_for(tokens);
-        let partial = path.with_extension("partial");
+        // Unique to this process: two app instances never write into one file.
+        let partial = path.with_extension(format!("{}.partial", std::process::id()));
         let written = (|| {
             let mut hash = Sha256::new();
             let mut w = BufWriter::with_capacity(1 << 20, File::create(&partial).map_err(|e| io(&partial, e))?);
@@ -194,16 +225,25 @@ impl DiskCache {
             let _ = std::fs::remove_file(&partial);
         }
         written?;
-        self.trim();
-        Ok(path)
+        Ok(Some(path))
     }
 
-    /// Removes the oldest files (of any model) until the folder is within its cap.
-    fn trim(&self) {
+    /// Removes the oldest files (of any model) until the folder holds at most `cap` bytes, and partial
+    /// files a crash left behind.
+    fn trim(&self, cap: u64) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
         let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = entries
             .flatten()
-            .filter(|e| e.path().extension().is_some_and(|x| x == EXTENSION))
+            .filter(|e| {
+                let path = e.path();
+                let stale_partial = path.extension().is_some_and(|x| x == "partial")
+                    && e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < hour_ago);
+                if stale_partial {
+                    let _ = std::fs::remove_file(&path);
+                }
+                path.extension().is_some_and(|x| x == EXTENSION)
+            })
             .filter_map(|e| {
                 let meta = e.metadata().ok()?;
                 Some((meta.modified().ok()?, meta.len(), e.path()))
@@ -212,7 +252,7 @@ impl DiskCache {
         files.sort();
         let mut total: u64 = files.iter().map(|f| f.1).sum();
         for (_, len, path) in files {
-            if total <= self.cap_bytes {
+            if total <= cap {
                 break;
             }
             if std::fs::remove_file(&path).is_ok() {
@@ -264,7 +304,7 @@ impl Write for HashWriter<'_> {
 
 fn read_u32(r: &mut impl Read, path: &Path) -> Result<u32> {
     let mut b = [0u8; 4];
-    r.read_exact(&mut b).map_err(|e| io(path, e))?;
+    r.read_exact(&mut b).map_err(|e| read_error(path, e))?;
     Ok(u32::from_le_bytes(b))
 }
 
@@ -274,6 +314,15 @@ fn hex(bytes: &[u8]) -> String {
 
 fn io(path: &Path, source: std::io::Error) -> EngineError {
     EngineError::Io { path: path.to_path_buf(), source }
+}
+
+/// A file that ends too soon is damaged; any other read error may pass (a lock, too many open files).
+fn read_error(path: &Path, e: std::io::Error) -> EngineError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        stale(path, "cut short")
+    } else {
+        io(path, e)
+    }
 }
 
 fn stale(path: &Path, why: &str) -> EngineError {

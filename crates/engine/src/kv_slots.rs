@@ -29,6 +29,9 @@ pub(crate) const MIN_GAIN_TOKENS: usize = 16;
 /// Contexts shorter than this are recomputed rather than parked: they cost little to redo.
 pub(crate) const MIN_PARKED_TOKENS: usize = 64;
 
+/// Parked contexts at most: each is a full-context allocation, which some systems commit up front.
+pub(crate) const MAX_SLOTS: usize = 4;
+
 impl<C> KvSlots<C> {
     pub fn new(budget_bytes: u64, bytes_per_token: u64) -> Self {
         Self { slots: Vec::new(), budget_bytes, bytes_per_token: bytes_per_token.max(1), clock: 0 }
@@ -71,17 +74,22 @@ impl<C> KvSlots<C> {
         slot
     }
 
+    /// Whether [`Self::park`] would keep a context of `tokens` tokens that has held `high_water`.
+    pub fn would_keep(&self, tokens: usize, high_water: usize) -> bool {
+        tokens >= MIN_PARKED_TOKENS && self.cost(high_water.max(tokens)) <= self.budget_bytes
+    }
+
     /// Parks a context, evicting least recently used ones while over budget. A context that cannot fit
     /// even alone, or is too short to be worth it, is dropped; returns whether it was kept.
     pub fn park(&mut self, tokens: Vec<u32>, cache: C, high_water: usize) -> bool {
         let high_water = high_water.max(tokens.len());
         let cost = self.cost(high_water);
-        if tokens.len() < MIN_PARKED_TOKENS || cost > self.budget_bytes {
+        if !self.would_keep(tokens.len(), high_water) {
             return false;
         }
         // A parked context that is a prefix of this one is served as well by this one.
         self.slots.retain(|s| common_prefix(&s.tokens, &tokens) < s.tokens.len());
-        while self.bytes() + cost > self.budget_bytes {
+        while self.bytes() + cost > self.budget_bytes || self.slots.len() >= MAX_SLOTS {
             let Some(oldest) = self.oldest() else { break };
             self.slots.swap_remove(oldest);
         }

@@ -20,7 +20,7 @@ use crate::gguf::chat_template::{ChatMessage, ChatTemplate};
 use crate::gguf::tokenizer::Tokenizer;
 use crate::gguf::{GgufFile, ModelInfo};
 use crate::kv_disk::{CacheShape, DiskCache};
-use crate::kv_slots::{common_prefix, KvSlots, MIN_GAIN_TOKENS, MIN_PARKED_TOKENS};
+use crate::kv_slots::{common_prefix, KvSlots, MIN_PARKED_TOKENS};
 use crate::backend::cpu::model::CpuKvCache;
 use crate::memory::ModelShape;
 use crate::sampling::{Sampler, SamplingParams};
@@ -261,12 +261,19 @@ impl Model {
         let load_duration = started.elapsed();
         let slots = slots_for(&transformer, options);
         let disk = match (&transformer, &options.saved_contexts_dir) {
-            (Transformer::Cpu(t), Some(dir)) => Some(DiskCache::new(
-                dir.clone(),
-                crate::kv_disk::fingerprint(path)?,
-                CacheShape::of(t.config(), context_length),
-                options.saved_contexts_bytes.unwrap_or(4 << 30),
-            )),
+            // The cache is only a cache: a model that cannot be fingerprinted loads without it.
+            (Transformer::Cpu(t), Some(dir)) => match crate::kv_disk::fingerprint(path) {
+                Ok(fingerprint) => Some(DiskCache::new(
+                    dir.clone(),
+                    fingerprint,
+                    CacheShape::of(t.config(), context_length),
+                    options.saved_contexts_bytes.unwrap_or(4 << 30),
+                )),
+                Err(e) => {
+                    tracing::warn!(error = %e, "contexts will not be saved for this model");
+                    None
+                }
+            },
             _ => None,
         };
         tracing::info!(
@@ -446,7 +453,8 @@ impl Model {
             return;
         }
         let saved = self.saved_match(prompt, active);
-        if saved.is_none() && (self.cached_tokens.len() < MIN_PARKED_TOKENS || active * 2 >= self.cached_tokens.len()) {
+        let worth_parking = self.slots.enabled() && self.cached_tokens.len() >= MIN_PARKED_TOKENS && active * 2 < self.cached_tokens.len();
+        if saved.is_none() && !worth_parking {
             return;
         }
         self.park_active();
@@ -463,7 +471,8 @@ impl Model {
 
     /// Parks the active context (when it is worth keeping) and leaves an empty cache active.
     fn park_active(&mut self) {
-        if self.cached_tokens.len() < MIN_PARKED_TOKENS {
+        if !self.slots.would_keep(self.cached_tokens.len(), self.cached_high_water) {
+            // Nowhere to keep it: the active buffers are simply overwritten.
             self.cached_tokens.clear();
             return;
         }
@@ -481,11 +490,12 @@ impl Model {
 
     /// The saved context on disk sharing the most of `prompt`, when it beats the active cache's `active`.
     fn saved_match(&self, prompt: &[u32], active: usize) -> Option<crate::kv_disk::Saved> {
-        let disk = self.disk.as_ref().filter(|_| prompt.len() >= MIN_SAVED_TOKENS)?;
+        // Reading a file costs about what computing a few hundred tokens does: worth it only for more.
+        let disk = self.disk.as_ref().filter(|_| prompt.len() >= active + MIN_SAVED_TOKENS)?;
         disk.list()
             .into_iter()
             .map(|saved| (common_prefix(&saved.tokens, prompt), saved))
-            .filter(|(shared, _)| *shared >= active + MIN_GAIN_TOKENS && *shared >= MIN_SAVED_TOKENS)
+            .filter(|(shared, _)| *shared >= active + MIN_SAVED_TOKENS)
             .max_by_key(|(shared, _)| *shared)
             .map(|(_, saved)| saved)
     }
@@ -498,7 +508,7 @@ impl Model {
         if tokens.len() < MIN_SAVED_TOKENS || disk.contains(tokens) {
             return Ok(false);
         }
-        let path = disk.save(tokens, t.cache_slices(tokens.len()))?;
+        let Some(path) = disk.save(tokens, t.cache_slices(tokens.len()))? else { return Ok(false) };
         tracing::info!(path = %path.display(), tokens = tokens.len(), "context saved");
         Ok(true)
     }

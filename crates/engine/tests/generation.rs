@@ -181,7 +181,7 @@ fn going_back_to_an_earlier_context_continues_its_parked_cache() {
 fn a_saved_context_is_continued_after_a_restart_and_a_damaged_one_is_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let options = LoadOptions { context_length: Some(1024), saved_contexts_dir: Some(dir.path().to_path_buf()), ..Default::default() };
-    let chapter = "The lighthouse keeper counted the ships that passed each night, and wrote their names down. ".repeat(14);
+    let chapter = "The lighthouse keeper counted the ships that passed each night, and wrote their names down. ".repeat(24);
     let continue_it = request(&format!("{chapter}\n\nContinue the story."), 8, SamplingParams::greedy());
     let rewrite_it = request(&format!("{chapter}\n\nRewrite the last sentence."), 8, SamplingParams::greedy());
     let (fresh, _) = run(&mut model(), &rewrite_it);
@@ -220,4 +220,11 @@ fn a_saved_context_is_continued_after_a_restart_and_a_damaged_one_is_ignored() {
     let (again, _) = run(&mut cut, &continue_it);
     assert!(again.timings.prompt_tokens_processed * 2 > again.prompt_tokens);
     assert!(!file.exists());
+
+    // A context larger than the folder's cap is never written (it would be evicted at once).
+    let capped = LoadOptions { saved_contexts_bytes: Some(1 << 20), ..options.clone() };
+    let mut small = Model::load(common::default_model(), &capped).unwrap();
+    run(&mut small, &continue_it);
+    assert!(!small.save_context().unwrap());
+    assert!(files().iter().all(|f| f.extension().is_some_and(|e| e == "atkv")), "no partial file is left");
 }

@@ -34,7 +34,11 @@ pub fn save_when_idle(engine: Arc<LocalEngine>) {
         if ACTIVITY.load(Ordering::SeqCst) != ticket {
             return;
         }
-        match engine.with_model(|model| model.save_context()).await {
+        // Checked again once the model is ours: a run queued meanwhile goes first, and the save waits.
+        let still_idle = move |model: &mut atelier_engine::Model| {
+            if ACTIVITY.load(Ordering::SeqCst) == ticket { model.save_context() } else { Ok(false) }
+        };
+        match engine.with_model(still_idle).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) | Err(e) => tracing::warn!(error = %e, "the context could not be saved for next time"),
         }

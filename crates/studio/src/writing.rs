@@ -295,21 +295,30 @@ pub(crate) fn tail_within(text: &str, budget: usize, count_tokens: &dyn Fn(&str)
 }
 
 /// The first anchor at or after byte `start`: the grid point (a third of the budget, in bytes at about
-/// four a token) snapped forward to the next paragraph within half a cell, else to the next word.
+/// four a token) snapped forward to the next paragraph within half a cell, else to the next word there.
 fn anchor_at_or_after(text: &str, start: usize, budget: usize) -> usize {
     let grid = (budget.saturating_mul(4) / 3).max(64);
-    let point = floor_char_boundary(text, start.div_ceil(grid).saturating_mul(grid).min(text.len()));
-    let window = &text[point..floor_char_boundary(text, point.saturating_add(grid / 2).min(text.len()))];
-    let snapped = window
-        .find("\n\n")
-        .map(|i| point + i + 2)
-        .or_else(|| text[point..].find(char::is_whitespace).map(|i| point + i + 1))
-        .unwrap_or(text.len());
-    // A last cell too short to anchor in: the word boundary after the fitting start instead.
-    if snapped >= text.len() {
-        return text[start..].find(char::is_whitespace).map_or(start, |i| start + i + 1);
+    let point = ceil_char_boundary(text, start.div_ceil(grid).saturating_mul(grid).min(text.len()));
+    let window = &text[point..floor_char_boundary(text, point.saturating_add(grid / 2).min(text.len())).max(point)];
+    let snapped = window.find("\n\n").map(|i| point + i + 2).or_else(|| after_whitespace(window).map(|i| point + i));
+    match snapped {
+        Some(at) if at < text.len() => at,
+        // A last cell too short to anchor in: the word boundary after the fitting start instead.
+        _ => after_whitespace(&text[start..]).map_or(start, |i| start + i).min(text.len()),
     }
-    snapped
+}
+
+/// Where the text after the first whitespace character begins (whitespace may be several bytes: a
+/// no-break or ideographic space).
+fn after_whitespace(text: &str) -> Option<usize> {
+    text.char_indices().find(|(_, c)| c.is_whitespace()).map(|(i, c)| i + c.len_utf8())
+}
+
+fn ceil_char_boundary(text: &str, mut index: usize) -> usize {
+    while index < text.len() && !text.is_char_boundary(index) {
+        index += 1;
+    }
+    index
 }
 
 fn char_start_from_end(text: &str, chars: usize) -> usize {
@@ -459,6 +468,20 @@ mod tests {
         // Typing more at the cursor keeps the start until the text passes the next anchor.
         cont.before.push_str(" More words.");
         assert_eq!(resolve(&cont, 8192, &words, 0).unwrap().text.split_whitespace().next(), c.text.split_whitespace().next());
+    }
+
+    #[test]
+    fn multibyte_spaces_never_split_a_character() {
+        // French no-break spaces before punctuation, and CJK's ideographic space.
+        for unit in ["mot\u{a0}: ", "語\u{3000}", "«\u{202f}oui\u{202f}» "] {
+            let mut cont = input(WritingAction::Continue);
+            cont.before = unit.repeat(3000);
+            for budget in [8, 100, 1536] {
+                let (tail, truncated) = tail_within(&cont.before, budget, &|t: &str| t.chars().count() / 2);
+                assert!(truncated && !tail.is_empty() && tail.chars().count() / 2 <= budget, "{unit:?} {budget}");
+            }
+            assert!(resolve(&cont, 4096, &|t: &str| t.chars().count() / 2, 0).is_ok());
+        }
     }
 
     #[test]
