@@ -30,6 +30,10 @@ pub enum MemberError {
     Timeout { phase: &'static str, after: Duration },
     #[error("stream cut after {tokens} tokens")]
     StreamCut { tokens: usize },
+    /// A stream that ended cleanly with no text: not an answer (a local server does this to a request
+    /// that a second one cut off).
+    #[error("the server ended the stream before any text")]
+    EmptyAnswer,
     #[error("malformed response: {0}")]
     Malformed(String),
     #[error("stopped: the budget of ${cap:.4} is spent")]
@@ -76,7 +80,7 @@ impl MemberError {
             Self::Http { .. } => MemberErrorKind::Http,
             Self::Connect { .. } => MemberErrorKind::Connect,
             Self::Timeout { .. } => MemberErrorKind::Timeout,
-            Self::StreamCut { .. } => MemberErrorKind::StreamCut,
+            Self::StreamCut { .. } | Self::EmptyAnswer => MemberErrorKind::StreamCut,
             Self::Malformed(_) => MemberErrorKind::Malformed,
             Self::BudgetSpent { .. } => MemberErrorKind::Budget,
             Self::Cancelled => MemberErrorKind::Cancelled,
@@ -87,7 +91,7 @@ impl MemberError {
     /// Worth another attempt: rate limits, gateway errors, dropped connections — before any text arrived.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::RateLimited { .. } | Self::Connect { .. } => true,
+            Self::RateLimited { .. } | Self::Connect { .. } | Self::EmptyAnswer => true,
             Self::Http { status, .. } => matches!(status, 500 | 502 | 503 | 504),
             _ => false,
         }

@@ -170,6 +170,11 @@ pub(crate) async fn run_seat(seat: Seat<'_>, ctx: &RunContext, on_delta: OnDelta
                 }
             }
         };
+        // An answer with no text is no answer, however cleanly the stream ended.
+        let result = match result {
+            Ok(()) if text.trim().is_empty() => Err(MemberError::EmptyAnswer),
+            other => other,
+        };
         // Closes the connection if the request is still open.
         attempt_cancel.cancel();
         drop(stream);

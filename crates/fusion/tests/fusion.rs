@@ -161,6 +161,22 @@ async fn a_500_that_persists_gives_up_after_three_attempts() {
 }
 
 #[tokio::test]
+async fn an_answer_without_text_is_a_failure_with_its_reason_and_never_reaches_the_judge() {
+    let s = setup().await;
+    let out = run(s.request(&["empty", "writer-a"], "judge-good", Mode::Merge), CancellationToken::new(), atelier_fusion::events::discard())
+        .await
+        .unwrap();
+    let empty = &out.members[0];
+    assert!(!empty.succeeded());
+    assert_eq!(empty.error.as_deref(), Some("the server ended the stream before any text"));
+    // Retried like a dropped connection: the server may have been busy with another request.
+    assert_eq!(s.server.state.requests_for("empty").len(), 3);
+    // One answer left: it is the result, and the judge never saw an empty response.
+    assert!(s.server.state.requests_for("judge-good").is_empty());
+    assert_eq!(out.final_text.as_deref(), Some(out.members[1].text.as_str()));
+}
+
+#[tokio::test]
 async fn a_slow_first_byte_times_out_and_the_rest_still_fuses() {
     let s = setup().await;
     let out = run(s.request(&["slow-first", "writer-a", "writer-b"], "judge-good", Mode::Merge), CancellationToken::new(), atelier_fusion::events::discard())

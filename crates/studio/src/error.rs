@@ -133,7 +133,7 @@ impl ErrorKind {
             MemberError::Http { .. } => Self::Http,
             MemberError::Connect { .. } => Self::Connect,
             MemberError::Timeout { .. } => Self::Timeout,
-            MemberError::StreamCut { .. } => Self::StreamCut,
+            MemberError::StreamCut { .. } | MemberError::EmptyAnswer => Self::StreamCut,
             MemberError::Malformed(_) => Self::Malformed,
             MemberError::BudgetSpent { .. } => Self::OverBudget,
             MemberError::Cancelled => Self::Cancelled,

@@ -259,6 +259,8 @@ async fn chat(State(state): State<Arc<ServerState>>, headers: HeaderMap, Json(bo
             parts.truncate(4);
             sse(&state, parts, fast, None)
         }
+        // What llama-cpp-python's server sends for a request a second one cut off: a clean end, no text.
+        "empty" => sse(&state, vec![finish_chunk(), usage_chunk(9, 0), "data: [DONE]\n\n".into()], fast, None),
         "junk" => {
             let mut parts = vec![": keep-alive comment\n\n".to_string(), "event: ping\ndata: \n\n".to_string(), "garbage without a field\n\n".to_string()];
             parts.extend(reply("junk survived", 3));
