@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::TransformerConfig;
 use crate::error::{EngineError, Result};
+use crate::gguf::read_up_to;
 
 const MAGIC: &[u8; 4] = b"ATKV";
 const VERSION: u32 = 1;
@@ -277,17 +278,6 @@ pub(crate) fn fingerprint(path: &Path) -> Result<[u8; 32]> {
         hash.update(&buf[..n]);
     }
     Ok(hash.finalize().into())
-}
-
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled)
 }
 
 struct HashWriter<'a>(&'a mut Sha256);

@@ -382,7 +382,7 @@ fn header_error(path: &Path, err: candle_core::Error) -> EngineError {
     EngineError::Corrupt { path: path.to_path_buf(), detail }
 }
 
-fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(crate) fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match reader.read(&mut buf[filled..])? {

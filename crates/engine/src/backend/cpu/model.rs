@@ -388,15 +388,7 @@ fn attention(q: &[f32], k_cache: &[f32], v_cache: &[f32], out: &mut [f32], shape
             }
         }
         for (row, scores) in scores.chunks_exact_mut(span).enumerate() {
-            let seen = &mut scores[..start + t0 + row / n_rep + 1];
-            let max = seen.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0.0;
-            for s in seen.iter_mut() {
-                *s = (*s - max).exp();
-                sum += *s;
-            }
-            let inv = 1.0 / sum;
-            seen.iter_mut().for_each(|s| *s *= inv);
+            softmax_in_place(&mut scores[..start + t0 + row / n_rep + 1]);
         }
         // SAFETY: each (position, head) of this block is written by this task only.
         let dst = |t: usize, rep: usize| unsafe {
@@ -422,6 +414,18 @@ fn attention(q: &[f32], k_cache: &[f32], v_cache: &[f32], out: &mut [f32], shape
     parallel_for(seq.div_ceil(QUERY_BLOCK) * n_kv, task);
 }
 
+/// Attention weights from scores: exponentials of each less the largest, divided by their sum.
+fn softmax_in_place(scores: &mut [f32]) {
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for s in scores.iter_mut() {
+        *s = (*s - max).exp();
+        sum += *s;
+    }
+    let inv = 1.0 / sum;
+    scores.iter_mut().for_each(|s| *s *= inv);
+}
+
 /// Causal attention of a few queries (decode) over the cached keys/values, one task per (query, head):
 /// as many tasks as heads keeps every thread busy.
 fn attention_per_query(q: &[f32], k_cache: &[f32], v_cache: &[f32], out: &mut [f32], shape: AttentionShape) {
@@ -438,23 +442,16 @@ fn attention_per_query(q: &[f32], k_cache: &[f32], v_cache: &[f32], out: &mut [f
         let keys = &k_cache[kvh * context * hd..];
         let values = &v_cache[kvh * context * hd..];
         let mut scores = vec![0f32; len];
-        let mut max = f32::NEG_INFINITY;
         for (j, s) in scores.iter_mut().enumerate() {
             // SAFETY: the kernels table holds functions this CPU supports.
             *s = unsafe { (k.f32)(query, &keys[j * hd..(j + 1) * hd]) } * scale;
-            max = max.max(*s);
         }
-        let mut sum = 0.0;
-        for s in scores.iter_mut() {
-            *s = (*s - max).exp();
-            sum += *s;
-        }
+        softmax_in_place(&mut scores);
         // SAFETY: each (t, head) writes its own `hd` outputs.
         let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add((t * n_head + head) * hd), hd) };
         dst.iter_mut().for_each(|v| *v = 0.0);
-        let inv = 1.0 / sum;
         for (j, s) in scores.iter().enumerate() {
-            unsafe { (k.axpy)(s * inv, &values[j * hd..(j + 1) * hd], dst) };
+            unsafe { (k.axpy)(*s, &values[j * hd..(j + 1) * hd], dst) };
         }
     };
     parallel_for(seq * n_head, task);
