@@ -5,9 +5,10 @@ use std::sync::Arc;
 use atelier_fusion::budget::CostEstimate;
 use atelier_fusion::events::FusionEvent;
 use atelier_keys::SecretString;
-use atelier_store::{LedgerEntry, LedgerTotals, ProviderRecord};
+use atelier_store::{LedgerEntry, LedgerTotals, NewPick, Pick, ProviderRecord};
 use atelier_studio::fusion::{FusionParams, FusionResult};
 use atelier_studio::providers::{self, ProviderInput};
+use atelier_studio::taste::{self, Leaderboard};
 use atelier_studio::{PrivacyStatus, ProvidersView};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -112,4 +113,18 @@ pub async fn get_settings(state: State<'_, AppState>) -> CmdResult<serde_json::M
 #[specta::specta]
 pub async fn set_setting(state: State<'_, AppState>, key: String, value: serde_json::Value) -> CmdResult<()> {
     Ok(state.set_setting(&key, &value).await?)
+}
+
+/// Keeps the writer's blind pick between two answers.
+#[tauri::command]
+#[specta::specta]
+pub async fn record_pick(state: State<'_, AppState>, pick: NewPick) -> CmdResult<Pick> {
+    Ok(taste::record(state.store()?, &pick).await?)
+}
+
+/// Models and settings ranked by the writer's picks in a project (`None`: outside any project).
+#[tauri::command]
+#[specta::specta]
+pub async fn taste_leaderboard(state: State<'_, AppState>, project_id: Option<i64>) -> CmdResult<Leaderboard> {
+    Ok(taste::leaderboard(state.store()?, project_id).await?)
 }

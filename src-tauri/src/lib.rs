@@ -98,6 +98,8 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             fusion::ledger_totals,
             fusion::get_settings,
             fusion::set_setting,
+            fusion::record_pick,
+            fusion::taste_leaderboard,
         ])
         // Commands throw their CommandError; api.ts turns it into an AtelierError.
         .error_handling(tauri_specta::ErrorHandlingMode::Throw)

@@ -7,6 +7,7 @@ import type {
   Document,
   FusionEvent,
   FusionParams,
+  NewPick,
   Generation,
   GenerationEvent,
   LedgerEntry,
@@ -461,6 +462,33 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
       }
       case 'run_fusion':
         return runFusionMock(args.params as FusionParams, args.onEvent as ChannelLike);
+      case 'record_pick': {
+        const pick = args.pick as NewPick;
+        if (pick.left_name === pick.right_name) throw { kind: 'invalid', message: 'a pick compares two different models or settings' };
+        const saved = { ...pick, id: nextId++, created_at: now() };
+        picks.push(saved);
+        return saved;
+      }
+      case 'taste_leaderboard': {
+        // The shape of the Rust leaderboard (its Bradley–Terry fit is tested in Rust): counts, a rating
+        // that moves with the record, and intervals that stay wide with few picks.
+        const mine = picks.filter((p) => p.project_id === (args.projectId ?? null));
+        const names = [...new Set(mine.flatMap((p) => [p.left_name, p.right_name]))];
+        const ratings = names.map((name) => {
+          let wins = 0, ties = 0, losses = 0;
+          for (const p of mine) {
+            const side = p.left_name === name ? 'left' : p.right_name === name ? 'right' : null;
+            if (!side) continue;
+            if (p.outcome === 'tie') ties++;
+            else if (p.outcome === side) wins++;
+            else losses++;
+          }
+          const rating = 1500 + 100 * (wins - losses);
+          const spread = 400 / Math.sqrt(wins + ties + losses);
+          return { name, rating, low: rating - spread, high: rating + spread, wins, ties, losses };
+        }).sort((a, b) => b.rating - a.rating);
+        return { ratings, picks: mine.length, rubric: [] };
+      }
 
       case 'privacy_status':
         return privacy();
@@ -492,6 +520,8 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
       }
     }
   });
+
+  const picks: (NewPick & { id: number; created_at: number })[] = [];
 
   async function runFusionMock(params: FusionParams, channel: ChannelLike) {
     let index = 0;

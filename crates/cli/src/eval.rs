@@ -19,7 +19,8 @@ use crate::fuse::{build_panel, PanelArgs};
 
 #[derive(Args)]
 pub struct EvalArgs {
-    /// What to evaluate: `fusion` (a panel on questions) or `writing` (writing actions on passages).
+    /// What to evaluate: `fusion` (a panel on questions or writing prompts), `writing` (writing actions
+    /// on passages) or `judge` (the on-device judge's verdicts with and without the grammar).
     pub what: String,
     /// A JSON-lines file. fusion: {"prompt": …, "answer": "…"} or {"prompt": …, "accept": ["…"]}.
     /// writing: {"action": "rewrite", "tone": "vivid", "selection": "…", "text": "…", "instruction": "…",
@@ -33,13 +34,18 @@ pub struct EvalArgs {
     /// Only the first N items.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// fusion on writing prompts: who compares the fused answer with each member's (`local` or
+    /// `provider:model`; the default never leaves the device).
+    #[arg(long, default_value = "local")]
+    pub pairwise_judge: String,
 }
 
 pub fn eval(args: EvalArgs) -> Result<()> {
     match args.what.as_str() {
         "fusion" => fusion(args),
         "writing" => writing(args),
-        other => bail!("`atelier eval {other}`: evaluate `fusion` or `writing`"),
+        "judge" => crate::eval_judge::run(&args.set, args.limit, &args.panel.model, args.json),
+        other => bail!("`atelier eval {other}`: evaluate `fusion`, `writing` or `judge`"),
     }
 }
 
@@ -117,6 +123,16 @@ fn print_scores(scores: &[Score], items: usize, json: bool, correct: &str) -> Re
 }
 
 fn fusion(args: EvalArgs) -> Result<()> {
+    let first_line = std::fs::read_to_string(&args.set).with_context(|| format!("cannot read {}", args.set.display()))?;
+    if crate::eval_pairwise::is_writing_set(first_line.lines().find(|l| !l.trim().is_empty()).unwrap_or_default()) {
+        return tokio::runtime::Runtime::new()?.block_on(async move {
+            let client = OutboundClient::new(Duration::from_secs(10));
+            client.set_offline(args.panel.offline);
+            let panel = build_panel("", &args.panel, &client)?;
+            let report = crate::eval_pairwise::run(panel, &args.set, args.limit, &args.pairwise_judge, &args.panel.model).await?;
+            crate::eval_pairwise::print(&report, args.json)
+        });
+    }
     let questions: Vec<Question> = items(&args.set, args.limit)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
@@ -133,7 +149,7 @@ fn fusion(args: EvalArgs) -> Result<()> {
             // Each member alone…
             for (k, member) in seats.members.iter().enumerate() {
                 let started = Instant::now();
-                let request = ChatRequest { messages: vec![ChatMessage::user(&question.prompt)], max_tokens, temperature: 0.2, top_p: None, seed: Some(1) };
+                let request = ChatRequest { messages: vec![ChatMessage::user(&question.prompt)], max_tokens, temperature: 0.2, top_p: None, seed: Some(1), response_format: None };
                 let mut stream = member.provider.stream_chat(request, CancellationToken::new());
                 let (mut text, mut ok, mut cost) = (String::new(), false, 0.0);
                 while let Some(event) = stream.next().await {

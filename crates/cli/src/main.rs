@@ -12,6 +12,8 @@ mod bench;
 mod bench_writer;
 mod bible;
 mod eval;
+mod eval_judge;
+mod eval_pairwise;
 mod fuse;
 mod library;
 mod models;

@@ -55,6 +55,9 @@ pub enum EngineError {
     #[error("the prompt is {prompt_tokens} tokens but the context holds {context_length}; shorten the prompt or raise the context length")]
     ContextOverflow { prompt_tokens: usize, context_length: usize },
 
+    #[error("structured output: {0}")]
+    Grammar(String),
+
     #[error("the prompt is empty")]
     EmptyPrompt,
 

@@ -17,6 +17,7 @@ pub mod model;
 pub mod openvino;
 pub mod sampling;
 mod stop;
+pub mod structured;
 pub mod synth;
 
 // Paths callers already name, from before the modules moved.
@@ -41,3 +42,4 @@ pub use gguf::{GgufFile, ModelInfo};
 pub use memory::{MemoryEstimate, ModelShape};
 pub use model::{CancelToken, Chunk, GenerateRequest, Generation, LoadOptions, Model, Prompt, StopReason, Timings};
 pub use sampling::SamplingParams;
+pub use structured::ResponseFormat;

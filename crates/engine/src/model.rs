@@ -18,6 +18,7 @@ use crate::device::{describe, DeviceChoice};
 use crate::error::{EngineError, Result};
 use crate::gguf::chat_template::{ChatMessage, ChatTemplate};
 use crate::gguf::tokenizer::Tokenizer;
+use crate::structured::{Grammars, ResponseFormat};
 use crate::gguf::{GgufFile, ModelInfo};
 use crate::kv_disk::{CacheShape, DiskCache};
 use crate::kv_slots::{common_prefix, KvSlots, MIN_PARKED_TOKENS};
@@ -91,6 +92,9 @@ pub struct GenerateRequest {
     /// Generation ends before any of these strings; they are not part of the text.
     #[serde(default)]
     pub stop: Vec<String>,
+    /// The shape the reply must have; each step's tokens are masked to it.
+    #[serde(default)]
+    pub response_format: Option<ResponseFormat>,
 }
 
 impl GenerateRequest {
@@ -100,6 +104,7 @@ impl GenerateRequest {
             max_tokens: 256,
             sampling: SamplingParams::default(),
             stop: Vec::new(),
+            response_format: None,
         }
     }
 }
@@ -128,6 +133,9 @@ pub struct Timings {
     pub decode_ms: f64,
     pub decode_tokens_per_second: f64,
     pub total_ms: f64,
+    /// Of the decode, the time spent masking tokens to the response format (0 without one).
+    #[serde(default)]
+    pub grammar_ms: f64,
 }
 
 /// One streamed piece of the reply, with the progress so far.
@@ -169,6 +177,8 @@ pub struct Model {
     /// Contexts saved on disk, for the next time.
     disk: Option<DiskCache>,
     pool: Threads,
+    /// The vocabulary as a token trie for structured output, built on the first request that needs it.
+    grammars: Option<Grammars>,
     /// The last prompt rendered and tokenised, so `prompt_tokens` then `generate` renders it once.
     last_prompt: Mutex<Option<(Prompt, Arc<Vec<u32>>)>>,
     #[cfg(test)]
@@ -297,6 +307,7 @@ impl Model {
             cached_high_water: 0,
             slots,
             disk,
+            grammars: None,
             last_prompt: Mutex::new(None),
             #[cfg(test)]
             renders: Default::default(),
@@ -334,6 +345,7 @@ impl Model {
             slots: KvSlots::new(0, 1),
             disk: None,
             pool: Threads::Global,
+            grammars: None,
             last_prompt: Mutex::new(None),
             #[cfg(test)]
             renders: Default::default(),
@@ -355,6 +367,16 @@ impl Model {
 
     pub fn config(&self) -> &TransformerConfig {
         self.transformer.config()
+    }
+
+    /// The structured-output compiler for this model's vocabulary (built once).
+    fn grammars(&mut self) -> Result<&Grammars> {
+        if self.grammars.is_none() {
+            let started = Instant::now();
+            self.grammars = Some(Grammars::new(&self.tokenizer)?);
+            tracing::debug!(ms = ms(started.elapsed()), "token trie built");
+        }
+        Ok(self.grammars.as_ref().expect("built above"))
     }
 
     pub fn tokenizer(&self) -> &Tokenizer {
@@ -562,6 +584,11 @@ impl Model {
     ) -> Result<Generation> {
         let started = Instant::now();
         let mut sampler = Sampler::new(request.sampling.clone())?;
+        // A format that does not compile fails here, before any prompt work.
+        let mut constraint = match &request.response_format {
+            Some(format) => Some(self.grammars()?.constrain(format)?),
+            None => None,
+        };
         if cancel.is_cancelled() {
             return Ok(Generation {
                 text: String::new(),
@@ -625,12 +652,19 @@ impl Model {
                 stop_reason = StopReason::Cancelled;
                 break;
             }
+            if let Some(constraint) = constraint.as_mut() {
+                constraint.mask(&mut logits, &stop_ids)?;
+            }
             let next = sampler.sample(&mut logits, &history);
             first_token_at.get_or_insert_with(|| started.elapsed());
             if stop_ids.contains(&next) {
                 stop_reason = StopReason::EndOfTurn;
                 break;
             }
+            let complete = match constraint.as_mut() {
+                Some(constraint) => constraint.advance(next)?,
+                None => false,
+            };
             history.push(next);
             completion_tokens += 1;
             if let Some(piece) = stream.step(next)? {
@@ -642,6 +676,11 @@ impl Model {
                     stop_reason = StopReason::StopString;
                     break;
                 }
+            }
+            if complete {
+                // The grammar admits nothing more: the reply is whole, as if the model had ended its turn.
+                stop_reason = StopReason::EndOfTurn;
+                break;
             }
             if completion_tokens == max_tokens {
                 stop_reason = if max_tokens == request.max_tokens { StopReason::MaxTokens } else { StopReason::ContextFull };
@@ -672,6 +711,7 @@ impl Model {
             decode_ms: ms(decode),
             decode_tokens_per_second: per_second(completion_tokens.saturating_sub(1), decode),
             total_ms: ms(total),
+            grammar_ms: constraint.as_ref().map(|c| ms(c.spent())).unwrap_or(0.0),
         };
         // Self-contained (a log bridge drops span fields): enough to tell a slow prefill from a slow decode.
         tracing::info!(

@@ -11,7 +11,7 @@ fn model() -> Model {
 }
 
 fn request(prompt: &str, max_tokens: usize, sampling: SamplingParams) -> GenerateRequest {
-    GenerateRequest { prompt: Prompt::Chat(vec![ChatMessage::user(prompt)]), max_tokens, sampling, stop: vec![] }
+    GenerateRequest { prompt: Prompt::Chat(vec![ChatMessage::user(prompt)]), max_tokens, sampling, stop: vec![], response_format: None }
 }
 
 fn run(model: &mut Model, request: &GenerateRequest) -> (Generation, Vec<String>) {

@@ -59,7 +59,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn greedy(prompt: Prompt, max_tokens: usize) -> GenerateRequest {
-    GenerateRequest { prompt, max_tokens, sampling: SamplingParams::greedy(), stop: Vec::new() }
+    GenerateRequest { prompt, max_tokens, sampling: SamplingParams::greedy(), stop: Vec::new(), response_format: None }
 }
 
 #[test]

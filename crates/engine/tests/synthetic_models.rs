@@ -18,6 +18,7 @@ fn a_tiny_random_llama_loads_and_generates() {
         max_tokens: 8,
         sampling: SamplingParams::greedy(),
         stop: vec![],
+        response_format: None,
     };
     let a = model.generate(&request, &CancelToken::new(), &mut |_| {}).unwrap();
     let b = model.generate(&request, &CancelToken::new(), &mut |_| {}).unwrap();

@@ -42,6 +42,10 @@ pub struct ProviderConfig {
     pub requires_key: bool,
     #[serde(default)]
     pub prices: BTreeMap<String, Price>,
+    /// How many requests this endpoint serves at once; `None`: one for a server on this computer,
+    /// no limit elsewhere.
+    #[serde(default)]
+    pub max_concurrent: Option<usize>,
 }
 
 fn yes() -> bool {
@@ -73,6 +77,7 @@ pub fn presets() -> Vec<ProviderConfig> {
         base_url: url.into(),
         requires_key: key,
         prices: BTreeMap::new(),
+        max_concurrent: None,
     };
     vec![
         preset("openrouter", "OpenRouter", "https://openrouter.ai/api/v1", true),
@@ -218,6 +223,9 @@ impl PanelBuilder {
             .map_err(|e| FusionError::Config(format!("provider `{}`: {e}", config.id)))?;
         if !config.requires_key || !requires_key(&config.base_url) {
             provider = provider.without_key();
+        }
+        if let Some(limit) = config.max_concurrent {
+            provider = provider.with_concurrency(Some(limit));
         }
         let price = self.prices.get(&config.id, &model);
         if let Some(price) = price {

@@ -25,6 +25,8 @@ pub struct MemberInfo {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FusionEvent {
     RunStarted { mode: ModeKind, rounds: usize, members: Vec<MemberInfo>, judge: MemberInfo, estimate: CostEstimate, seed: u64 },
+    /// The member waits for its endpoint (a local server serving one request at a time).
+    MemberQueued { member: usize, round: usize },
     MemberStarted { member: usize, round: usize },
     MemberDelta { member: usize, round: usize, text: String },
     MemberRetrying { member: usize, round: usize, attempt: usize, delay_ms: u64, reason: String },

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::provider::ChatMessage;
+use crate::provider::{ChatMessage, ResponseFormat};
 
 /// Where the judge's analysis ends and the final answer begins.
 pub const FINAL_MARKER: &str = "=== FINAL ANSWER ===";
@@ -56,7 +56,7 @@ pub fn label(i: usize) -> String {
 }
 
 /// The judge's conversation: the question and the anonymised answers, in the given order.
-pub fn judge_messages(question: &str, answers: &[&str], task: JudgeTask) -> Vec<ChatMessage> {
+pub fn judge_messages(question: &str, answers: &[&str], task: JudgeTask, criteria: Option<&str>) -> Vec<ChatMessage> {
     let labels: Vec<String> = (0..answers.len()).map(label).collect();
     let task_text = match task {
         JudgeTask::Pick => "Then decide which single response is best.",
@@ -73,7 +73,7 @@ pub fn judge_messages(question: &str, answers: &[&str], task: JudgeTask) -> Vec<
          \"unique_insights\": [{{\"response\": \"<letter>\", \"insight\": \"...\"}}], \"blind_spots\": [what all of them \
          missed], \"scores\": {{{scores}}}, \"best\": \"<letter of the best response>\", \"minority_report\": \"the \
          strongest dissenting view worth keeping, or null\"}}\n\
-         Scores are numbers from 0 to 10.\n\
+         Scores are whole numbers from 0 to 10; keep each list to at most four short points.\n\
          Then a line with exactly {FINAL_MARKER} and, after it, {final_text}",
         scores = labels.iter().map(|l| format!("\"{l}\": 0-10")).collect::<Vec<_>>().join(", "),
         final_text = match task {
@@ -81,11 +81,69 @@ pub fn judge_messages(question: &str, answers: &[&str], task: JudgeTask) -> Vec<
             JudgeTask::Merge => "the final answer itself, written for the user, without mentioning the panel.",
         }
     );
+    let system = match criteria.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(criteria) => format!("{system}\n\n{criteria}"),
+        None => system,
+    };
     let mut user = format!("The request:\n<request>\n{}\n</request>\n", question.trim());
     for (l, answer) in labels.iter().zip(answers) {
         user.push_str(&format!("\n<response id=\"{l}\">\n{}\n</response>\n", answer.trim()));
     }
     vec![ChatMessage::system(system), ChatMessage::user(user)]
+}
+
+/// The longest list the judge writes per key, and the longest point: a verdict that must end does.
+const MAX_POINTS: usize = 4;
+const MAX_POINT_CHARS: usize = 160;
+
+/// The JSON Schema of the verdict for these labels: every key required, scores 0–10 for each label,
+/// lists and points bounded (so a small model cannot ramble past its token budget inside the JSON).
+pub fn verdict_schema(labels: &[String]) -> serde_json::Value {
+    let point = serde_json::json!({ "type": "string", "minLength": 1, "maxLength": MAX_POINT_CHARS });
+    let points = serde_json::json!({ "type": "array", "items": point, "maxItems": MAX_POINTS });
+    let label = serde_json::json!({ "type": "string", "enum": labels });
+    let scores: serde_json::Map<String, serde_json::Value> =
+        labels.iter().map(|l| (l.clone(), serde_json::json!({ "type": "integer", "minimum": 0, "maximum": 10 }))).collect();
+    serde_json::json!({
+        "type": "object",
+        "properties": {
+            "consensus": points,
+            "contradictions": points,
+            "unique_insights": {
+                "type": "array",
+                "maxItems": MAX_POINTS,
+                "items": {
+                    "type": "object",
+                    "properties": { "response": label, "insight": point },
+                    "required": ["response", "insight"],
+                    "additionalProperties": false
+                }
+            },
+            "blind_spots": points,
+            "scores": { "type": "object", "properties": scores, "required": labels, "additionalProperties": false },
+            "best": label,
+            "minority_report": { "anyOf": [point, { "type": "null" }] }
+        },
+        "required": ["consensus", "contradictions", "unique_insights", "blind_spots", "scores", "best", "minority_report"],
+        "additionalProperties": false,
+        // One space after separators and no free whitespace: an unconstrained run of newlines is a
+        // classic way for a small model to never finish.
+        "x-guidance": { "whitespace_flexible": false, "item_separator": ", ", "key_separator": ": " }
+    })
+}
+
+/// The judge's whole reply as a grammar: the verdict by its schema, the marker line, then the final
+/// answer (free text for a merge, one label for a pick). Valid by construction on the on-device model.
+pub fn judge_format(labels: &[String], task: JudgeTask) -> ResponseFormat {
+    let answer = match task {
+        JudgeTask::Merge => "/(.|\\n)+/".to_string(),
+        JudgeTask::Pick => labels.iter().map(|l| format!("\"{l}\"")).collect::<Vec<_>>().join(" | "),
+    };
+    let grammar = format!(
+        "start: verdict \"\\n{FINAL_MARKER}\\n\" answer\nanswer: {answer}\nverdict: %json {schema}\n",
+        schema = verdict_schema(labels)
+    );
+    ResponseFormat::Lark { grammar }
 }
 
 /// The judge's JSON, then the final text (empty when the judge wrote none).
@@ -194,7 +252,7 @@ pub fn parse_verdict(raw: &str, labels: &[String], task: JudgeTask) -> Result<(V
 }
 
 /// The first balanced `{…}` in `text`, skipping braces inside JSON strings.
-fn first_json_object(text: &str) -> Option<&str> {
+pub(crate) fn first_json_object(text: &str) -> Option<&str> {
     let start = text.find('{')?;
     let mut depth = 0usize;
     let mut in_string = false;
@@ -275,10 +333,21 @@ mod tests {
     }
 
     #[test]
+    fn the_verdict_schema_names_every_label() {
+        let schema = verdict_schema(&labels(3));
+        assert_eq!(schema["properties"]["scores"]["required"], serde_json::json!(["A", "B", "C"]));
+        assert_eq!(schema["properties"]["best"]["enum"], serde_json::json!(["A", "B", "C"]));
+        let ResponseFormat::Lark { grammar } = judge_format(&labels(2), JudgeTask::Pick) else { panic!("not a grammar") };
+        assert!(grammar.contains("answer: \"A\" | \"B\""), "{grammar}");
+        assert!(grammar.contains(FINAL_MARKER));
+    }
+
+    #[test]
     fn the_judge_prompt_names_no_model() {
-        let messages = judge_messages("Write a line", &["first", "second"], JudgeTask::Merge);
+        let messages = judge_messages("Write a line", &["first", "second"], JudgeTask::Merge, Some("Judge by this author's taste."));
         assert!(messages[1].content.contains("<response id=\"A\">\nfirst"));
         assert!(messages[1].content.contains("<response id=\"B\">\nsecond"));
         assert!(messages[0].content.contains(FINAL_MARKER));
+        assert!(messages[0].content.ends_with("Judge by this author's taste."));
     }
 }

@@ -7,9 +7,11 @@
 
 pub mod budget;
 pub mod client;
+pub mod compare;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod gate;
 pub mod judge;
 pub mod local;
 pub mod modes;
@@ -20,6 +22,7 @@ pub mod persist;
 pub mod provider;
 pub mod redact;
 pub mod sse;
+pub mod stats;
 
 pub use budget::{CostEstimate, Price, PriceBook};
 pub use client::{LedgerRecord, LedgerSink, OutboundClient};

@@ -16,12 +16,15 @@ use crate::provider::{ChatEvent, ChatMessage, ChatRequest, Provider, Role, Usage
 pub struct LocalEngine {
     model: Arc<Mutex<Model>>,
     name: String,
+    /// Panel members of this model take turns here, so a queued one shows as queued and its
+    /// first-token timeout starts only when its turn comes.
+    turns: Arc<tokio::sync::Semaphore>,
 }
 
 impl LocalEngine {
     pub fn new(model: Model) -> Self {
         let name = model.info().name.clone();
-        Self { model: Arc::new(Mutex::new(model)), name }
+        Self { model: Arc::new(Mutex::new(model)), name, turns: Arc::new(tokio::sync::Semaphore::new(1)) }
     }
 
     pub fn name(&self) -> &str {
@@ -140,6 +143,10 @@ impl Provider for LocalProvider {
         false
     }
 
+    fn gate(&self) -> Option<Arc<tokio::sync::Semaphore>> {
+        Some(Arc::clone(&self.engine.turns))
+    }
+
     fn stream_chat(&self, request: ChatRequest, cancel: CancellationToken) -> BoxStream<'static, Result<ChatEvent, MemberError>> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let messages = to_engine_messages(&request, self.persona.as_deref());
@@ -154,6 +161,7 @@ impl Provider for LocalProvider {
                 ..SamplingParams::default()
             },
             stop: Vec::new(),
+            response_format: request.response_format.clone(),
         };
         let engine = Arc::clone(&self.engine);
         tokio::spawn(async move {

@@ -14,7 +14,7 @@ use tracing::Instrument;
 use crate::budget::{estimate_tokens, BudgetTracker, CostEstimate};
 use crate::error::FusionError;
 use crate::events::{EventSink, FusionEvent, MemberInfo};
-use crate::judge::{judge_messages, label, parse_verdict, JudgeTask, Verdict};
+use crate::judge::{judge_format, judge_messages, label, parse_verdict, JudgeTask, Verdict};
 use crate::panel::{run_panel, run_seat, MemberOutcome, MemberSpec, RetryPolicy, RunContext, Seat, Timeouts};
 use crate::provider::{ChatMessage, ChatRequest, Role};
 
@@ -110,6 +110,11 @@ pub struct FusionRequest {
     pub seed: u64,
     pub timeouts: Timeouts,
     pub retry: RetryPolicy,
+    /// What the judge judges by beyond its own instructions (the project's style guide, the rubric of
+    /// the writer's picks).
+    pub criteria: Option<String>,
+    /// Whether a judge whose requests leave the device may read `criteria`.
+    pub criteria_may_leave: bool,
 }
 
 impl FusionRequest {
@@ -128,7 +133,14 @@ impl FusionRequest {
             seed: rand::random(),
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
+            criteria: None,
+            criteria_may_leave: false,
         }
+    }
+
+    /// The criteria `seat` may read as the judge.
+    pub fn criteria_for(&self, seat: &MemberSpec) -> Option<&str> {
+        self.criteria.as_deref().filter(|_| !seat.provider.is_cloud() || self.criteria_may_leave)
     }
 
     /// The messages `seat` reads: the on-device model everything, a cloud model what may leave.
@@ -301,6 +313,7 @@ pub async fn run(request: FusionRequest, cancel: CancellationToken, events: Even
         temperature: request.temperature,
         top_p: None,
         seed: Some(request.seed),
+        response_format: None,
     };
 
     // Round 0: everyone answers the prompt.
@@ -420,11 +433,13 @@ async fn judge(request: &FusionRequest, answers: &[&MemberOutcome], ctx: &RunCon
         let texts: Vec<&str> = order.iter().map(|&k| answers[k].text.as_str()).collect();
         let labels: Vec<String> = (0..texts.len()).map(label).collect();
         let judge_request = ChatRequest {
-            messages: judge_messages(&question, &texts, task),
+            messages: judge_messages(&question, &texts, task, request.criteria_for(&request.judge)),
             max_tokens: request.judge_max_tokens,
             temperature: 0.2,
             top_p: None,
             seed: Some(request.seed),
+            // The on-device judge writes its verdict under this grammar; a server ignores it.
+            response_format: Some(judge_format(&labels, task)),
         };
         // A malformed verdict gets one more try.
         for attempt in 0..2 {

@@ -28,7 +28,7 @@ use crate::budget::Price;
 use crate::client::{read_capped, OutboundClient};
 use crate::error::MemberError;
 use crate::redact::redact;
-use crate::provider::{ChatEvent, ChatRequest, Provider, Usage};
+use crate::provider::{ChatEvent, ChatRequest, Provider, ResponseFormat, Usage};
 
 /// The longest SSE line a reply may send: past it the stream is malformed, not a reason to grow memory.
 pub const MAX_SSE_LINE: usize = 1 << 20;
@@ -52,6 +52,8 @@ pub struct OpenAiProvider {
     keys: Arc<dyn SecretStore>,
     requires_key: bool,
     price: Option<Price>,
+    /// Shared with every provider on the same endpoint.
+    gate: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl OpenAiProvider {
@@ -65,7 +67,8 @@ impl OpenAiProvider {
         let id = id.into();
         let base_url = base_url.into().trim().trim_end_matches('/').to_string();
         let scope = KeyScope::new(&id, &base_url).map_err(|e| MemberError::InvalidEndpoint(e.to_string()))?;
-        Ok(Self { id, scope, base_url, model: model.into(), client, keys, requires_key: true, price: None })
+        let gate = crate::gate::default_limit(&base_url).map(|limit| crate::gate::for_endpoint(&base_url, limit));
+        Ok(Self { id, scope, base_url, model: model.into(), client, keys, requires_key: true, price: None, gate })
     }
 
     /// Local servers (Ollama, LM Studio) take no key.
@@ -77,6 +80,12 @@ impl OpenAiProvider {
     /// Price used when the service does not report the cost itself.
     pub fn with_price(mut self, price: Price) -> Self {
         self.price = Some(price);
+        self
+    }
+
+    /// At most `limit` requests at once to this endpoint, for every provider that uses it (`None`: no limit).
+    pub fn with_concurrency(mut self, limit: Option<usize>) -> Self {
+        self.gate = limit.map(|limit| crate::gate::for_endpoint(&self.base_url, limit));
         self
     }
 
@@ -135,6 +144,18 @@ impl OpenAiProvider {
         }
         if let Some(seed) = request.seed {
             body["seed"] = seed.into();
+        }
+        // OpenAI's structured outputs take a JSON Schema; a grammar has no server-side equivalent, so the
+        // reply is parsed leniently instead.
+        if let Some(ResponseFormat::JsonSchema { name, schema }) = &request.response_format {
+            let mut schema = schema.clone();
+            if let Some(object) = schema.as_object_mut() {
+                object.remove("x-guidance");
+            }
+            body["response_format"] = serde_json::json!({
+                "type": "json_schema",
+                "json_schema": { "name": name, "strict": true, "schema": schema }
+            });
         }
         if self.is_openrouter() {
             body["usage"] = serde_json::json!({ "include": true });
@@ -305,6 +326,10 @@ impl Provider for OpenAiProvider {
 
     fn is_cloud(&self) -> bool {
         true
+    }
+
+    fn gate(&self) -> Option<Arc<tokio::sync::Semaphore>> {
+        self.gate.clone()
     }
 
     fn stream_chat(&self, request: ChatRequest, cancel: CancellationToken) -> BoxStream<'static, Result<ChatEvent, MemberError>> {
@@ -481,7 +506,7 @@ mod tests {
         assert_eq!(headers["x-title"], "Atelier");
         assert!(headers.contains_key("http-referer"));
         assert!(headers[AUTHORIZATION].is_sensitive());
-        let request = ChatRequest { messages: vec![], max_tokens: 8, temperature: 0.0, top_p: None, seed: None };
+        let request = ChatRequest { messages: vec![], max_tokens: 8, temperature: 0.0, top_p: None, seed: None, response_format: None };
         assert_eq!(or.body(&request)["usage"]["include"], true);
         let other = OpenAiProvider::new("openrouter", "https://api.mistral.ai/v1", "m", client.clone(), keys.clone()).unwrap();
         assert!(!other.headers(None).unwrap().contains_key("x-title"));

@@ -10,6 +10,7 @@ pub const MAX_PANEL: usize = 8;
 use futures::StreamExt;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::budget::{BudgetTracker, Price};
@@ -119,9 +120,34 @@ pub(crate) struct RunContext {
 /// What to do with each streamed piece (members and judge report differently).
 pub(crate) type OnDelta<'a> = &'a (dyn Fn(&str) + Send + Sync);
 
+/// The right to send a request: the endpoint's permit, or `None` for an endpoint without a limit.
+type Turn = Option<OwnedSemaphorePermit>;
+
+/// Waits for the endpoint's gate, reporting the member as queued while it waits; `None` when the run
+/// was cancelled first.
+async fn wait_turn(gate: &Option<Arc<Semaphore>>, ctx: &RunContext, queued: impl FnOnce()) -> Option<Turn> {
+    let Some(gate) = gate else { return Some(None) };
+    if let Ok(permit) = Arc::clone(gate).try_acquire_owned() {
+        return Some(Some(permit));
+    }
+    queued();
+    tokio::select! {
+        permit = Arc::clone(gate).acquire_owned() => permit.ok().map(Some),
+        _ = ctx.cancel.cancelled() => None,
+    }
+}
+
 pub(crate) async fn run_seat(seat: Seat<'_>, ctx: &RunContext, on_delta: OnDelta<'_>, report: bool) -> MemberOutcome {
-    let started = Instant::now();
     let (index, round) = (seat.index, seat.round);
+    let gate = seat.spec.provider.gate();
+    // Time in the queue is no time spent answering: the timeouts and latency start with the request.
+    let mut permit = wait_turn(&gate, ctx, || {
+        if report {
+            (ctx.events)(FusionEvent::MemberQueued { member: index, round });
+        }
+    })
+    .await;
+    let started = Instant::now();
     if report {
         (ctx.events)(FusionEvent::MemberStarted { member: index, round });
     }
@@ -130,9 +156,16 @@ pub(crate) async fn run_seat(seat: Seat<'_>, ctx: &RunContext, on_delta: OnDelta
     let mut attempt = 0;
     loop {
         attempt += 1;
+        if permit.is_none() {
+            // Cancelled while queued, or queueing again after a retry's pause.
+            permit = if ctx.cancel.is_cancelled() { None } else { wait_turn(&gate, ctx, || {}).await };
+        }
         let attempt_started = Instant::now();
         let attempt_cancel = ctx.cancel.child_token();
-        let mut stream = seat.spec.provider.stream_chat(seat.request.clone(), attempt_cancel.clone());
+        let mut stream = match permit {
+            Some(_) => seat.spec.provider.stream_chat(seat.request.clone(), attempt_cancel.clone()),
+            None => futures::stream::iter([Err(MemberError::Cancelled)]).boxed(),
+        };
         let mut text = String::new();
         let mut tokens = 0usize;
         let mut first_token: Option<Duration> = None;
@@ -175,9 +208,10 @@ pub(crate) async fn run_seat(seat: Seat<'_>, ctx: &RunContext, on_delta: OnDelta
             Ok(()) if text.trim().is_empty() => Err(MemberError::EmptyAnswer),
             other => other,
         };
-        // Closes the connection if the request is still open.
+        // Closes the connection if the request is still open, and lets the next request in.
         attempt_cancel.cancel();
         drop(stream);
+        permit = None;
         let latency_ms = started.elapsed().as_millis() as u64;
         let outcome = |text: String, usage: Usage, error: Option<&MemberError>| MemberOutcome {
             index,

@@ -1,5 +1,7 @@
 //! The one interface every model is reached through.
 
+use std::sync::Arc;
+
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
@@ -7,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::MemberError;
 
 /// The same messages the on-device engine renders with its chat template.
-pub use atelier_engine::{ChatMessage, Role};
+pub use atelier_engine::{ChatMessage, ResponseFormat, Role};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChatRequest {
@@ -18,6 +20,10 @@ pub struct ChatRequest {
     pub top_p: Option<f32>,
     #[serde(default)]
     pub seed: Option<u64>,
+    /// The shape the reply must have: the engine masks its tokens to it; a server that supports
+    /// structured outputs gets it as `response_format`.
+    #[serde(default)]
+    pub response_format: Option<ResponseFormat>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
@@ -48,4 +54,9 @@ pub trait Provider: Send + Sync {
     fn is_cloud(&self) -> bool;
     /// Streams one reply. Dropping the stream or cancelling `cancel` stops the request.
     fn stream_chat(&self, request: ChatRequest, cancel: CancellationToken) -> BoxStream<'static, Result<ChatEvent, MemberError>>;
+    /// The gate of the endpoint this provider shares with others (a local server, the on-device
+    /// model): a member waits there, queued, until its request may start. `None`: no limit.
+    fn gate(&self) -> Option<Arc<tokio::sync::Semaphore>> {
+        None
+    }
 }

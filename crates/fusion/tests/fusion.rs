@@ -60,7 +60,7 @@ impl Setup {
 }
 
 fn chat() -> ChatRequest {
-    ChatRequest { messages: vec![ChatMessage::user("hi")], max_tokens: 16, temperature: 0.5, top_p: None, seed: Some(1) }
+    ChatRequest { messages: vec![ChatMessage::user("hi")], max_tokens: 16, temperature: 0.5, top_p: None, seed: Some(1), response_format: None }
 }
 
 async fn collect(provider: &OpenAiProvider) -> (String, Vec<ChatEvent>, Option<MemberError>) {
@@ -329,7 +329,9 @@ async fn the_budget_cap_stops_members_mid_run() {
 async fn cancelling_a_run_closes_every_request_in_flight() {
     let s = setup().await;
     let cancel = CancellationToken::new();
-    let request = s.request(&["endless", "endless", "endless"], "judge-good", Mode::Merge);
+    let mut request = s.request(&[], "judge-good", Mode::Merge);
+    // A server that serves three at once; a fourth member waits in the queue, and is cancelled there.
+    request.members = (0..4).map(|_| MemberSpec::new(Arc::new(s.provider("endless").with_concurrency(Some(3))))).collect();
     let handle = tokio::spawn(run(request, cancel.clone(), atelier_fusion::events::discard()));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(s.server.state.streams_open.load(Ordering::SeqCst), 3);
@@ -387,4 +389,68 @@ async fn a_panel_must_have_one_to_eight_members() {
     let nine: Vec<&str> = vec!["w"; 9];
     assert!(matches!(run(s.request(&nine, "judge-good", Mode::Merge), CancellationToken::new(), atelier_fusion::events::discard()).await, Err(FusionError::PanelSize(9))));
     assert!(matches!(run(s.request(&[], "judge-good", Mode::Merge), CancellationToken::new(), atelier_fusion::events::discard()).await, Err(FusionError::PanelSize(0))));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_on_one_local_server_queue_instead_of_cutting_each_other_off() {
+    let s = setup().await;
+    let events: Arc<Mutex<Vec<FusionEvent>>> = Arc::default();
+    let sink: atelier_fusion::events::EventSink = {
+        let events = Arc::clone(&events);
+        Arc::new(move |e| events.lock().unwrap().push(e))
+    };
+    let out = run(s.request(&["writer-a", "writer-b", "excellent-c"], "judge-good", Mode::Merge), CancellationToken::new(), sink).await.unwrap();
+    assert_eq!(out.status, FusionStatus::Completed);
+    assert!(out.members.iter().all(|m| m.succeeded()), "{:?}", out.members);
+    // A loopback endpoint serves one request at a time unless told otherwise.
+    assert_eq!(s.server.state.most_streams_open.load(Ordering::SeqCst), 1);
+    let events = events.lock().unwrap();
+    let queued: Vec<usize> = events.iter().filter_map(|e| match e { FusionEvent::MemberQueued { member, .. } => Some(*member), _ => None }).collect();
+    assert_eq!(queued.len(), 2, "two of three members waited: {queued:?}");
+    // Each queued member starts only after it was queued, and its latency excludes the wait.
+    for member in queued {
+        let at = |wanted: &str| events.iter().position(|e| match (e, wanted) {
+            (FusionEvent::MemberQueued { member: m, .. }, "queued") | (FusionEvent::MemberStarted { member: m, .. }, "started") => *m == member,
+            _ => false,
+        });
+        assert!(at("queued").unwrap() < at("started").unwrap());
+    }
+    assert!(out.members.iter().all(|m| m.latency_ms < 2_000), "{:?}", out.members.iter().map(|m| m.latency_ms).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_configured_limit_lets_members_of_a_server_run_side_by_side() {
+    let s = setup().await;
+    let seat = |model: &str| MemberSpec::new(Arc::new(s.provider(model).with_concurrency(Some(3))));
+    let mut request = s.request(&[], "judge-good", Mode::Merge);
+    request.members = vec![seat("endless"), seat("writer-b"), seat("writer-c")];
+    request.timeouts.total = Duration::from_millis(600);
+    let out = run(request, CancellationToken::new(), atelier_fusion::events::discard()).await.unwrap();
+    assert!(out.members[1].succeeded() && out.members[2].succeeded(), "{:?}", out.members);
+    // The endless stream was still open while the others answered.
+    assert!(s.server.state.most_streams_open.load(Ordering::SeqCst) >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_json_schema_goes_to_the_server_as_its_response_format_and_a_grammar_does_not() {
+    let s = setup().await;
+    let provider = s.provider("writer-a");
+    let schema = serde_json::json!({ "type": "object", "properties": { "better": { "enum": ["A", "B"] } }, "required": ["better"], "x-guidance": { "whitespace_flexible": false } });
+    for format in [Some(atelier_fusion::provider::ResponseFormat::json_schema("pick", schema.clone())), Some(atelier_fusion::provider::ResponseFormat::Lark { grammar: "start: \"A\"".into() }), None] {
+        let request = ChatRequest { response_format: format, ..chat() };
+        let mut stream = provider.stream_chat(request, CancellationToken::new());
+        while let Some(event) = stream.next().await {
+            event.unwrap();
+        }
+    }
+    let bodies: Vec<serde_json::Value> = s.server.state.requests_for("writer-a").into_iter().map(|r| r.body).collect();
+    assert_eq!(bodies.len(), 3);
+    let format = &bodies[0]["response_format"];
+    assert_eq!(format["type"], "json_schema");
+    assert_eq!(format["json_schema"]["name"], "pick");
+    assert_eq!(format["json_schema"]["strict"], true);
+    assert_eq!(format["json_schema"]["schema"]["properties"], schema["properties"]);
+    // llguidance's own options are not a server's business.
+    assert!(format["json_schema"]["schema"].get("x-guidance").is_none());
+    assert!(bodies[1].get("response_format").is_none() && bodies[2].get("response_format").is_none());
 }

@@ -41,7 +41,7 @@ impl Setup {
 }
 
 async fn collect(provider: &OpenAiProvider) -> (String, Option<MemberError>) {
-    let request = ChatRequest { messages: vec![ChatMessage::user("hi")], max_tokens: 16, temperature: 0.5, top_p: None, seed: Some(1) };
+    let request = ChatRequest { messages: vec![ChatMessage::user("hi")], max_tokens: 16, temperature: 0.5, top_p: None, seed: Some(1), response_format: None };
     let mut stream = provider.stream_chat(request, CancellationToken::new());
     let (mut text, mut error) = (String::new(), None);
     while let Some(item) = stream.next().await {
@@ -129,7 +129,7 @@ async fn huge_retry_after_values_do_not_panic() {
 async fn turning_offline_on_ends_streams_already_running() {
     let s = setup(Duration::from_secs(10)).await;
     let provider = s.provider("endless");
-    let request = ChatRequest { messages: vec![ChatMessage::user("hi")], max_tokens: 16, temperature: 0.5, top_p: None, seed: Some(1) };
+    let request = ChatRequest { messages: vec![ChatMessage::user("hi")], max_tokens: 16, temperature: 0.5, top_p: None, seed: Some(1), response_format: None };
     let mut stream = provider.stream_chat(request, CancellationToken::new());
     // Wait for the first words, then go offline.
     let first = stream.next().await;

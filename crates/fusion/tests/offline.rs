@@ -79,7 +79,7 @@ async fn self_fusion_runs_on_device_with_offline_on_and_opens_no_socket() {
 async fn concurrent_local_requests_queue_and_both_finish() {
     let engine = engine();
     let provider = LocalProvider::new(engine);
-    let request = |text: &str| ChatRequest { messages: vec![ChatMessage::user(text)], max_tokens: 12, temperature: 0.0, top_p: None, seed: Some(1) };
+    let request = |text: &str| ChatRequest { messages: vec![ChatMessage::user(text)], max_tokens: 12, temperature: 0.0, top_p: None, seed: Some(1), response_format: None };
     let collect = |p: LocalProvider, r: ChatRequest| async move {
         let mut s = p.stream_chat(r, CancellationToken::new());
         let mut text = String::new();
@@ -101,4 +101,38 @@ async fn concurrent_local_requests_queue_and_both_finish() {
     cancel.cancel();
     let mut s = provider.stream_chat(request("Name a mountain."), cancel);
     assert!(matches!(s.next().await, Some(Err(atelier_fusion::MemberError::Cancelled))));
+}
+
+/// The on-device judge under its grammar: every verdict parses, for merge and pick, whatever the seed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_on_device_judges_verdict_parses_by_construction() {
+    use atelier_fusion::judge::{judge_format, judge_messages, label, parse_verdict, JudgeTask};
+    let engine = engine();
+    let judge = LocalProvider::persona(Arc::clone(&engine), 0.9, Some("an impartial editor"));
+    let answers = ["The sea woke grey and the gulls spoke first.", "Dawn: a copper line on black water, and a bell somewhere."];
+    let labels: Vec<String> = (0..answers.len()).map(label).collect();
+    for (task, seed) in [(JudgeTask::Merge, 1), (JudgeTask::Merge, 2), (JudgeTask::Pick, 3)] {
+        let request = ChatRequest {
+            messages: judge_messages("Write one line about the sea at dawn.", &answers, task, None),
+            max_tokens: 1024,
+            temperature: 0.9,
+            top_p: None,
+            seed: Some(seed),
+            response_format: Some(judge_format(&labels, task)),
+        };
+        let mut stream = judge.stream_chat(request, CancellationToken::new());
+        let mut text = String::new();
+        while let Some(event) = stream.next().await {
+            if let ChatEvent::Delta(piece) = event.unwrap() {
+                text.push_str(&piece);
+            }
+        }
+        let (verdict, final_text) = parse_verdict(&text, &labels, task).unwrap_or_else(|e| panic!("{task:?} seed {seed}: {e}\n{text}"));
+        assert_eq!(verdict.scores.len(), 2, "{text}");
+        assert!(verdict.best.is_some());
+        assert!(!final_text.is_empty());
+        if task == JudgeTask::Pick {
+            assert!(labels.contains(&final_text), "{final_text}");
+        }
+    }
 }

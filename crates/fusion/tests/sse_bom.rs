@@ -35,7 +35,7 @@ async fn a_stream_that_starts_with_a_byte_order_mark_is_read() {
     let url = serve(BODY).await;
     let client = OutboundClient::with_read_timeout(Duration::from_secs(2), Duration::from_secs(10));
     let provider = OpenAiProvider::new("test", &url, "m", client, Arc::new(MemoryStore::default())).unwrap().without_key();
-    let request = ChatRequest { messages: vec![ChatMessage::user("hi")], max_tokens: 16, temperature: 0.5, top_p: None, seed: Some(1) };
+    let request = ChatRequest { messages: vec![ChatMessage::user("hi")], max_tokens: 16, temperature: 0.5, top_p: None, seed: Some(1), response_format: None };
     let mut stream = provider.stream_chat(request, CancellationToken::new());
     let (mut text, mut error, mut done) = (String::new(), None, false);
     while let Some(item) = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.expect("the stream stalled") {

@@ -297,9 +297,9 @@ impl Store {
         }
         for p in &bundle.providers {
             sqlx::query(
-                "INSERT INTO providers (id, name, kind, base_url, models, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                "INSERT INTO providers (id, name, kind, base_url, models, enabled, max_concurrent, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT(id) DO UPDATE SET name = excluded.name, kind = excluded.kind, base_url = excluded.base_url, \
-                 models = excluded.models, enabled = excluded.enabled, updated_at = excluded.updated_at",
+                 models = excluded.models, enabled = excluded.enabled, max_concurrent = excluded.max_concurrent, updated_at = excluded.updated_at",
             )
             .bind(&p.id)
             .bind(&p.name)
@@ -307,6 +307,7 @@ impl Store {
             .bind(&p.base_url)
             .bind(sqlx::types::Json(&p.models))
             .bind(p.enabled)
+            .bind(p.max_concurrent.filter(|n| (1..=64).contains(n)))
             .bind(p.created_at)
             .bind(p.updated_at)
             .execute(&mut *tx)

@@ -13,6 +13,7 @@ mod documents;
 mod export;
 mod ledger;
 mod models;
+mod picks;
 mod projects;
 mod providers;
 mod runs;
@@ -34,6 +35,7 @@ pub use documents::{Document, DocumentSummary, Documents, Revision, MAX_REVISION
 pub use export::{ExportFormat, ExportTarget, LibraryBundle};
 pub use ledger::{Ledger, LedgerEntry, LedgerTotals, NewLedgerEntry};
 pub use models::{ModelRecord, Models};
+pub use picks::{NewPick, Pick, PickOutcome, Picks, MAX_PICKS, MAX_PICK_TEXT};
 pub use projects::{DayProgress, NewProject, Project, ProjectKind, ProjectPatch, ProjectSummary, ProjectTree, Projects, DEFAULT_PROJECT_TITLE};
 pub use providers::{ProviderModel, ProviderRecord, Providers};
 pub use runs::{MemberFinish, MemberRole, NewMember, NewRun, Run, RunFilter, RunFinish, RunKind, RunMember, RunStatus, RunWithMembers, Runs};
@@ -180,6 +182,10 @@ impl Store {
 
     pub fn models(&self) -> Models<'_> {
         Models::new(&self.pool)
+    }
+
+    pub fn picks(&self) -> Picks<'_> {
+        Picks::new(&self.pool)
     }
 
     pub fn providers(&self) -> Providers<'_> {

@@ -27,6 +27,9 @@ pub struct ProviderRecord {
     #[sqlx(json)]
     pub models: Vec<ProviderModel>,
     pub enabled: bool,
+    /// Requests the endpoint serves at once; `None`: one on this computer, no limit elsewhere.
+    #[serde(default)]
+    pub max_concurrent: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -61,6 +64,25 @@ impl<'a> Providers<'a> {
         .bind(now)
         .execute(self.pool)
         .await?;
+        self.get(id).await
+    }
+
+    /// Sets how many requests the provider's endpoint serves at once (1–64, or `None` for the default).
+    pub async fn set_max_concurrent(&self, id: &str, limit: Option<i64>) -> Result<ProviderRecord> {
+        if let Some(n) = limit {
+            if !(1..=64).contains(&n) {
+                return Err(StoreError::Invalid(format!("{n} requests at once: choose 1 to 64")));
+            }
+        }
+        let done = sqlx::query("UPDATE providers SET max_concurrent = ?, updated_at = ? WHERE id = ?")
+            .bind(limit)
+            .bind(now_ms())
+            .bind(id)
+            .execute(self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound { what: "provider", id: id.to_string() });
+        }
         self.get(id).await
     }
 

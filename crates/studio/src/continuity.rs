@@ -4,6 +4,7 @@
 //! leniently (fences, prose around the JSON, an object holding the list) and never trusted for more
 //! than text: a citation is only what matches this project's own bible or binder.
 
+use atelier_engine::ResponseFormat;
 use atelier_store::Store;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -27,6 +28,27 @@ const SYSTEM: &str = "You are Atelier's continuity editor. You compare a scene w
 precisely, citing where each fact is written. You invent nothing.";
 
 const ANSWER_TOKENS: usize = 700;
+/// The findings the on-device model may list under the grammar (each bounded, so the list ends).
+const MAX_LISTED: usize = 12;
+
+/// The findings' JSON Schema: what the on-device model's reply is constrained to.
+pub fn findings_format() -> ResponseFormat {
+    let field = |max: usize| serde_json::json!({ "type": "string", "minLength": 1, "maxLength": max });
+    ResponseFormat::json_schema(
+        "continuity_findings",
+        serde_json::json!({
+            "type": "array",
+            "maxItems": MAX_LISTED,
+            "items": {
+                "type": "object",
+                "properties": { "quote": field(300), "problem": field(300), "source": field(120) },
+                "required": ["quote", "problem", "source"],
+                "additionalProperties": false
+            },
+            "x-guidance": { "whitespace_flexible": false, "item_separator": ", ", "key_separator": ": " }
+        }),
+    )
+}
 /// Most contradictions a report lists.
 const MAX_ISSUES: usize = 100;
 /// Longest text kept of one field of one finding.
@@ -107,7 +129,11 @@ pub async fn check(
         })
         .await?;
         let sampling = generation::sampling(Some(0.2), params.seed)?;
-        let spec = GenerationSpec { kind: Some("continuity".into()), ..GenerationSpec::prompt(planned.prompt, ANSWER_TOKENS, sampling) }
+        let spec = GenerationSpec {
+            kind: Some("continuity".into()),
+            response_format: Some(findings_format()),
+            ..GenerationSpec::prompt(planned.prompt, ANSWER_TOKENS, sampling)
+        }
             .with_context(planned.system, planned.items);
         // The run's id arrives with its first event.
         let run_id = std::sync::Arc::new(std::sync::Mutex::new(None));

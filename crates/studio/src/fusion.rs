@@ -76,6 +76,16 @@ pub struct FusionResult {
 pub struct FusionContext {
     pub planned: Option<Planned>,
     pub view: Option<ContextView>,
+    /// The project's style guide and the rubric of the writer's picks, for the judge.
+    pub criteria: Option<String>,
+    /// Whether the project lets its context (the style guide among it) leave the device.
+    pub cloud_context: bool,
+}
+
+impl FusionContext {
+    fn none() -> Self {
+        Self { planned: None, view: None, criteria: None, cloud_context: false }
+    }
 }
 
 const FUSION_TEXT_BUDGET: usize = 1536;
@@ -84,12 +94,14 @@ const FUSION_TEXT_BUDGET: usize = 1536;
 /// model's tokenizer (or, with none loaded, an estimate).
 pub async fn context(host: &ModelHost, store: Option<&Store>, params: &FusionParams) -> Result<FusionContext> {
     let (Some(store), Some(document_id)) = (store, params.document_id) else {
-        return Ok(FusionContext { planned: None, view: None });
+        return Ok(FusionContext::none());
     };
     let sources = Sources::of_document(store, &MentionCache::default(), Some(document_id)).await?;
-    if sources.project_id.is_none() {
-        return Ok(FusionContext { planned: None, view: None });
-    }
+    let Some(project_id) = sources.project_id else {
+        return Ok(FusionContext::none());
+    };
+    let criteria = crate::taste::judge_criteria(store, project_id).await?;
+    let cloud_context = sources.cloud_context;
     let text = store.documents().get(document_id).await?.body;
     let (planned, view) = match host.engine_now() {
         Some(engine) => {
@@ -98,7 +110,7 @@ pub async fn context(host: &ModelHost, store: Option<&Store>, params: &FusionPar
         }
         None => plan(params, &text, &sources, ESTIMATED_CONTEXT, &atelier_fusion::budget::estimate_tokens)?,
     };
-    Ok(FusionContext { planned: Some(planned), view: Some(view) })
+    Ok(FusionContext { planned: Some(planned), view: Some(view), criteria, cloud_context })
 }
 
 /// The context length assumed when no on-device model is loaded to ask.
@@ -183,6 +195,8 @@ async fn request_in(host: &ModelHost, builder: &PanelBuilder, params: &FusionPar
     };
     let mut request = FusionRequest::new(messages, members, judge, mode);
     request.cloud_messages = cloud_messages;
+    request.criteria = context.criteria;
+    request.criteria_may_leave = context.cloud_context;
     request.budget_usd = budget.filter(|b| *b > 0.0);
     request.max_tokens = max_tokens;
     if let Some(seed) = params.seed {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use atelier_engine::{ChatMessage, GenerateRequest, Generation, Prompt, SamplingParams};
+use atelier_engine::{ChatMessage, GenerateRequest, Generation, Prompt, ResponseFormat, SamplingParams};
 use atelier_fusion::local::LocalEngine;
 use atelier_store::Store;
 use serde::{Deserialize, Serialize};
@@ -43,6 +43,9 @@ pub struct GenerationSpec {
     /// What the model read, item by item, as the Context panel listed it before the run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub context: Vec<ContextItem>,
+    /// The shape the reply must have (the continuity checker's list), kept so a re-run is constrained too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
 }
 
 impl GenerationSpec {
@@ -59,6 +62,7 @@ impl GenerationSpec {
             sampling,
             stop: Vec::new(),
             context: Vec::new(),
+            response_format: None,
         }
     }
 
@@ -101,7 +105,13 @@ impl GenerationSpec {
             messages.push(ChatMessage::user(self.prompt.clone()));
             Prompt::Chat(messages)
         };
-        GenerateRequest { prompt, max_tokens: self.max_tokens, sampling: self.sampling.clone(), stop: self.stop.clone() }
+        GenerateRequest {
+            prompt,
+            max_tokens: self.max_tokens,
+            sampling: self.sampling.clone(),
+            stop: self.stop.clone(),
+            response_format: self.response_format.clone(),
+        }
     }
 }
 

@@ -22,6 +22,7 @@ pub mod privacy;
 pub mod providers;
 pub mod recorder;
 pub mod saved_contexts;
+pub mod taste;
 pub mod trash;
 pub mod writing;
 

@@ -37,6 +37,9 @@ pub struct ProviderInput {
     pub base_url: String,
     pub models: Vec<ProviderModel>,
     pub enabled: bool,
+    /// Requests its endpoint serves at once; `None`: one on this computer, no limit elsewhere.
+    #[serde(default)]
+    pub max_concurrent: Option<u32>,
 }
 
 /// The key scope of a provider at `base_url`.
@@ -66,7 +69,9 @@ pub async fn list(store: &Store, keys: &dyn SecretStore) -> Result<Vec<ProviderV
 /// Saves a provider after checking its address (https, or http only to this computer).
 pub async fn save(store: &Store, input: &ProviderInput) -> Result<ProviderRecord> {
     let url = check_base_url(&input.base_url)?;
-    Ok(store.providers().save(&input.id, &input.name, "openai_compatible", &url, &input.models, input.enabled).await?)
+    let providers = store.providers();
+    providers.save(&input.id, &input.name, "openai_compatible", &url, &input.models, input.enabled).await?;
+    Ok(providers.set_max_concurrent(&input.id, input.max_concurrent.map(i64::from)).await?)
 }
 
 /// Where a provider's requests go now: the library's record, else the built-in preset.
@@ -137,6 +142,7 @@ pub fn configs(records: &[ProviderRecord]) -> Vec<ProviderConfig> {
             name: Some(r.name.clone()),
             base_url: r.base_url.clone(),
             requires_key: requires_key(&r.base_url),
+            max_concurrent: r.max_concurrent.and_then(|n| usize::try_from(n).ok()),
             prices: r
                 .models
                 .iter()
@@ -183,7 +189,7 @@ pub async fn test(builder: &PanelBuilder, provider: &str, model: &str) -> Result
     use atelier_fusion::provider::{ChatEvent, ChatMessage, ChatRequest};
     use futures::StreamExt;
     let seat = builder.seat(&atelier_fusion::MemberConfig { provider: provider.into(), model: Some(model.into()) })?;
-    let request = ChatRequest { messages: vec![ChatMessage::user("Reply with the word: ready")], max_tokens: 8, temperature: 0.0, top_p: None, seed: None };
+    let request = ChatRequest { messages: vec![ChatMessage::user("Reply with the word: ready")], max_tokens: 8, temperature: 0.0, top_p: None, seed: None, response_format: None };
     let mut stream = seat.provider.stream_chat(request, tokio_util::sync::CancellationToken::new());
     let mut text = String::new();
     let answer = async {

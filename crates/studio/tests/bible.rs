@@ -206,7 +206,7 @@ fn answer(mut stream: std::net::TcpStream, log: Arc<Mutex<Vec<String>>>, final_a
 }
 
 async fn builder(store: &Store, url: &str) -> atelier_fusion::config::PanelBuilder {
-    providers::save(store, &ProviderInput { id: "loop".into(), name: "Loopback cloud".into(), base_url: url.into(), models: vec![], enabled: true }).await.unwrap();
+    providers::save(store, &ProviderInput { id: "loop".into(), name: "Loopback cloud".into(), base_url: url.into(), models: vec![], enabled: true, max_concurrent: None }).await.unwrap();
     let client = OutboundClient::new(Duration::from_secs(5)).with_ledger(atelier_fusion::persist::StoreLedger::new(store.clone(), None));
     providers::panel_builder(store, Arc::new(MemoryStore::default()), client, None, Arc::new(PriceBook::default())).await.unwrap()
 }
@@ -324,4 +324,71 @@ async fn a_chat_turn_reads_the_scene_and_its_bible_from_the_library_and_records_
     assert!(spec.system.as_deref().unwrap().contains("### Tomas Reyes (character)"));
     assert!(spec.prompt.contains("paraffin") && spec.prompt.ends_with("Why does Tomas speak here?"), "{}", spec.prompt);
     assert_eq!(spec.context.len(), view.items.len());
+}
+
+/// The writer's picks in a project: kept in the library, ranked, distilled into a rubric, and — with the
+/// style guide — read by the judge; by a cloud judge only where the project lets its context leave.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_writers_blind_picks_rank_the_contestants_and_become_the_judges_criteria() {
+    use atelier_store::{NewPick, PickOutcome};
+    use atelier_studio::taste;
+    let f = fixture().await;
+    let tight = "The gulls woke first. Mara watched.";
+    let loose = "The gulls, who were always the first to wake in Saltmouth, slowly and noisily rose while Mara quietly watched them.";
+    for (left, right, outcome, reason) in [
+        ("fused:merge", "loop:polisher", PickOutcome::Left, None),
+        ("loop:polisher", "fused:merge", PickOutcome::Right, Some("less throat-clearing")),
+        ("fused:merge", "local", PickOutcome::Left, None),
+    ] {
+        let (left_text, right_text) = if outcome == PickOutcome::Left { (tight, loose) } else { (loose, tight) };
+        let pick = NewPick {
+            project_id: Some(f.project),
+            run_id: None,
+            left_name: left.into(),
+            right_name: right.into(),
+            outcome,
+            left_text: left_text.into(),
+            right_text: right_text.into(),
+            reason: reason.map(str::to_string),
+        };
+        taste::record(&f.store, &pick).await.unwrap();
+    }
+    let same = NewPick { project_id: Some(f.project), run_id: None, left_name: "a".into(), right_name: "a".into(), outcome: PickOutcome::Tie, left_text: String::new(), right_text: String::new(), reason: None };
+    assert!(taste::record(&f.store, &same).await.is_err(), "a pick compares two different contestants");
+
+    let board = taste::leaderboard(&f.store, Some(f.project)).await.unwrap();
+    assert_eq!(board.picks, 3);
+    assert_eq!(board.ratings[0].name, "fused:merge");
+    assert_eq!((board.ratings[0].wins, board.ratings[0].losses), (3, 0));
+    // Three picks: a leader, not a verdict.
+    assert!(board.ratings[1].high > board.ratings[0].low, "{:?}", board.ratings);
+    assert!(board.rubric.iter().any(|l| l.starts_with("Prefers the tighter answer")), "{:?}", board.rubric);
+    assert!(taste::leaderboard(&f.store, None).await.unwrap().ratings.is_empty(), "picks stay in their project");
+
+    let server = serve("The lamp burned low.");
+    let builder = builder(&f.store, &server.url).await;
+    let params = FusionParams {
+        prompt: "Polish this line.".into(),
+        document_id: Some(f.scene),
+        selection: "\"You came,\" said Tomas.".into(),
+        members: vec!["loop:polisher".into(), "loop:editor".into()],
+        judge: Some("loop:polisher".into()),
+        max_tokens: Some(24),
+        seed: Some(3),
+        ..Default::default()
+    };
+    let host = ModelHost::without_model("not needed");
+    let judge_body = |bodies: &[String]| bodies.iter().find(|b| b.contains("You are the judge")).cloned().unwrap();
+    atelier_studio::fusion::fuse(&host, Some(&f.store), &builder, &params, CancellationToken::new(), atelier_fusion::events::discard()).await.unwrap();
+    let private = judge_body(&server.bodies.lock().unwrap());
+    assert!(!private.contains("author's taste") && !private.contains("Close third person"), "the project keeps its context here: {private}");
+
+    f.store.projects().update(f.project, &ProjectPatch { cloud_context: Some(true), ..Default::default() }).await.unwrap();
+    server.bodies.lock().unwrap().clear();
+    atelier_studio::fusion::fuse(&host, Some(&f.store), &builder, &params, CancellationToken::new(), atelier_fusion::events::discard()).await.unwrap();
+    let shared = judge_body(&server.bodies.lock().unwrap());
+    assert!(shared.contains("Judge by this author's taste."), "{shared}");
+    assert!(shared.contains("Close third person, past tense."), "{shared}");
+    assert!(shared.contains("Prefers the tighter answer: shorter in 3 of 3 picks"), "{shared}");
+    assert!(shared.contains("less throat-clearing"), "{shared}");
 }

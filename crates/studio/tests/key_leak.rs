@@ -126,7 +126,7 @@ async fn a_key_appears_nowhere_it_was_not_given() {
     let elsewhere = serve();
 
     // Set the key for the provider at its origin, and fuse (one member's server echoes the key).
-    let input = |url: &str| ProviderInput { id: "cloud".into(), name: "Cloud".into(), base_url: url.into(), models: vec![], enabled: true };
+    let input = |url: &str| ProviderInput { id: "cloud".into(), name: "Cloud".into(), base_url: url.into(), models: vec![], enabled: true, max_concurrent: None };
     providers::save(&store, &input(&home.url)).await.unwrap();
     let scope = providers::set_key(Some(&store), keys.as_ref(), "cloud", SecretString::from(KEY)).await.unwrap();
     let mut shown = fuse(&store, &keys, &["cloud:writer", "cloud:echo"]).await;

@@ -24,6 +24,7 @@ import type {
   ModelRecord,
   ModelStatus,
   NewNode,
+  NewPick,
   NewProject,
   NodePatch,
   ProjectKind,
@@ -260,6 +261,11 @@ export const ledger = (limit = 100, offset = 0) => call(commands.ledger(limit, o
 export const ledgerTotals = (since: number | null = null) => call(commands.ledgerTotals(since));
 export const getSettings = () => call(commands.getSettings());
 export const setSetting = (key: string, value: Value) => call(commands.setSetting(key, value));
+
+// --- the author's taste -------------------------------------------------------------------------
+
+export const recordPick = (pick: NewPick) => call(commands.recordPick(pick));
+export const tasteLeaderboard = (projectId: number | null) => call(commands.tasteLeaderboard(projectId));
 
 // --- the story bible, context and continuity ----------------------------------------------------
 

@@ -126,6 +126,10 @@ export const commands = {
 	ledgerTotals: (since: number | null) => __TAURI_INVOKE<LedgerTotals>("ledger_totals", { since }),
 	getSettings: () => __TAURI_INVOKE<{ [key in string]: Value }>("get_settings"),
 	setSetting: (key: string, value: Value) => __TAURI_INVOKE<null>("set_setting", { key, value }),
+	/**  Keeps the writer's blind pick between two answers. */
+	recordPick: (pick: NewPick) => __TAURI_INVOKE<Pick>("record_pick", { pick }),
+	/**  Models and settings ranked by the writer's picks in a project (`None`: outside any project). */
+	tasteLeaderboard: (projectId: number | null) => __TAURI_INVOKE<Leaderboard>("taste_leaderboard", { projectId }),
 };
 
 /* Constants */
@@ -480,7 +484,9 @@ export type FitVerdict = "runs_well" | "tight" | "too_big" |
 
 export type Format = "docx" | "epub" | "md" | "txt" | "fountain";
 
-export type FusionEvent = { type: "run_started"; mode: ModeKind; rounds: number; members: MemberInfo[]; judge: MemberInfo; estimate: CostEstimate; seed: number } | { type: "member_started"; member: number; round: number } | { type: "member_delta"; member: number; round: number; text: string } | { type: "member_retrying"; member: number; round: number; attempt: number; delay_ms: number; reason: string } | { type: "member_finished"; member: number; round: number; usage: Usage; latency_ms: number; first_token_ms: number | null } | { type: "member_failed"; member: number; round: number; kind: MemberErrorKind; error: string; tokens: number } | 
+export type FusionEvent = { type: "run_started"; mode: ModeKind; rounds: number; members: MemberInfo[]; judge: MemberInfo; estimate: CostEstimate; seed: number } | 
+/**  The member waits for its endpoint (a local server serving one request at a time). */
+{ type: "member_queued"; member: number; round: number } | { type: "member_started"; member: number; round: number } | { type: "member_delta"; member: number; round: number; text: string } | { type: "member_retrying"; member: number; round: number; attempt: number; delay_ms: number; reason: string } | { type: "member_finished"; member: number; round: number; usage: Usage; latency_ms: number; first_token_ms: number | null } | { type: "member_failed"; member: number; round: number; kind: MemberErrorKind; error: string; tokens: number } | 
 /**  `order[i]` is the member shown to the judge as the i-th response (A, B, …). */
 { type: "judge_started"; pass: number; order: number[] } | { type: "judge_delta"; pass: number; text: string } | { type: "judge_failed"; pass: number; error: string } | { type: "analysis"; verdict: Verdict } | { type: "final"; text: string; source: string } | { type: "usage"; prompt_tokens: number; completion_tokens: number; cost_usd: number | null } | { type: "finished"; status: FusionStatus; error: string | null };
 
@@ -620,6 +626,14 @@ export type ItemState =
 "dropped" | 
 /**  It did not fit in the context with what comes before it. */
 "over_budget";
+
+export type Leaderboard = {
+	/**  Best first. */
+	ratings: Rating[],
+	picks: number,
+	/**  What the picks show, as the judge reads it. */
+	rubric: string[],
+};
 
 export type LedgerEntry = {
 	id: number,
@@ -820,6 +834,18 @@ export type NewNode = {
 	synopsis?: string | null,
 };
 
+/**  A pick as it is made. */
+export type NewPick = {
+	project_id: number | null,
+	run_id: number | null,
+	left_name: string,
+	right_name: string,
+	outcome: PickOutcome,
+	left_text: string,
+	right_text: string,
+	reason?: string | null,
+};
+
 export type NewProject = {
 	title: string,
 	kind: ProjectKind,
@@ -865,6 +891,22 @@ export type OpenVinoDevice = {
 	/**  e.g. "Intel(R) AI Boost". */
 	name: string | null,
 };
+
+export type Pick = {
+	id: number,
+	project_id: number | null,
+	run_id: number | null,
+	/**  The contestants: a model and its setting as one name. */
+	left_name: string,
+	right_name: string,
+	outcome: PickOutcome,
+	left_text: string,
+	right_text: string,
+	reason: string | null,
+	created_at: number,
+};
+
+export type PickOutcome = "left" | "right" | "tie";
 
 export type PreviewChapter = {
 	part: string | null,
@@ -945,6 +987,11 @@ export type ProviderConfig = {
 	base_url: string,
 	requires_key?: boolean,
 	prices?: { [key in string]: Price },
+	/**
+	 *  How many requests this endpoint serves at once; `None`: one for a server on this computer,
+	 *  no limit elsewhere.
+	 */
+	max_concurrent?: number | null,
 };
 
 /**  What the user typed in Settings → Providers. */
@@ -954,6 +1001,8 @@ export type ProviderInput = {
 	base_url: string,
 	models: ProviderModel[],
 	enabled: boolean,
+	/**  Requests its endpoint serves at once; `None`: one on this computer, no limit elsewhere. */
+	max_concurrent?: number | null,
 };
 
 /**  One model a provider serves, with prices in USD per million tokens where known. */
@@ -970,6 +1019,8 @@ export type ProviderRecord = {
 	base_url: string,
 	models: ProviderModel[],
 	enabled: boolean,
+	/**  Requests the endpoint serves at once; `None`: one on this computer, no limit elsewhere. */
+	max_concurrent?: number | null,
 	created_at: number,
 	updated_at: number,
 };
@@ -987,6 +1038,18 @@ export type ProviderView = {
 export type ProvidersView = {
 	providers: ProviderView[],
 	presets: ProviderConfig[],
+};
+
+/**  A contestant's place on the leaderboard, on an Elo-like scale (mean 1500; +400 = ten times the odds). */
+export type Rating = {
+	name: string,
+	rating: number | null,
+	/**  The 95 % bootstrap interval of `rating`. */
+	low: number | null,
+	high: number | null,
+	wins: number,
+	losses: number,
+	ties: number,
 };
 
 export type Revision = {
@@ -1128,6 +1191,8 @@ export type Timings = {
 	decode_ms: number | null,
 	decode_tokens_per_second: number | null,
 	total_ms: number | null,
+	/**  Of the decode, the time spent masking tokens to the response format (0 without one). */
+	grammar_ms?: number | null,
 };
 
 export type Tone = "plainer" | "vivid" | "formal" | "playful";

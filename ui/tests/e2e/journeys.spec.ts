@@ -105,6 +105,36 @@ test('a fusion run with a failing member still fuses, shows the analysis, and in
   await expect(editor(page)).toContainText('the gulls spoke first');
 });
 
+test('after a run the writer picks blind between two answers; names show only after the pick, and the leaderboard counts it', async ({ page }) => {
+  await openApp(page, { delayMs: 5 });
+  await page.getByTestId('nav-fusion').click();
+  await page.getByTestId('fusion-prompt').fill('Open the chapter at dawn.');
+  await page.getByTestId('member-openrouter:mistralai/ministral-8b').check();
+  await page.getByTestId('fusion-run').click();
+  await expect(page.getByTestId('final-text')).toContainText('the gulls spoke first');
+  await page.getByTestId('blind-start').click();
+  await expect(page.getByTestId('blind-answer')).toHaveCount(2);
+  await expect(page.getByTestId('blind-name')).toHaveCount(0);
+  await page.getByPlaceholder(/Why \(optional\)/).fill('less throat-clearing');
+  await page.getByTestId('blind-left').click();
+  await expect(page.getByTestId('blind-name')).toHaveCount(2);
+  await expect(page.getByTestId('taste-row')).toHaveCount(2);
+  await expect(page.getByTestId('taste-board')).toContainText('1 pick');
+  const picks = (await backendCalls(page)).filter((c) => c.cmd === 'record_pick').map((c) => c.args.pick as { left_name: string; right_name: string; outcome: string; reason: string | null; left_text: string });
+  expect(picks).toHaveLength(1);
+  expect(picks[0].outcome).toBe('left');
+  expect(picks[0].reason).toBe('less throat-clearing');
+  expect(picks[0].left_name).not.toBe(picks[0].right_name);
+  expect(picks[0].left_text.length).toBeGreaterThan(0);
+  // The keyboard picks too, and the leaderboard follows.
+  await page.getByRole('button', { name: 'Another pair' }).click();
+  await expect(page.getByTestId('blind-name')).toHaveCount(0);
+  await page.keyboard.press('2');
+  await expect(page.getByTestId('taste-board')).toContainText('2 picks');
+  const accessibility = await new AxeBuilder({ page }).include('[data-testid="blind-pick"]').analyze();
+  expect(accessibility.violations).toEqual([]);
+});
+
 test('history: search finds a run and reopens it exactly', async ({ page }) => {
   await openApp(page, { delayMs: 5 });
   await fuseOnce(page);

@@ -47,6 +47,7 @@ pub enum TokenizerKind {
     SentencePiece,
 }
 
+#[derive(Clone)]
 pub struct Tokenizer {
     /// Never matches control tokens itself (`encode_special_tokens`): [`Specials`] decides where they are.
     inner: tokenizers::Tokenizer,
@@ -234,9 +235,15 @@ impl Tokenizer {
     pub fn vocab_size(&self) -> usize {
         self.inner.get_vocab_size(true)
     }
+
+    /// The control tokens' ids (never spelled by text).
+    pub fn control_ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.specials.by_first_byte.values().flatten().map(|(_, id)| *id)
+    }
 }
 
 /// Control tokens by first byte, longest first: finds them leftmost-longest, as `tokenizers` does.
+#[derive(Clone)]
 struct Specials {
     by_first_byte: HashMap<u8, Vec<(String, u32)>>,
 }

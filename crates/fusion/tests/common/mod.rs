@@ -34,6 +34,8 @@ pub struct ServerState {
     /// Streams whose client went away before the stream ended.
     pub closed_early: AtomicUsize,
     pub streams_open: AtomicUsize,
+    /// The most streams that were open at once.
+    pub most_streams_open: AtomicUsize,
     attempts: Mutex<HashMap<String, usize>>,
 }
 
@@ -162,7 +164,8 @@ impl<S> Drop for Tracked<S> {
 }
 
 fn sse(state: &Arc<ServerState>, parts: Vec<String>, delay: Duration, then: Option<Vec<String>>) -> Response {
-    state.streams_open.fetch_add(1, Ordering::SeqCst);
+    let open = state.streams_open.fetch_add(1, Ordering::SeqCst) + 1;
+    state.most_streams_open.fetch_max(open, Ordering::SeqCst);
     let stream = futures::stream::unfold((parts.into_iter(), then), move |(mut parts, mut then)| async move {
         match parts.next() {
             Some(part) => {
@@ -197,6 +200,27 @@ fn last_user_message(body: &Value) -> String {
 }
 
 /// A judge that reads the responses and favours the one containing "excellent".
+/// A pairwise judge of known taste: an "excellent" answer beats a fused one, which beats a plain one.
+fn pairwise_reply(body: &Value) -> String {
+    let user = last_user_message(body);
+    let quality = |id: &str| {
+        let text = user.split(&format!("<answer id=\"{id}\">")).nth(1).and_then(|t| t.split("</answer>").next()).unwrap_or("");
+        if text.contains("excellent") {
+            3
+        } else if text.contains("Fused") {
+            2
+        } else {
+            1
+        }
+    };
+    let better = match quality("A").cmp(&quality("B")) {
+        std::cmp::Ordering::Greater => "A",
+        std::cmp::Ordering::Less => "B",
+        std::cmp::Ordering::Equal => "tie",
+    };
+    json!({ "reason": "it reads better", "better": better }).to_string()
+}
+
 fn judge_reply(body: &Value, valid: bool) -> String {
     if !valid {
         return "I think they are all fine, really.".into();
@@ -312,6 +336,7 @@ async fn chat(State(state): State<Arc<ServerState>>, headers: HeaderMap, Json(bo
         "badjson" => sse(&state, vec![chunk("fine "), "data: {not json\n\n".into(), chunk("never")], fast, None),
         "endless" => sse(&state, vec![chunk("and ")], Duration::from_millis(20), Some(vec![chunk("on ")])),
         "judge-good" => sse(&state, reply(&judge_reply(&body, true), 50), fast, None),
+        "pairwise" => sse(&state, reply(&pairwise_reply(&body), 40), fast, None),
         "judge-bad" => sse(&state, reply(&judge_reply(&body, false), 50), fast, None),
         "judge-flaky" => sse(&state, reply(&judge_reply(&body, attempt > 1), 50), fast, None),
         m if m.starts_with("judge-latency-") => {
