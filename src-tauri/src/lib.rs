@@ -82,6 +82,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             manuscript::import_manuscript,
             manuscript::accept_import,
             manuscript::revision_diff,
+            manuscript::suggest_changes,
             fusion::list_providers,
             fusion::save_provider,
             fusion::delete_provider,

@@ -1,6 +1,6 @@
 //! Commands over projects: the binder, scene details, progress, export, import and scene history.
 
-use atelier_manuscript::{DiffRow, Format};
+use atelier_manuscript::{DiffRow, Format, SourceAnswer, Suggestion};
 use atelier_store::{BinderNode, DayProgress, NewNode, NewProject, NodePatch, Project, ProjectKind, ProjectPatch, ProjectSummary, ProjectTree, SceneText};
 use atelier_studio::manuscript::ImportPreview;
 use tauri::{AppHandle, State};
@@ -133,4 +133,11 @@ pub async fn accept_import(state: State<'_, AppState>, token: String, title: Opt
 #[specta::specta]
 pub async fn revision_diff(state: State<'_, AppState>, revision_id: i64) -> CmdResult<Vec<DiffRow>> {
     Ok(state.revision_diff(revision_id).await?)
+}
+
+/// A revised passage as suggestions against the original, each credited to the answers it came from.
+#[tauri::command]
+#[specta::specta]
+pub fn suggest_changes(original: String, revised: String, answers: Vec<SourceAnswer>) -> Vec<Suggestion> {
+    atelier_manuscript::suggestions(&original, &revised, &answers)
 }

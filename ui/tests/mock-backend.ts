@@ -458,7 +458,10 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
         const params = args.params as FusionParams;
         const members = params.members ?? [];
         const cloud = members.filter((m) => m !== 'local');
-        return { total_usd: cloud.length * 0.0008 + 0.0004, per_member_usd: members.map((m) => (m === 'local' ? 0 : 0.0008)), judge_usd: 0.0004, unpriced: [] };
+        // The backend estimates on-device time from the model's measured speed: here 10 s a sample.
+        const onDevice = params.self_fusion ? params.self_fusion * 10 + 8 : members.includes('local') ? 18 : null;
+        if (params.self_fusion) return { total_usd: 0, per_member_usd: Array(params.self_fusion).fill(0), judge_usd: 0, unpriced: [], on_device_seconds: onDevice };
+        return { total_usd: cloud.length * 0.0008 + 0.0004, per_member_usd: members.map((m) => (m === 'local' ? 0 : 0.0008)), judge_usd: 0.0004, unpriced: [], on_device_seconds: onDevice };
       }
       case 'run_fusion':
         return runFusionMock(args.params as FusionParams, args.onEvent as ChannelLike);
@@ -526,7 +529,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
   async function runFusionMock(params: FusionParams, channel: ChannelLike) {
     let index = 0;
     const send = (e: FusionEvent) => sendTo(channel, index++, e);
-    const names = params.self_fusion ? ['local', 'local', 'local'] : (params.members ?? []);
+    const names = params.self_fusion ? Array<string>(params.self_fusion).fill('local') : (params.members ?? []);
     const mode = params.mode ?? 'merge';
     const infos = names.map((m, i) => {
       const [provider, ...rest] = m.split(':');

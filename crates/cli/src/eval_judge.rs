@@ -27,7 +27,7 @@ pub struct JudgeRow {
     pub decode_ms: f64,
     pub grammar_ms: f64,
     pub decode_tokens_per_second: f64,
-    /// Grammar time as a share of decode time.
+    /// What the grammar adds to decode time: grammar time ÷ the rest of the decode.
     pub masking_overhead: f64,
     /// Why the first few unparsed verdicts failed.
     pub failures: Vec<String>,
@@ -49,7 +49,7 @@ impl JudgeRow {
     fn close(&mut self) {
         self.parse_rate = self.parsed as f64 / self.verdicts.max(1) as f64;
         self.decode_tokens_per_second = self.completion_tokens as f64 * 1000.0 / self.decode_ms.max(1e-9);
-        self.masking_overhead = self.grammar_ms / self.decode_ms.max(1e-9);
+        self.masking_overhead = self.grammar_ms / (self.decode_ms - self.grammar_ms).max(1e-9);
     }
 }
 

@@ -99,6 +99,7 @@ pub(crate) fn build_panel(prompt: &str, panel: &PanelArgs, client: &OutboundClie
         budget_usd: panel.budget_usd.or(config.budget_usd),
         max_tokens: Some(panel.max_tokens.unwrap_or(config.max_tokens)),
         self_fusion: panel.self_fusion,
+        personas: Vec::new(),
         seed: panel.seed,
     };
     if params.members.is_empty() && params.self_fusion.is_none() {

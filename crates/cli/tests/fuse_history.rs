@@ -233,3 +233,54 @@ fn keys_are_set_from_stdin_reported_and_deleted_without_ever_printing_them() {
     let (ok, _, stderr) = cli.run(&["keys", "status", &provider]);
     assert!(!ok && stderr.contains("unknown provider"), "{stderr}");
 }
+
+/// `atelier eval fusion` on writing prompts: a loopback panel whose answers have a known quality
+/// (an "excellent" answer beats the fused one, which beats a plain one, for the scripted pairwise
+/// judge) gives the expected win table, in both the JSON and the table.
+#[tokio::test(flavor = "multi_thread")]
+async fn eval_fusion_on_writing_prompts_reports_the_expected_win_table() {
+    let server = server::start().await;
+    let cli = Cli::new();
+    let panel = panel_file(cli._dir.path(), &server.url);
+    let set = cli._dir.path().join("writing.jsonl");
+    let prompts: Vec<String> = (0..4)
+        .map(|i| serde_json::json!({ "id": format!("p{i}"), "kind": "rewrite", "prompt": "Rewrite this in a warmer tone.", "passage": format!("The ferry left at dawn, number {i}.") }).to_string())
+        .collect();
+    std::fs::write(&set, prompts.join("\n")).unwrap();
+    let run = |json: bool| {
+        let (db, panel, set) = (cli.db.clone(), panel.clone(), set.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_atelier"));
+            command.env("ATELIER_DB", db).args(["eval", "fusion", "--set"]).arg(&set).arg("--config").arg(&panel).args(["--pairwise-judge", "loop:pairwise"]);
+            if json {
+                command.arg("--json");
+            }
+            let out = command.output().unwrap();
+            (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        })
+    };
+    let (ok, stdout, stderr) = run(true).await.unwrap();
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["prompts"], 4);
+    assert_eq!(report["judge"], "loop:pairwise");
+    assert_eq!(report["judge_replies_parsed"], 16);
+    let row = |member: &str| report["members"].as_array().unwrap().iter().find(|r| r["member"] == member).cloned().unwrap();
+    let plain = row("loop:writer-a");
+    assert_eq!((plain["wins"].as_u64(), plain["ties"].as_u64(), plain["losses"].as_u64()), (Some(4), Some(0), Some(0)), "{plain}");
+    assert_eq!(plain["fused_win_rate"], 1.0);
+    // Four wins out of four is not certainty: the interval says so.
+    assert!(plain["low"].as_f64().unwrap() < 0.6 && plain["high"].as_f64().unwrap() == 1.0, "{plain}");
+    let excellent = row("loop:excellent-b");
+    assert_eq!((excellent["wins"].as_u64(), excellent["losses"].as_u64()), (Some(0), Some(4)), "{excellent}");
+    assert!(report["fused_cost_usd"].as_f64().unwrap() > 0.0, "writer-a is priced");
+    // The pairwise judge saw each pair in both orders.
+    let asked = server.state.requests_for("pairwise");
+    assert_eq!(asked.len(), 16);
+    assert!(asked.iter().all(|r| r.body["response_format"]["type"] == "json_schema"));
+
+    let (ok, table, stderr) = run(false).await.unwrap();
+    assert!(ok, "{stderr}");
+    assert!(table.contains("fused vs each member on 4 writing prompts"), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("loop:writer-a") && l.contains("100%")), "{table}");
+}

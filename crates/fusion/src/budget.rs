@@ -58,6 +58,10 @@ pub struct CostEstimate {
     pub judge_usd: f64,
     /// Members whose price is unknown (counted as free in the total).
     pub unpriced: Vec<String>,
+    /// How long the on-device seats take, one after another, at the model's measured speed (`None`:
+    /// no on-device seat, or no generation measured yet).
+    #[serde(default)]
+    pub on_device_seconds: Option<f64>,
 }
 
 /// Tracks spending during a run and stops everything when the cap would be crossed.

@@ -238,20 +238,46 @@ impl PanelBuilder {
 
     /// Offline self-fusion: samples of the on-device model with different temperatures and personas.
     pub fn self_fusion_panel(&self, size: usize) -> Result<Vec<MemberSpec>, FusionError> {
+        self.self_fusion_panel_with(size, &default_personas())
+    }
+
+    /// Self-fusion with the writer's own personas, used in turn for `size` samples.
+    pub fn self_fusion_panel_with(&self, size: usize, personas: &[Persona]) -> Result<Vec<MemberSpec>, FusionError> {
         let engine = self.local.clone().ok_or_else(|| FusionError::Config("no on-device model is loaded".into()))?;
-        const PERSONAS: [(f32, &str); 4] = [
-            (0.3, "a meticulous line editor"),
-            (0.8, "a bold literary stylist"),
-            (1.0, "a plain-spoken critic"),
-            (0.6, "a seasoned novelist"),
-        ];
-        Ok(PERSONAS
+        let defaults = default_personas();
+        let personas = if personas.is_empty() { &defaults[..] } else { personas };
+        for p in personas {
+            if !(0.0..=2.0).contains(&p.temperature) || p.description.trim().is_empty() || p.description.len() > 200 {
+                return Err(FusionError::Config(format!(
+                    "persona `{}` at t={}: a persona needs a description of at most 200 characters and a temperature from 0 to 2",
+                    p.description.trim(),
+                    p.temperature
+                )));
+            }
+        }
+        Ok(personas
             .iter()
             .cycle()
             .take(size.clamp(1, crate::panel::MAX_PANEL))
-            .map(|(t, p)| MemberSpec::new(Arc::new(LocalProvider::persona(Arc::clone(&engine), *t, Some(p)))).with_price(Price::FREE))
+            .map(|p| MemberSpec::new(Arc::new(LocalProvider::persona(Arc::clone(&engine), p.temperature, Some(p.description.trim())))).with_price(Price::FREE))
             .collect())
     }
+}
+
+/// One sample of the on-device model in a self-fusion panel: a voice and how freely it writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Persona {
+    pub temperature: f32,
+    pub description: String,
+}
+
+/// Spread temperatures and voices: the diversity the aggregator draws on.
+pub fn default_personas() -> Vec<Persona> {
+    [(0.3, "a meticulous line editor"), (0.8, "a bold literary stylist"), (1.0, "a plain-spoken critic"), (0.6, "a seasoned novelist")]
+        .into_iter()
+        .map(|(temperature, description)| Persona { temperature, description: description.into() })
+        .collect()
 }
 
 #[cfg(test)]

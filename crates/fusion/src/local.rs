@@ -19,16 +19,23 @@ pub struct LocalEngine {
     /// Panel members of this model take turns here, so a queued one shows as queued and its
     /// first-token timeout starts only when its turn comes.
     turns: Arc<tokio::sync::Semaphore>,
+    /// Prompt and decode tokens per second of the last generation that measured both.
+    speed: std::sync::Mutex<Option<(f64, f64)>>,
 }
 
 impl LocalEngine {
     pub fn new(model: Model) -> Self {
         let name = model.info().name.clone();
-        Self { model: Arc::new(Mutex::new(model)), name, turns: Arc::new(tokio::sync::Semaphore::new(1)) }
+        Self { model: Arc::new(Mutex::new(model)), name, turns: Arc::new(tokio::sync::Semaphore::new(1)), speed: Default::default() }
     }
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The model's measured speed (prompt, decode tokens per second), once a generation has shown it.
+    pub fn measured_speed(&self) -> Option<(f64, f64)> {
+        *self.speed.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The model, waiting for requests ahead in the queue.
@@ -81,7 +88,15 @@ impl LocalEngine {
         })
         .await;
         watcher.abort();
-        result.unwrap_or_else(|e| Err(EngineError::Device(format!("the generation task failed: {e}"))))
+        let result = result.unwrap_or_else(|e| Err(EngineError::Device(format!("the generation task failed: {e}"))));
+        if let Ok(generation) = &result {
+            let t = &generation.timings;
+            // A cached prompt's speed says nothing of a fresh one: only prompts computed at length count.
+            if t.prompt_tokens_processed >= 32 && t.prompt_tokens_per_second > 0.0 && t.decode_tokens_per_second > 0.0 {
+                *self.speed.lock().unwrap_or_else(|p| p.into_inner()) = Some((t.prompt_tokens_per_second, t.decode_tokens_per_second));
+            }
+        }
+        result
     }
 }
 

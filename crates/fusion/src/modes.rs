@@ -138,6 +138,32 @@ impl FusionRequest {
         }
     }
 
+    /// Seconds the on-device seats need at `speed` (prompt and decode tokens per second), run one after
+    /// another as the model serves them: each member reads the prompt and writes `max_tokens` per
+    /// round; the judge reads every answer and writes its verdict and the final answer.
+    pub fn on_device_seconds(&self, speed: (f64, f64)) -> Option<f64> {
+        let (prompt_speed, decode_speed) = speed;
+        if prompt_speed <= 0.0 || decode_speed <= 0.0 {
+            return None;
+        }
+        let prompt_tokens: usize = self.messages.iter().map(|m| estimate_tokens(&m.content)).sum();
+        let rounds = 1 + self.mode.rounds();
+        let local_members = self.members.iter().filter(|m| !m.provider.is_cloud()).count();
+        let judge_local = !self.judge.provider.is_cloud();
+        if local_members == 0 && !judge_local {
+            return None;
+        }
+        let answer = |reads: usize, writes: usize| reads as f64 / prompt_speed + writes as f64 / decode_speed;
+        let mut seconds = (local_members * rounds) as f64 * answer(prompt_tokens, self.max_tokens);
+        if judge_local {
+            // A verdict is a few hundred tokens; the merged answer about one member's length.
+            let verdict = 250 + if self.mode == Mode::BestOf { 1 } else { self.max_tokens };
+            let passes = if self.mode == Mode::BestOf { 2 } else { 1 };
+            seconds += passes as f64 * answer(prompt_tokens + self.members.len() * self.max_tokens, verdict.min(self.judge_max_tokens));
+        }
+        Some(seconds)
+    }
+
     /// The criteria `seat` may read as the judge.
     pub fn criteria_for(&self, seat: &MemberSpec) -> Option<&str> {
         self.criteria.as_deref().filter(|_| !seat.provider.is_cloud() || self.criteria_may_leave)
@@ -192,7 +218,7 @@ impl FusionRequest {
                 0.0
             }
         };
-        CostEstimate { total_usd: per_member.iter().sum::<f64>() + judge, per_member_usd: per_member, judge_usd: judge, unpriced }
+        CostEstimate { total_usd: per_member.iter().sum::<f64>() + judge, per_member_usd: per_member, judge_usd: judge, unpriced, on_device_seconds: None }
     }
 }
 

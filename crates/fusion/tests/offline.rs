@@ -136,3 +136,37 @@ async fn the_on_device_judges_verdict_parses_by_construction() {
         }
     }
 }
+
+/// Self-fusion with the writer's personas, and its latency from the model's measured speed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_fusion_takes_the_writers_personas_and_estimates_its_latency_from_measured_speed() {
+    use atelier_fusion::config::Persona;
+    let engine = engine();
+    assert_eq!(engine.measured_speed(), None, "nothing measured yet");
+    let builder = PanelBuilder::new(OutboundClient::new(Duration::from_secs(1)), Arc::new(MemoryStore::default()), Some(Arc::clone(&engine)));
+    let personas = vec![Persona { temperature: 0.4, description: "a poet".into() }, Persona { temperature: 1.1, description: "a sceptic".into() }];
+    let members = builder.self_fusion_panel_with(3, &personas).unwrap();
+    let names: Vec<String> = members.iter().map(|m| m.provider.model().to_string()).collect();
+    assert!(names[0].contains("a poet, t=0.4") && names[1].contains("a sceptic, t=1.1") && names[2].contains("a poet"), "{names:?}");
+    let bad = vec![Persona { temperature: 3.0, description: "a wild one".into() }];
+    assert!(builder.self_fusion_panel_with(2, &bad).err().expect("refused").to_string().contains("temperature from 0 to 2"));
+
+    let judge = MemberSpec::new(Arc::new(LocalProvider::persona(Arc::clone(&engine), 0.2, Some("an impartial editor"))));
+    let mut request = FusionRequest::new(vec![ChatMessage::user("Give one vivid image of the sea at dawn, in a sentence or two.")], members, judge, Mode::Merge);
+    request.max_tokens = 48;
+    // At 10 tokens a second (and prompts for free): three answers of 48, then a verdict of 250 + 48.
+    let seconds = request.on_device_seconds((1e12, 10.0)).unwrap();
+    assert!((seconds - (3.0 * 48.0 + 298.0) / 10.0).abs() < 0.01, "{seconds}");
+    assert!(request.on_device_seconds((1e12, 20.0)).unwrap() < seconds);
+
+    // A generation of a real prompt measures the speed the estimate then uses.
+    let prompt = "Describe, in one sentence, a lighthouse keeper climbing the stairs at dusk while a storm gathers over the grey estuary and the gulls go quiet.";
+    let reply = LocalProvider::new(Arc::clone(&engine))
+        .stream_chat(ChatRequest { messages: vec![ChatMessage::user(prompt)], max_tokens: 16, temperature: 0.0, top_p: None, seed: Some(1), response_format: None }, CancellationToken::new())
+        .collect::<Vec<_>>()
+        .await;
+    assert!(reply.iter().all(|e| e.is_ok()));
+    let (prompt_speed, decode_speed) = engine.measured_speed().expect("measured");
+    assert!(prompt_speed > 0.0 && decode_speed > 0.0);
+    assert!(request.on_device_seconds((prompt_speed, decode_speed)).unwrap() > 0.0);
+}

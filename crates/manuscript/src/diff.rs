@@ -92,7 +92,7 @@ pub fn side_by_side(old: &str, new: &str) -> Vec<DiffRow> {
 }
 
 /// Words and the whitespace between them, as separate tokens (so a changed word is its own span).
-fn tokens(text: &str) -> Vec<&str> {
+pub(crate) fn tokens(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut space = None;

@@ -1,7 +1,7 @@
 //! Atelier's book-format layer: a manuscript (title, author, chapters, parts and scenes of plain text)
 //! exported to DOCX in standard manuscript format, EPUB 3, Markdown, plain text and Fountain; imported
 //! back from all but EPUB, into the same model, for the app to preview before it accepts; and
-//! side-by-side diffs of a scene's history. Pure Rust: no database, no async, no external programs.
+//! side-by-side diffs of a scene's history, and a revised passage as suggestions against the original. Pure Rust: no database, no async, no external programs.
 
 mod diff;
 mod docx;
@@ -11,11 +11,13 @@ mod fountain;
 mod import;
 mod markdown;
 mod model;
+mod suggest;
 mod text;
 mod xml;
 
 pub use diff::{diff_stats, side_by_side, DiffChange, DiffRow, Span};
 pub use error::{ManuscriptError, Result};
+pub use suggest::{apply as apply_suggestions, suggestions, SourceAnswer, Suggestion};
 pub use import::{MAX_CHAPTERS, MAX_INPUT_BYTES, MAX_SCENES};
 pub use model::{approximate_word_count, word_count, Chapter, ExportOptions, Format, Manuscript, ManuscriptFont, ProjectKind, Scene};
 

@@ -57,6 +57,9 @@ pub struct FusionParams {
     /// Offline self-fusion: this many samples of the on-device model.
     #[serde(default)]
     pub self_fusion: Option<usize>,
+    /// The self-fusion samples' voices and temperatures, used in turn (empty: the four defaults).
+    #[serde(default)]
+    pub personas: Vec<atelier_fusion::config::Persona>,
     /// Seeds the judge's anonymising shuffle.
     #[serde(default)]
     pub seed: Option<u64>,
@@ -162,7 +165,10 @@ async fn request_in(host: &ModelHost, builder: &PanelBuilder, params: &FusionPar
                 Some(j) => builder.seat(&MemberConfig::parse(j)?)?,
                 None => default_judge,
             };
-            (builder.self_fusion_panel(n)?, judge)
+            if params.personas.len() > atelier_fusion::MAX_PANEL {
+                return Err(StudioError::Invalid(format!("At most {} personas.", atelier_fusion::MAX_PANEL)));
+            }
+            (builder.self_fusion_panel_with(n, &params.personas)?, judge)
         }
         None => {
             if params.members.is_empty() {
@@ -207,7 +213,11 @@ async fn request_in(host: &ModelHost, builder: &PanelBuilder, params: &FusionPar
 
 /// What the run would cost, before it starts.
 pub async fn estimate(host: &ModelHost, store: Option<&Store>, builder: &PanelBuilder, params: &FusionParams) -> Result<CostEstimate> {
-    Ok(request(host, store, builder, params).await?.estimate())
+    let request = request(host, store, builder, params).await?;
+    let mut estimate = request.estimate();
+    let speed = host.engine_now().and_then(|engine| engine.measured_speed());
+    estimate.on_device_seconds = speed.and_then(|speed| request.on_device_seconds(speed));
+    Ok(estimate)
 }
 
 /// Records the run (when a library is given), builds the panel with a client whose ledger entries name
@@ -299,4 +309,20 @@ fn new_run(params: &FusionParams, context: &[ContextItem]) -> NewRun {
         seed: params.seed.map(|s| s as i64),
         settings: serde_json::to_value(RecordedFusion { params, context }).ok(),
     }
+}
+
+/// The fused answer of `outcome` as suggestions against `original` (the passage it revised), each
+/// credited to the members (by their label and model, de-anonymised) whose answers hold its words.
+/// The last round's answer of each member counts (a debate's revision).
+pub fn suggestions(original: &str, outcome: &FusionOutcome) -> Vec<atelier_manuscript::Suggestion> {
+    let Some(fused) = outcome.final_text.as_deref() else { return Vec::new() };
+    let mut answers: Vec<atelier_manuscript::SourceAnswer> = Vec::new();
+    for member in outcome.members.iter().filter(|m| m.succeeded()) {
+        let name = format!("{} · {}:{}", atelier_fusion::judge::label(member.index), member.provider, member.model);
+        match answers.iter_mut().find(|a| a.name == name) {
+            Some(answer) => answer.text = member.text.clone(),
+            None => answers.push(atelier_manuscript::SourceAnswer { name, text: member.text.clone() }),
+        }
+    }
+    atelier_manuscript::suggestions(original, fused, &answers)
 }

@@ -107,6 +107,8 @@ export const commands = {
 	acceptImport: (token: string, title: string | null, kind: ProjectKind | null) => __TAURI_INVOKE<Project>("accept_import", { token, title, kind }),
 	/**  A revision beside the scene's text now. */
 	revisionDiff: (revisionId: number) => __TAURI_INVOKE<DiffRow[]>("revision_diff", { revisionId }),
+	/**  A revised passage as suggestions against the original, each credited to the answers it came from. */
+	suggestChanges: (original: string, revised: string, answers: SourceAnswer[]) => __TAURI_INVOKE<Suggestion[]>("suggest_changes", { original, revised, answers }),
 	listProviders: () => __TAURI_INVOKE<ProvidersView>("list_providers"),
 	saveProvider: (provider: ProviderInput) => __TAURI_INVOKE<ProviderRecord>("save_provider", { provider }),
 	deleteProvider: (id: string) => __TAURI_INVOKE<null>("delete_provider", { id }),
@@ -350,6 +352,11 @@ export type CostEstimate = {
 	judge_usd: number | null,
 	/**  Members whose price is unknown (counted as free in the total). */
 	unpriced: string[],
+	/**
+	 *  How long the on-device seats take, one after another, at the model's measured speed (`None`:
+	 *  no on-device seat, or no generation measured yet).
+	 */
+	on_device_seconds?: number | null,
 };
 
 export type Cpu = {
@@ -534,6 +541,8 @@ export type FusionParams = {
 	max_tokens?: number | null,
 	/**  Offline self-fusion: this many samples of the on-device model. */
 	self_fusion?: number | null,
+	/**  The self-fusion samples' voices and temperatures, used in turn (empty: the four defaults). */
+	personas?: Persona[],
 	/**  Seeds the judge's anonymising shuffle. */
 	seed?: number | null,
 };
@@ -892,6 +901,12 @@ export type OpenVinoDevice = {
 	name: string | null,
 };
 
+/**  One sample of the on-device model in a self-fusion panel: a voice and how freely it writes. */
+export type Persona = {
+	temperature: number | null,
+	description: string,
+};
+
 export type Pick = {
 	id: number,
 	project_id: number | null,
@@ -1044,7 +1059,7 @@ export type ProvidersView = {
 export type Rating = {
 	name: string,
 	rating: number | null,
-	/**  The 95 % bootstrap interval of `rating`. */
+	/**  The 95 % interval of `rating` (normal approximation from the fit's Fisher information). */
 	low: number | null,
 	high: number | null,
 	wins: number,
@@ -1171,6 +1186,12 @@ export type SearchHit = {
 
 export type SearchKind = "document" | "message" | "run" | "run_output";
 
+/**  One answer the revision may have drawn on. */
+export type SourceAnswer = {
+	name: string,
+	text: string,
+};
+
 export type Span = {
 	text: string,
 	changed: boolean,
@@ -1181,6 +1202,17 @@ export type StopReason =
 "end_of_turn" | "stop_string" | "max_tokens" | 
 /**  The context is full. */
 "context_full" | "cancelled";
+
+export type Suggestion = {
+	/**  The replaced range of the original, in UTF-16 code units (`from == to`: a pure insertion). */
+	from: number,
+	to: number,
+	/**  What the range holds now, and what the revision puts there (empty: a deletion). */
+	delete: string,
+	insert: string,
+	/**  The answers this change came from, by name; empty when only the judge wrote it. */
+	sources: string[],
+};
 
 export type Timings = {
 	/**  Prompt tokens actually computed (the rest came from the cache). */

@@ -213,9 +213,19 @@ test('the offline switch blocks cloud members and self-fusion still runs', async
   await page.getByTestId('nav-fusion').click();
   await expect(page.getByTestId('member-openrouter:mistralai/ministral-8b')).toBeDisabled();
   await page.getByTestId('fusion-prompt').fill('A line about fog.');
+  // Offline, one click runs self-fusion; its samples, voices and on-device time are shown first.
+  await expect(page.getByTestId('fusion-run')).toHaveCount(0);
+  await expect(page.getByTestId('self-fusion')).toHaveText('Run self-fusion (3 on-device samples)');
+  await expect(page.getByTestId('fusion-latency')).toHaveText(' · on this computer about 38 s');
+  await page.getByTestId('self-fusion-samples').fill('2');
+  await page.getByTestId('self-fusion-personas').fill('0.2 a careful proofreader\na wild surrealist');
+  await expect(page.getByTestId('fusion-latency')).toHaveText(' · on this computer about 28 s');
   await page.getByTestId('self-fusion').click();
-  await expect(page.getByTestId('member-column')).toHaveCount(3);
+  await expect(page.getByTestId('member-column')).toHaveCount(2);
   await expect(page.getByTestId('final-text')).toBeVisible();
+  const run = (await backendCalls(page)).filter((c) => c.cmd === 'run_fusion').map((c) => c.args.params as { self_fusion: number; personas: { temperature: number; description: string }[] })[0];
+  expect(run.self_fusion).toBe(2);
+  expect(run.personas).toEqual([{ temperature: 0.2, description: 'a careful proofreader' }, { temperature: 0.7, description: 'a wild surrealist' }]);
   await page.getByTestId('nav-privacy').click();
   await expect(page.getByTestId('ledger-empty')).toHaveText('Nothing has left this computer.');
 });
