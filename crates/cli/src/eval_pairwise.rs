@@ -7,10 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use atelier_fusion::compare::{compare, PairOutcome};
-use atelier_fusion::provider::{ChatEvent, ChatMessage, ChatRequest};
+use atelier_fusion::provider::{ChatMessage, ChatRequest};
 use atelier_fusion::stats::wilson;
 use atelier_fusion::{MemberConfig, MemberSpec};
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
@@ -74,20 +73,13 @@ async fn answer_alone(member: &MemberSpec, request: &str, max_tokens: usize) -> 
         seed: Some(1),
         response_format: None,
     };
-    let mut stream = member.provider.stream_chat(chat, CancellationToken::new());
-    let (mut text, mut cost) = (String::new(), 0.0);
-    while let Some(event) = stream.next().await {
-        match event {
-            Ok(ChatEvent::Delta(piece)) => text.push_str(&piece),
-            Ok(ChatEvent::Usage(usage)) => cost = usage.cost_usd.unwrap_or(0.0),
-            Ok(ChatEvent::Done) => break,
-            Err(e) => {
-                eprintln!("  {}: {e}", member.name());
-                return (None, cost);
-            }
+    match atelier_fusion::compare::complete(member, chat).await {
+        (Ok(text), cost) => ((!text.trim().is_empty()).then_some(text), cost),
+        (Err(e), cost) => {
+            eprintln!("  {}: {e}", member.name());
+            (None, cost)
         }
     }
-    ((!text.trim().is_empty()).then_some(text), cost)
 }
 
 /// The pairwise judge: `judge` as a member string (default: the on-device model, so nothing leaves the

@@ -136,7 +136,9 @@ impl TrieEnv {
         let words: Vec<Vec<u8>> = (0..tokenizer.vocab_size() as u32)
             .map(|id| token_bytes(tokenizer, id, control.contains(&id), &byte_map))
             .collect();
-        let eos = tokenizer.stop_ids().first().copied().or(tokenizer.eos_id()).unwrap_or(0);
+        // An end id outside the vocabulary (a damaged file) is no end token for the grammar: the model's
+        // stop ids are handled apart, in `Constraint::mask`.
+        let eos = tokenizer.stop_ids().iter().copied().chain(tokenizer.eos_id()).find(|&id| (id as usize) < words.len()).unwrap_or(toktrie::INVALID_TOKEN);
         let mut info = TokRxInfo::new(words.len() as u32, eos);
         info.tok_bos = tokenizer.bos_id();
         let trie = TokTrie::from(&info, &words);
@@ -155,11 +157,17 @@ impl TokenizerEnv for TrieEnv {
     }
 }
 
+const MAX_TOKEN_BYTES: usize = 1000;
+
 /// The bytes a token stands for: GPT-2's byte-to-character map undone for byte-level BPE, `▁` and
 /// `<0xAB>` pieces for SentencePiece; control tokens get llguidance's special marker so no grammar
 /// can spell them.
 fn token_bytes(tokenizer: &Tokenizer, id: u32, is_control: bool, byte_map: &[Option<u8>]) -> Vec<u8> {
     let Some(piece) = tokenizer.id_to_token(id) else { return Vec::new() };
+    // The trie holds tokens of at most 1,024 bytes; a longer one (a hostile vocabulary) is left out.
+    if piece.len() > MAX_TOKEN_BYTES {
+        return Vec::new();
+    }
     if is_control {
         let mut bytes = vec![TokTrie::SPECIAL_TOKEN_MARKER];
         bytes.extend_from_slice(piece.as_bytes());

@@ -6,6 +6,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
+use crate::error::MemberError;
 use crate::judge::first_json_object;
 use crate::panel::MemberSpec;
 use crate::provider::{ChatEvent, ChatMessage, ChatRequest, ResponseFormat};
@@ -82,20 +83,29 @@ async fn ask(judge: &MemberSpec, request: &str, a: &str, b: &str, seed: u64) -> 
         seed: Some(seed),
         response_format: Some(ResponseFormat::json_schema("pairwise_preference", schema())),
     };
-    let mut stream = judge.provider.stream_chat(chat, CancellationToken::new());
+    let (reply, cost) = complete(judge, chat).await;
+    match reply {
+        Ok(text) => (parse_preference(&text), cost),
+        Err(e) => {
+            tracing::warn!(judge = judge.name(), error = %e, "pairwise judge failed");
+            (None, cost)
+        }
+    }
+}
+
+/// One whole reply of `member` and what it cost (what arrived before a failure is dropped).
+pub async fn complete(member: &MemberSpec, chat: ChatRequest) -> (Result<String, MemberError>, f64) {
+    let mut stream = member.provider.stream_chat(chat, CancellationToken::new());
     let (mut text, mut cost) = (String::new(), 0.0);
     while let Some(event) = stream.next().await {
         match event {
             Ok(ChatEvent::Delta(piece)) => text.push_str(&piece),
             Ok(ChatEvent::Usage(usage)) => cost = usage.cost_usd.unwrap_or(0.0),
             Ok(ChatEvent::Done) => break,
-            Err(e) => {
-                tracing::warn!(judge = judge.name(), error = %e, "pairwise judge failed");
-                return (None, cost);
-            }
+            Err(e) => return (Err(e), cost),
         }
     }
-    (parse_preference(&text), cost)
+    (Ok(text), cost)
 }
 
 /// `first` against `second` in both orders: a win or loss only when both orders agree, else a tie.

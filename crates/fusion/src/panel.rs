@@ -147,7 +147,7 @@ pub(crate) async fn run_seat(seat: Seat<'_>, ctx: &RunContext, on_delta: OnDelta
         }
     })
     .await;
-    let started = Instant::now();
+    let mut started = Instant::now();
     if report {
         (ctx.events)(FusionEvent::MemberStarted { member: index, round });
     }
@@ -158,7 +158,10 @@ pub(crate) async fn run_seat(seat: Seat<'_>, ctx: &RunContext, on_delta: OnDelta
         attempt += 1;
         if permit.is_none() {
             // Cancelled while queued, or queueing again after a retry's pause.
+            let queued_at = Instant::now();
             permit = if ctx.cancel.is_cancelled() { None } else { wait_turn(&gate, ctx, || {}).await };
+            // The wait is not the member's time: its total deadline moves on by it.
+            started += queued_at.elapsed();
         }
         let attempt_started = Instant::now();
         let attempt_cancel = ctx.cancel.child_token();

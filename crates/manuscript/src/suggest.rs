@@ -12,8 +12,9 @@ use similar::{capture_diff_slices_deadline, Algorithm, DiffOp};
 use crate::diff::tokens;
 
 const DEADLINE: Duration = Duration::from_millis(500);
-/// An inserted run is attributed to an answer holding at least this share of its word pairs.
-const ATTRIBUTION_SHARE: f64 = 0.6;
+/// An inserted run is credited to each answer holding at least this share of its word pairs (a judge
+/// that merges two answers into one sentence draws on both).
+const ATTRIBUTION_SHARE: f64 = 0.25;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -65,7 +66,8 @@ fn attribute(insert: &str, answers: &[(String, Vec<String>, HashSet<(String, Str
             if wanted.is_empty() {
                 answer_words.contains(&inserted[0])
             } else {
-                wanted.iter().filter(|p| answer_pairs.contains(*p)).count() as f64 >= ATTRIBUTION_SHARE * wanted.len() as f64
+                let held = wanted.iter().filter(|p| answer_pairs.contains(*p)).count();
+                held > 0 && held as f64 >= (ATTRIBUTION_SHARE * wanted.len() as f64).ceil()
             }
         })
         .map(|(name, _, _)| name.clone())
@@ -136,7 +138,8 @@ pub fn apply(original: &str, suggestions: &[Suggestion], accepted: &[bool]) -> S
     let mut out: Vec<u16> = Vec::with_capacity(units.len());
     let mut at = 0;
     for (s, keep) in suggestions.iter().zip(accepted.iter().chain(std::iter::repeat(&false))) {
-        let (from, to) = (s.from.min(units.len()), s.to.min(units.len()));
+        let from = s.from.min(units.len());
+        let to = s.to.clamp(from, units.len());
         if from < at {
             continue;
         }

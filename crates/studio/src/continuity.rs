@@ -28,8 +28,9 @@ const SYSTEM: &str = "You are Atelier's continuity editor. You compare a scene w
 precisely, citing where each fact is written. You invent nothing.";
 
 const ANSWER_TOKENS: usize = 700;
-/// The findings the on-device model may list under the grammar (each bounded, so the list ends).
-const MAX_LISTED: usize = 12;
+/// The findings the on-device model may list under the grammar: each bounded, so the whole list fits
+/// the answer's tokens.
+const MAX_LISTED: usize = 6;
 
 /// The findings' JSON Schema: what the on-device model's reply is constrained to.
 pub fn findings_format() -> ResponseFormat {
@@ -41,7 +42,7 @@ pub fn findings_format() -> ResponseFormat {
             "maxItems": MAX_LISTED,
             "items": {
                 "type": "object",
-                "properties": { "quote": field(300), "problem": field(300), "source": field(120) },
+                "properties": { "quote": field(160), "problem": field(160), "source": field(60) },
                 "required": ["quote", "problem", "source"],
                 "additionalProperties": false
             },

@@ -69,6 +69,9 @@ pub async fn list(store: &Store, keys: &dyn SecretStore) -> Result<Vec<ProviderV
 /// Saves a provider after checking its address (https, or http only to this computer).
 pub async fn save(store: &Store, input: &ProviderInput) -> Result<ProviderRecord> {
     let url = check_base_url(&input.base_url)?;
+    if input.max_concurrent.is_some_and(|n| !(1..=64).contains(&n)) {
+        return Err(StudioError::Invalid("Requests at once: choose 1 to 64, or leave it empty for the default.".into()));
+    }
     let providers = store.providers();
     providers.save(&input.id, &input.name, "openai_compatible", &url, &input.models, input.enabled).await?;
     Ok(providers.set_max_concurrent(&input.id, input.max_concurrent.map(i64::from)).await?)

@@ -126,8 +126,13 @@ test('after a run the writer picks blind between two answers; names show only af
   expect(picks[0].reason).toBe('less throat-clearing');
   expect(picks[0].left_name).not.toBe(picks[0].right_name);
   expect(picks[0].left_text.length).toBeGreaterThan(0);
+  // The named answers were out of sight during the pick and are back after it.
+  await page.getByRole('button', { name: 'Done' }).click();
+  await expect(page.getByTestId('member-column')).toHaveCount(2);
   // The keyboard picks too, and the leaderboard follows.
-  await page.getByRole('button', { name: 'Another pair' }).click();
+  await page.getByTestId('blind-start').click();
+  await expect(page.getByTestId('member-column')).toHaveCount(0);
+  await expect(page.getByTestId('final-text')).toHaveCount(0);
   await expect(page.getByTestId('blind-name')).toHaveCount(0);
   await page.keyboard.press('2');
   await expect(page.getByTestId('taste-board')).toContainText('2 picks');
