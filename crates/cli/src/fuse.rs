@@ -101,6 +101,8 @@ pub(crate) fn build_panel(prompt: &str, panel: &PanelArgs, client: &OutboundClie
         self_fusion: panel.self_fusion,
         personas: Vec::new(),
         seed: panel.seed,
+        action: None,
+        tone: None,
     };
     if params.members.is_empty() && params.self_fusion.is_none() {
         bail!("no panel: give --member (repeatable), --self-fusion N or --config FILE");

@@ -63,6 +63,33 @@ pub struct FusionParams {
     /// Seeds the judge's anonymising shuffle.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// A writing action run through the panel ("Ask the panel" in the Assist panel): with no prompt,
+    /// the action's own instruction is the prompt, as the on-device run words it.
+    #[serde(default)]
+    pub action: Option<crate::writing::WritingAction>,
+    #[serde(default)]
+    pub tone: Option<crate::writing::Tone>,
+}
+
+impl FusionParams {
+    /// These parameters with the prompt the panel answers: the writer's, else the action's instruction.
+    pub fn resolved(&self) -> FusionParams {
+        match self.action {
+            Some(action) if self.prompt.trim().is_empty() => {
+                let resolved = crate::writing::ResolvedAction {
+                    action,
+                    tone: self.tone,
+                    instruction: None,
+                    text: String::new(),
+                    truncated: false,
+                    selection: self.selection.clone(),
+                    max_tokens: 0,
+                };
+                FusionParams { prompt: resolved.instruction_text(), ..self.clone() }
+            }
+            _ => self.clone(),
+        }
+    }
 }
 
 /// A finished fusion and where the library keeps it.
@@ -96,6 +123,7 @@ const FUSION_TEXT_BUDGET: usize = 1536;
 /// The fusion's context: planned when the run is about a scene of a project, with the on-device
 /// model's tokenizer (or, with none loaded, an estimate).
 pub async fn context(host: &ModelHost, store: Option<&Store>, params: &FusionParams) -> Result<FusionContext> {
+    let params = &params.resolved();
     let (Some(store), Some(document_id)) = (store, params.document_id) else {
         return Ok(FusionContext::none());
     };
@@ -145,6 +173,7 @@ fn plan(params: &FusionParams, text: &str, sources: &Sources, context_length: us
 /// The request `params` describe, with seats from `builder` (the on-device model is waited for when a
 /// seat needs it).
 pub async fn request(host: &ModelHost, store: Option<&Store>, builder: &PanelBuilder, params: &FusionParams) -> Result<FusionRequest> {
+    let params = &params.resolved();
     let context = context(host, store, params).await?;
     request_in(host, builder, params, context).await
 }
@@ -230,6 +259,7 @@ pub async fn fuse(
     cancel: CancellationToken,
     on_event: EventSink,
 ) -> Result<FusionResult> {
+    let params = &params.resolved();
     if params.prompt.trim().is_empty() {
         return Err(StudioError::Invalid("Write a prompt for the panel.".into()));
     }

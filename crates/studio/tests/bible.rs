@@ -392,3 +392,37 @@ async fn the_writers_blind_picks_rank_the_contestants_and_become_the_judges_crit
     assert!(shared.contains("Prefers the tighter answer: shorter in 3 of 3 picks"), "{shared}");
     assert!(shared.contains("less throat-clearing"), "{shared}");
 }
+
+/// A writing action asked of the panel reads the same instruction the on-device run does.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_writing_action_sent_to_the_panel_carries_its_own_instruction() {
+    let f = fixture().await;
+    let server = serve("unused");
+    let builder = builder(&f.store, &server.url).await;
+    let params = FusionParams {
+        document_id: Some(f.scene),
+        selection: "\"You came,\" said Tomas from the dark, his green eyes on the lens.".into(),
+        members: vec!["loop:polisher".into(), "loop:editor".into()],
+        action: Some(WritingAction::Rewrite),
+        tone: Some(atelier_studio::Tone::Formal),
+        ..Default::default()
+    };
+    let request = atelier_studio::fusion::request(&ModelHost::without_model("not needed"), Some(&f.store), &builder, &params).await.unwrap();
+    let asked = request.messages_for(&request.members[0]).iter().map(|m| m.content.clone()).collect::<Vec<_>>().join("\n");
+    let instruction = atelier_studio::ResolvedAction {
+        action: WritingAction::Rewrite,
+        tone: Some(atelier_studio::Tone::Formal),
+        instruction: None,
+        text: String::new(),
+        truncated: false,
+        selection: params.selection.clone(),
+        max_tokens: 0,
+    }
+    .instruction_text();
+    assert!(asked.contains(&instruction), "{asked}");
+    assert!(asked.contains("his green eyes on the lens"), "{asked}");
+    // A prompt the writer typed wins over the action's.
+    let typed = FusionParams { prompt: "Make it sing.".into(), ..params };
+    assert_eq!(typed.resolved().prompt, "Make it sing.");
+    assert!(server.bodies.lock().unwrap().is_empty(), "building a request sends nothing");
+}

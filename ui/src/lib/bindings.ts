@@ -545,6 +545,12 @@ export type FusionParams = {
 	personas?: Persona[],
 	/**  Seeds the judge's anonymising shuffle. */
 	seed?: number | null,
+	/**
+	 *  A writing action run through the panel ("Ask the panel" in the Assist panel): with no prompt,
+	 *  the action's own instruction is the prompt, as the on-device run words it.
+	 */
+	action?: WritingAction | null,
+	tone?: Tone | null,
 };
 
 /**  A finished fusion and where the library keeps it. */
