@@ -49,7 +49,7 @@ pub fn eval(args: EvalArgs) -> Result<()> {
     }
 }
 
-fn items<T: DeserializeOwned>(set: &Path, limit: Option<usize>) -> Result<Vec<T>> {
+pub(crate) fn items<T: DeserializeOwned>(set: &Path, limit: Option<usize>) -> Result<Vec<T>> {
     let text = std::fs::read_to_string(set).with_context(|| format!("cannot read {}", set.display()))?;
     text.lines()
         .enumerate()

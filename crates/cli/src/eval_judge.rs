@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use atelier_engine::{GenerateRequest, Generation, Prompt, SamplingParams};
 use atelier_fusion::judge::{judge_format, judge_messages, label, parse_verdict, JudgeTask};
 use atelier_fusion::provider::ChatMessage;
@@ -54,13 +54,7 @@ impl JudgeRow {
 }
 
 pub fn run(set: &Path, limit: Option<usize>, model: &crate::ModelArgs, json: bool) -> Result<()> {
-    let text = std::fs::read_to_string(set).with_context(|| format!("cannot read {}", set.display()))?;
-    let prompts: Vec<WritingPrompt> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(limit.unwrap_or(usize::MAX))
-        .map(|l| serde_json::from_str(l).context("a writing prompt"))
-        .collect::<Result<_>>()?;
+    let prompts: Vec<WritingPrompt> = crate::eval::items(set, limit)?;
     let host = crate::write::host(model)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let (mut free, mut constrained) = (JudgeRow { format: "free", ..Default::default() }, JudgeRow { format: "grammar", ..Default::default() });

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use atelier_fusion::compare::{compare, PairOutcome};
 use atelier_fusion::provider::{ChatMessage, ChatRequest};
 use atelier_fusion::stats::wilson;
@@ -94,14 +94,7 @@ async fn pairwise_judge(panel: &mut Panel, judge: &str, model: &crate::ModelArgs
 }
 
 pub async fn run(mut panel: Panel, set: &Path, limit: Option<usize>, judge: &str, model: &crate::ModelArgs) -> Result<PairwiseReport> {
-    let text = std::fs::read_to_string(set).with_context(|| format!("cannot read {}", set.display()))?;
-    let prompts: Vec<WritingPrompt> = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .take(limit.unwrap_or(usize::MAX))
-        .map(|(i, l)| serde_json::from_str(l).with_context(|| format!("line {} of {}", i + 1, set.display())))
-        .collect::<Result<_>>()?;
+    let prompts: Vec<WritingPrompt> = crate::eval::items(set, limit)?;
     let judge = pairwise_judge(&mut panel, judge, model).await?;
     let seats = atelier_studio::fusion::request(&panel.host, None, &panel.builder, &panel.params).await?;
     let mut rows: Vec<MemberRow> = seats.members.iter().map(|m| MemberRow { member: m.name(), ..Default::default() }).collect();

@@ -164,13 +164,7 @@ pub async fn judge_criteria(store: &Store, project_id: i64) -> Result<Option<Str
     let mut text = String::from("Judge by this author's taste.");
     if !guides.is_empty() {
         let mut guide = guides.join("\n");
-        if guide.len() > STYLE_GUIDE_CHARS {
-            let mut end = STYLE_GUIDE_CHARS;
-            while !guide.is_char_boundary(end) {
-                end -= 1;
-            }
-            guide.truncate(end);
-        }
+        guide.truncate(crate::writing::floor_char_boundary(&guide, STYLE_GUIDE_CHARS.min(guide.len())));
         text.push_str("\nTheir style guide:\n");
         text.push_str(&guide);
     }

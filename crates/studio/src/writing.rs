@@ -325,7 +325,7 @@ fn char_start_from_end(text: &str, chars: usize) -> usize {
     text.char_indices().rev().nth(chars.saturating_sub(1)).map(|(i, _)| i).filter(|_| text.chars().count() > chars).unwrap_or(0)
 }
 
-fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+pub(crate) fn floor_char_boundary(text: &str, mut index: usize) -> usize {
     while index > 0 && !text.is_char_boundary(index) {
         index -= 1;
     }
