@@ -7,6 +7,7 @@ use atelier_fusion::events::FusionEvent;
 use atelier_keys::SecretString;
 use atelier_store::{LedgerEntry, LedgerTotals, NewPick, Pick, ProviderRecord};
 use atelier_studio::fusion::{FusionParams, FusionResult};
+use atelier_studio::panel_choice::PanelChoice;
 use atelier_studio::providers::{self, ProviderInput};
 use atelier_studio::taste::{self, Leaderboard};
 use atelier_studio::{PrivacyStatus, ProvidersView};
@@ -113,6 +114,19 @@ pub async fn get_settings(state: State<'_, AppState>) -> CmdResult<serde_json::M
 #[specta::specta]
 pub async fn set_setting(state: State<'_, AppState>, key: String, value: serde_json::Value) -> CmdResult<()> {
     Ok(state.set_setting(&key, &value).await?)
+}
+
+/// The panel the writer last set up (the Fusion page and the Assist panel's "Ask the panel").
+#[tauri::command]
+#[specta::specta]
+pub async fn panel_choice(state: State<'_, AppState>) -> CmdResult<PanelChoice> {
+    Ok(state.panel_choice().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn save_panel_choice(state: State<'_, AppState>, choice: PanelChoice) -> CmdResult<()> {
+    Ok(state.save_panel_choice(&choice).await?)
 }
 
 /// Keeps the writer's blind pick between two answers.

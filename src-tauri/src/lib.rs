@@ -99,6 +99,8 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             fusion::ledger_totals,
             fusion::get_settings,
             fusion::set_setting,
+            fusion::panel_choice,
+            fusion::save_panel_choice,
             fusion::record_pick,
             fusion::taste_leaderboard,
         ])

@@ -17,7 +17,7 @@ mod xml;
 
 pub use diff::{diff_stats, side_by_side, DiffChange, DiffRow, Span};
 pub use error::{ManuscriptError, Result};
-pub use suggest::{apply as apply_suggestions, suggestions, SourceAnswer, Suggestion};
+pub use suggest::{apply as apply_suggestions, credit_notes, suggestions, SourceAnswer, Suggestion};
 pub use import::{MAX_CHAPTERS, MAX_INPUT_BYTES, MAX_SCENES};
 pub use model::{approximate_word_count, word_count, Chapter, ExportOptions, Format, Manuscript, ManuscriptFont, ProjectKind, Scene};
 

@@ -132,6 +132,32 @@ pub fn suggestions(original: &str, revised: &str, answers: &[SourceAnswer]) -> V
         .collect()
 }
 
+/// Four-letter-or-longer words too common to say whose idea a change was.
+const COMMON: &[&str] = &["that", "this", "with", "from", "there", "their", "they", "them", "then", "than", "have", "were", "when", "what", "into", "over", "upon", "about", "which", "would", "could", "been", "more", "some"];
+
+/// Words that carry meaning, for matching a change against a judge's note.
+fn content_words(text: &str) -> HashSet<String> {
+    words(text).into_iter().filter(|w| w.chars().count() >= 4 && !COMMON.contains(&w.as_str())).collect()
+}
+
+/// Credits each change to the answers a judge's note names for it: a note (an answer's name and what
+/// the judge found unique in it) shares at least two content words with the change's new text (its one
+/// word, for a one-word change). The
+/// judge may paraphrase an answer's idea in words that answer never used; its note still says whose
+/// idea it was.
+pub fn credit_notes(suggestions: &mut [Suggestion], notes: &[SourceAnswer]) {
+    let notes: Vec<(&str, HashSet<String>)> = notes.iter().map(|n| (n.name.as_str(), content_words(&n.text))).collect();
+    for suggestion in suggestions.iter_mut() {
+        let inserted = content_words(&suggestion.insert);
+        let needed = inserted.len().min(2);
+        for (name, note) in &notes {
+            if needed > 0 && inserted.intersection(note).count() >= needed && !suggestion.sources.iter().any(|s| s == name) {
+                suggestion.sources.push(name.to_string());
+            }
+        }
+    }
+}
+
 /// `original` with the suggestions in `accepted` applied (the rest rejected).
 pub fn apply(original: &str, suggestions: &[Suggestion], accepted: &[bool]) -> String {
     let units: Vec<u16> = original.encode_utf16().collect();
@@ -179,6 +205,20 @@ mod tests {
         assert!(prefix.starts_with("Caf"));
         assert_eq!(hunks[0].insert.trim(), "new");
         assert_eq!(apply(original, &hunks, &[true]), revised);
+    }
+
+    #[test]
+    fn a_judge_note_credits_the_change_it_describes_and_no_other() {
+        let mut hunks = suggestions("The birds were awake.", "The birds were awake. Gulls spoke first, before the bells.", &[]);
+        assert!(hunks.iter().all(|h| h.sources.is_empty()));
+        let notes = [
+            SourceAnswer { name: "B · loop:editor".into(), text: "Lets the gulls speak first.".into() },
+            SourceAnswer { name: "A · loop:polisher".into(), text: "Keeps the bells.".into() },
+        ];
+        credit_notes(&mut hunks, &notes);
+        credit_notes(&mut hunks, &notes);
+        let credited: Vec<&String> = hunks.iter().flat_map(|h| &h.sources).collect();
+        assert_eq!(credited, [&"B · loop:editor".to_string()], "{hunks:?}");
     }
 
     #[test]

@@ -283,6 +283,17 @@ impl Studio {
         self.privacy_status().await
     }
 
+    /// The panel the writer last set up (the default one before any).
+    pub async fn panel_choice(&self) -> Result<crate::panel_choice::PanelChoice> {
+        let stored = self.store()?.settings().get::<serde_json::Value>(crate::panel_choice::SETTING).await?;
+        Ok(crate::panel_choice::PanelChoice::from_setting(stored))
+    }
+
+    pub async fn save_panel_choice(&self, choice: &crate::panel_choice::PanelChoice) -> Result<()> {
+        choice.check()?;
+        Ok(self.store()?.settings().set(crate::panel_choice::SETTING, choice).await?)
+    }
+
     pub async fn set_setting(&self, key: &str, value: &serde_json::Value) -> Result<()> {
         if !SETTINGS.contains(&key) {
             return Err(StudioError::Invalid(format!("unknown setting `{key}`")));

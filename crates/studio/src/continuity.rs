@@ -161,7 +161,7 @@ pub async fn check(
             seed: params.seed,
             ..Default::default()
         };
-        let FusionResult { run_id, outcome } = crate::fusion::fuse(host, Some(store), builder, &fusion, cancel, on_fusion).await?;
+        let FusionResult { run_id, outcome, .. } = crate::fusion::fuse(host, Some(store), builder, &fusion, cancel, on_fusion).await?;
         let mut raw = outcome.final_text.clone().unwrap_or_default();
         if raw.trim().is_empty() {
             // No final answer: what the judge found the members agreeing on is the list.

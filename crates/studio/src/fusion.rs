@@ -99,6 +99,9 @@ pub struct FusionResult {
     pub run_id: Option<i64>,
     #[serde(flatten)]
     pub outcome: FusionOutcome,
+    /// For Rewrite, Shorten and Expand of a selection (and Continue at the cursor), the fused answer as
+    /// suggestions against the passage: the editor shows them to accept or reject one by one.
+    pub suggestions: Vec<atelier_manuscript::Suggestion>,
 }
 
 /// The on-device model reads the scene's context (bible, synopses, text) before the prompt; cloud
@@ -296,7 +299,9 @@ pub async fn fuse(
     if let Some(recorder) = recorder {
         recorder.finish(result.as_ref().map_err(ToString::to_string)).await?;
     }
-    Ok(FusionResult { run_id, outcome: result? })
+    let outcome = result?;
+    let suggestions = revision_suggestions(params, &outcome);
+    Ok(FusionResult { run_id, outcome, suggestions })
 }
 
 /// `(provider, model)` of each member, then the judge's.
@@ -341,18 +346,56 @@ fn new_run(params: &FusionParams, context: &[ContextItem]) -> NewRun {
     }
 }
 
+/// The passage a writing action revises: the selection for Rewrite, Shorten and Expand, nothing (an
+/// insertion at the cursor) for Continue; `None` for actions whose answer is no revision.
+fn revised_passage(params: &FusionParams) -> Option<&str> {
+    use crate::writing::WritingAction::{Continue, Expand, Rewrite, Shorten};
+    match params.action? {
+        Rewrite | Shorten | Expand if !params.selection.trim().is_empty() => Some(params.selection.as_str()),
+        Continue => Some(""),
+        _ => None,
+    }
+}
+
+fn revision_suggestions(params: &FusionParams, outcome: &FusionOutcome) -> Vec<atelier_manuscript::Suggestion> {
+    revised_passage(params).map(|original| suggestions(original, outcome)).unwrap_or_default()
+}
+
+/// A member as a suggestion credits it: its label and model (the judge saw only the label).
+fn member_name(index: usize, provider: &str, model: &str) -> String {
+    format!("{} · {provider}:{model}", atelier_fusion::judge::label(index))
+}
+
 /// The fused answer of `outcome` as suggestions against `original` (the passage it revised), each
-/// credited to the members (by their label and model, de-anonymised) whose answers hold its words.
-/// The last round's answer of each member counts (a debate's revision).
+/// credited to the members whose answers hold its words, or whose unique insight (in the judge's
+/// verdict, its labels de-anonymised) it carries. The last round's answer of each member counts (a
+/// debate's revision). The whitespace around the passage stays as it is.
 pub fn suggestions(original: &str, outcome: &FusionOutcome) -> Vec<atelier_manuscript::Suggestion> {
-    let Some(fused) = outcome.final_text.as_deref() else { return Vec::new() };
+    let Some(fused) = outcome.final_text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else { return Vec::new() };
     let mut answers: Vec<atelier_manuscript::SourceAnswer> = Vec::new();
     for member in outcome.members.iter().filter(|m| m.succeeded()) {
-        let name = format!("{} · {}:{}", atelier_fusion::judge::label(member.index), member.provider, member.model);
+        let name = member_name(member.index, &member.provider, &member.model);
         match answers.iter_mut().find(|a| a.name == name) {
             Some(answer) => answer.text = member.text.clone(),
             None => answers.push(atelier_manuscript::SourceAnswer { name, text: member.text.clone() }),
         }
     }
-    atelier_manuscript::suggestions(original, fused, &answers)
+    let core = original.trim();
+    let lead: usize = original[..original.len() - original.trim_start().len()].encode_utf16().count();
+    let mut hunks = atelier_manuscript::suggestions(core, fused, &answers);
+    let insights: Vec<atelier_manuscript::SourceAnswer> = outcome
+        .verdict
+        .iter()
+        .flat_map(|v| &v.unique_insights)
+        .filter_map(|insight| {
+            let member = outcome.members.iter().find(|m| atelier_fusion::judge::label(m.index) == insight.response)?;
+            Some(atelier_manuscript::SourceAnswer { name: member_name(member.index, &member.provider, &member.model), text: insight.insight.clone() })
+        })
+        .collect();
+    atelier_manuscript::credit_notes(&mut hunks, &insights);
+    for hunk in &mut hunks {
+        hunk.from += lead;
+        hunk.to += lead;
+    }
+    hunks
 }

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod manuscript;
 pub mod model_host;
 pub mod models;
+pub mod panel_choice;
 pub mod picked;
 pub mod privacy;
 pub mod providers;

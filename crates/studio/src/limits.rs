@@ -60,6 +60,9 @@ pub fn setting(key: &str, value: &serde_json::Value) -> Result<()> {
         "context_length" => context_length(number(value)?).map(drop),
         "font_size" => within("the font size", number(value)?, 8, 48).map(drop),
         "autosave_ms" => within("the autosave interval", number(value)?, 100, 1_000).map(drop),
+        crate::panel_choice::SETTING => serde_json::from_value::<crate::panel_choice::PanelChoice>(value.clone())
+            .map_err(|e| StudioError::Invalid(format!("the panel could not be read: {e}")))?
+            .check(),
         _ => Ok(()),
     }
 }
@@ -83,5 +86,7 @@ mod tests {
         assert!(setting("context_length", &json!(8192)).is_ok());
         assert!(setting("autosave_ms", &json!(60_000)).is_err());
         assert!(setting("theme", &json!("dark")).is_ok());
+        assert!(setting("fusion_panel", &json!({"members": ["local"]})).is_err(), "a partial panel is refused");
+        assert!(setting("fusion_panel", &serde_json::to_value(crate::panel_choice::PanelChoice::default()).unwrap()).is_ok());
     }
 }

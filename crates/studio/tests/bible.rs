@@ -167,6 +167,19 @@ struct Loopback {
 }
 
 fn serve(final_answer: &'static str) -> Loopback {
+    serve_script(Script { final_answer, ..Script::default() })
+}
+
+/// What the loopback server answers: the judge's final answer and unique insights, and a line for each
+/// member model (else "The tide turned.").
+#[derive(Clone, Copy, Default)]
+struct Script {
+    final_answer: &'static str,
+    insights: &'static [(&'static str, &'static str)],
+    members: &'static [(&'static str, &'static str)],
+}
+
+fn serve_script(script: Script) -> Loopback {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     let bodies = Arc::new(Mutex::new(Vec::new()));
@@ -174,21 +187,23 @@ fn serve(final_answer: &'static str) -> Loopback {
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let log = Arc::clone(&log);
-            std::thread::spawn(move || answer(stream, log, final_answer));
+            std::thread::spawn(move || answer(stream, log, script));
         }
     });
     Loopback { url, bodies }
 }
 
-fn answer(mut stream: std::net::TcpStream, log: Arc<Mutex<Vec<String>>>, final_answer: &str) {
+fn answer(mut stream: std::net::TcpStream, log: Arc<Mutex<Vec<String>>>, script: Script) {
     let Some((request, body_start)) = common::read_request(&mut stream) else { return };
     let body = String::from_utf8_lossy(&request[body_start..]).to_string();
     let text = if body.contains("You are the judge") {
-        let verdict = serde_json::json!({"consensus": ["the scene contradicts the bible"], "contradictions": [], "unique_insights": [], "blind_spots": [],
+        let insights: Vec<serde_json::Value> = script.insights.iter().map(|(label, insight)| serde_json::json!({"response": label, "insight": insight})).collect();
+        let verdict = serde_json::json!({"consensus": ["the scene contradicts the bible"], "contradictions": [], "unique_insights": insights, "blind_spots": [],
             "scores": {"A": 8}, "best": "A", "minority_report": null});
-        format!("{verdict}\n=== FINAL ANSWER ===\n{final_answer}")
+        format!("{verdict}\n=== FINAL ANSWER ===\n{}", script.final_answer)
     } else {
-        "The tide turned.".to_string()
+        let model = serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| v["model"].as_str().map(str::to_string)).unwrap_or_default();
+        script.members.iter().find(|(m, _)| *m == model).map(|(_, line)| line.to_string()).unwrap_or_else(|| "The tide turned.".to_string())
     };
     log.lock().unwrap().push(body);
     // Realistic SSE: the text in two deltas, then the finish, usage and [DONE].
@@ -425,4 +440,45 @@ async fn a_writing_action_sent_to_the_panel_carries_its_own_instruction() {
     let typed = FusionParams { prompt: "Make it sing.".into(), ..params };
     assert_eq!(typed.resolved().prompt, "Make it sing.");
     assert!(server.bodies.lock().unwrap().is_empty(), "building a request sends nothing");
+}
+
+/// A rewrite asked of the panel comes back as suggestions against the selection: applying them all gives
+/// the fused text (the whitespace around the passage kept), none gives the passage, and each change is
+/// credited to the member whose words it uses or whose insight the judge named.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rewrite_through_the_panel_comes_back_as_credited_suggestions() {
+    let f = fixture().await;
+    let server = serve_script(Script {
+        final_answer: "\"You came,\" said Tomas quietly from the dark, his green eyes on the lamp.",
+        // The judge saw the answers shuffled; its labels are mapped back to the members before crediting.
+        insights: &[("A", "Turns the gaze to the lamp"), ("B", "Turns the gaze to the lamp")],
+        members: &[("polisher", "\"You came,\" said Tomas quietly."), ("editor", "Tomas watched the lens.")],
+    });
+    let builder = builder(&f.store, &server.url).await;
+    let selection = "\n\"You came,\" said Tomas from the dark, his green eyes on the lens. ";
+    let params = FusionParams {
+        document_id: Some(f.scene),
+        selection: selection.into(),
+        members: vec!["loop:polisher".into(), "loop:editor".into()],
+        judge: Some("loop:polisher".into()),
+        action: Some(WritingAction::Rewrite),
+        tone: Some(atelier_studio::Tone::Plainer),
+        seed: Some(5),
+        ..Default::default()
+    };
+    let host = ModelHost::without_model("not needed");
+    let result = atelier_studio::fusion::fuse(&host, Some(&f.store), &builder, &params, CancellationToken::new(), atelier_fusion::events::discard()).await.unwrap();
+    let hunks = &result.suggestions;
+    assert!(hunks.len() >= 2, "{hunks:?}");
+    let all = atelier_manuscript::apply_suggestions(selection, hunks, &vec![true; hunks.len()]);
+    assert_eq!(all, format!("\n{} ", result.outcome.final_text.as_deref().unwrap().trim()));
+    assert_eq!(atelier_manuscript::apply_suggestions(selection, hunks, &[]), selection);
+    let credited = |words: &str| hunks.iter().find(|h| h.insert.contains(words)).map(|h| h.sources.clone()).unwrap_or_else(|| panic!("no hunk with {words}: {hunks:?}"));
+    assert_eq!(credited("quietly"), vec!["A · loop:polisher".to_string()]);
+    let lamp = credited("lamp");
+    assert!(lamp.iter().any(|s| s.ends_with("loop:polisher")) && lamp.iter().any(|s| s.ends_with("loop:editor")), "both insights name the lamp: {lamp:?}");
+    // Actions that write no revision (a critique) come back without suggestions.
+    let critique = FusionParams { action: Some(WritingAction::Critique), ..params };
+    let result = atelier_studio::fusion::fuse(&host, Some(&f.store), &builder, &critique, CancellationToken::new(), atelier_fusion::events::discard()).await.unwrap();
+    assert!(result.suggestions.is_empty(), "{:?}", result.suggestions);
 }

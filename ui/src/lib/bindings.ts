@@ -128,6 +128,9 @@ export const commands = {
 	ledgerTotals: (since: number | null) => __TAURI_INVOKE<LedgerTotals>("ledger_totals", { since }),
 	getSettings: () => __TAURI_INVOKE<{ [key in string]: Value }>("get_settings"),
 	setSetting: (key: string, value: Value) => __TAURI_INVOKE<null>("set_setting", { key, value }),
+	/**  The panel the writer last set up (the Fusion page and the Assist panel's "Ask the panel"). */
+	panelChoice: () => __TAURI_INVOKE<PanelChoice>("panel_choice"),
+	savePanelChoice: (choice: PanelChoice) => __TAURI_INVOKE<null>("save_panel_choice", { choice }),
 	/**  Keeps the writer's blind pick between two answers. */
 	recordPick: (pick: NewPick) => __TAURI_INVOKE<Pick>("record_pick", { pick }),
 	/**  Models and settings ranked by the writer's picks in a project (`None`: outside any project). */
@@ -556,6 +559,11 @@ export type FusionParams = {
 /**  A finished fusion and where the library keeps it. */
 export type FusionResult = {
 	run_id: number | null,
+	/**
+	 *  For Rewrite, Shorten and Expand of a selection (and Continue at the cursor), the fused answer as
+	 *  suggestions against the passage: the editor shows them to accept or reject one by one.
+	 */
+	suggestions: Suggestion[],
 } & FusionOutcome;
 
 export type FusionStatus = "completed" | 
@@ -905,6 +913,19 @@ export type OpenVinoDevice = {
 	id: string,
 	/**  e.g. "Intel(R) AI Boost". */
 	name: string | null,
+};
+
+export type PanelChoice = {
+	/**  `local` or `provider:model`, as in [`crate::fusion::FusionParams::members`]. */
+	members: string[],
+	judge: string | null,
+	mode: ModeKind,
+	rounds: number,
+	budget_usd: number | null,
+	max_tokens: number,
+	/**  Offline self-fusion: how many samples of the on-device model. */
+	samples: number,
+	personas: Persona[],
 };
 
 /**  One sample of the on-device model in a self-fusion panel: a voice and how freely it writes. */
