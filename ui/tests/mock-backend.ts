@@ -8,6 +8,8 @@ import type {
   FusionEvent,
   FusionParams,
   NewPick,
+  PanelChoice,
+  Suggestion,
   Generation,
   GenerationEvent,
   LedgerEntry,
@@ -465,6 +467,14 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
       }
       case 'run_fusion':
         return runFusionMock(args.params as FusionParams, args.onEvent as ChannelLike);
+      case 'panel_choice':
+        return panelChoice;
+      case 'save_panel_choice': {
+        const choice = args.choice as PanelChoice;
+        if (choice.samples < 1 || choice.samples > 8) throw { kind: 'invalid', message: `self-fusion takes 1 to 8 samples (got ${choice.samples})` };
+        panelChoice = choice;
+        return null;
+      }
       case 'record_pick': {
         const pick = args.pick as NewPick;
         if (pick.left_name === pick.right_name) throw { kind: 'invalid', message: 'a pick compares two different models or settings' };
@@ -525,6 +535,36 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
   });
 
   const picks: (NewPick & { id: number; created_at: number })[] = [];
+  let panelChoice: PanelChoice = {
+    members: ['local'],
+    judge: 'local',
+    mode: 'merge',
+    rounds: 1,
+    budget_usd: 0.05,
+    max_tokens: 400,
+    samples: 3,
+    personas: [{ temperature: 0.3, description: 'a meticulous line editor' }, { temperature: 0.8, description: 'a bold literary stylist' }],
+  };
+
+  /** A scripted revision, as the Rust side would diff it: "At dawn, " before the passage (from member A's
+   *  answer) and its last word made "sea." (the judge's own). Offsets in UTF-16 units, like the editor. */
+  function scriptedRevision(params: FusionParams, memberA: string): { text: string; suggestions: Suggestion[] } | null {
+    const action = params.action ?? null;
+    if (action === 'continue') return { text: 'The gulls spoke first.', suggestions: [{ from: 0, to: 0, delete: '', insert: 'The gulls spoke first.', sources: [memberA] }] };
+    const selection = params.selection ?? '';
+    if (!(action === 'rewrite' || action === 'shorten' || action === 'expand') || !selection.trim()) return null;
+    const lead = selection.length - selection.trimStart().length;
+    const core = selection.trim();
+    const last = core.search(/\S+$/);
+    const text = `At dawn, ${core.slice(0, last)}sea.`;
+    return {
+      text,
+      suggestions: [
+        { from: lead, to: lead, delete: '', insert: 'At dawn, ', sources: [memberA] },
+        { from: lead + last, to: lead + core.length, delete: core.slice(last), insert: 'sea.', sources: [] },
+      ],
+    };
+  }
 
   async function runFusionMock(params: FusionParams, channel: ChannelLike) {
     let index = 0;
@@ -572,7 +612,8 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
       best: answered[0]?.label ?? null,
       minority_report: 'Night would be more haunting.',
     };
-    const finalText = 'At dawn the sea lay grey and still; the gulls spoke first, and Mara began to count the steps.';
+    const revision = answered.length >= 2 ? scriptedRevision(params, `A · ${answered[0].provider}:${answered[0].model}`) : null;
+    const finalText = revision?.text ?? 'At dawn the sea lay grey and still; the gulls spoke first, and Mara began to count the steps.';
     if (answered.length >= 2) {
       send({ type: 'judge_started', pass: 0, order: answered.map((m) => m.position) });
       send({ type: 'judge_delta', pass: 0, text: '{"consensus": …}' });
@@ -593,6 +634,7 @@ export function installMockBackend(options: MockOptions = {}): MockBackend {
     return {
       run_id: runId, status, error: status === 'failed' ? 'no answers' : null, final_text: runs.get(runId)!.final_text, final_source: 'judge', verdict: answered.length >= 2 ? verdict : null,
       members: [], judge_passes: [], cost_usd: cost, prompt_tokens: 60, completion_tokens: 9, judges_disagreed: false, tie: false,
+      suggestions: revision?.suggestions ?? [], timings: { wall_ms: 900, models_ms: 850, overhead_ms: 50 },
     };
   }
 

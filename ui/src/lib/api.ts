@@ -27,6 +27,7 @@ import type {
   NewPick,
   NewProject,
   NodePatch,
+  PanelChoice,
   ProjectKind,
   ProjectPatch,
   ProviderInput,
@@ -245,6 +246,9 @@ export const keyStatus = (provider: string) => call(commands.keyStatus(provider)
 export const testProvider = (provider: string, model: string) => call(commands.testProvider(provider, model));
 export const fetchPrices = (provider: string) => call(commands.fetchPrices(provider));
 export const estimateFusion = (params: FusionParams) => call(commands.estimateFusion(params));
+/** The panel the writer last set up (members, judge, mode, self-fusion samples and personas). */
+export const panelChoice = () => call(commands.panelChoice());
+export const savePanelChoice = (choice: PanelChoice) => call(commands.savePanelChoice(choice));
 
 export function runFusion(params: FusionParams, onEvent: (e: FusionEvent) => void): Running<FusionResult> {
   const id = newId('fusion');

@@ -6,7 +6,14 @@ import * as api from './api';
 import { app } from './app.svelte';
 import type { SaveState } from './autosave';
 import { wordCount } from './format';
-import type { DiffRow, Document, Revision, SceneText } from './types';
+import type { DiffRow, Document, Revision, SceneText, Suggestion } from './types';
+import type { LiveSuggestion } from './suggestions';
+
+/** Where a panel's revision goes: a passage of a scene, followed through the writer's edits. */
+export interface Passage {
+  documentId: number;
+  trackId: number;
+}
 import type SceneBlock from '../components/SceneBlock.svelte';
 
 export class Page {
@@ -18,6 +25,8 @@ export class Page {
   restoring = $state(false);
   /** Bumped when the scene's history has a new revision. */
   historyVersion = $state(0);
+  /** The panel's suggestions shown over each scene's text, by document id. */
+  suggestions = $state<Record<number, LiveSuggestion[]>>({});
   /** The editors on the page, by document id. */
   readonly blocks: Record<number, SceneBlock | null> = {};
   /** The page's saves, together. */
@@ -57,6 +66,7 @@ export class Page {
   /** The page was emptied. */
   closed() {
     this.comparing = null;
+    this.suggestions = {};
     this.saveStates = {};
     this.selection = '';
   }
@@ -64,6 +74,7 @@ export class Page {
   /** The page shows `list`, freshly opened. */
   opened(list: SceneText[]) {
     this.comparing = null;
+    this.suggestions = {};
     this.saveStates = {};
     this.liveWords = Object.fromEntries(list.map((s) => [s.document.id, wordCount(s.document.body)]));
     this.selection = '';
@@ -90,6 +101,32 @@ export class Page {
     if (how === 'insert') block.insertAfterSelection(text);
     else block.replaceSelection(text);
     this.historyVersion++;
+  };
+
+  suggestionsChanged = (documentId: number, list: LiveSuggestion[]) => {
+    this.suggestions[documentId] = list;
+  };
+
+  /** Starts following the passage a panel will revise: the selection in the scene the writer is in
+   *  (for a Continue, the point after it). */
+  track = (at: 'selection' | 'end'): Passage | null => {
+    const block = this.activeBlock();
+    const trackId = block?.trackSelection(at === 'end') ?? null;
+    return block && trackId !== null ? { documentId: block.documentId(), trackId } : null;
+  };
+
+  /** Shows a panel's revision of `original` over the text as suggestions, after keeping the text as it
+   *  stands as a revision ("before AI: panel <action>"); how many are shown (0: the passage is no
+   *  longer in the text as it was, or the scene is closed). */
+  propose = async (passage: Passage, original: string, list: Suggestion[], action: string): Promise<number> => {
+    const block = this.blocks[passage.documentId];
+    if (!block) return 0;
+    if (!(await block.save(`before AI: panel ${action}`))) {
+      app.toast('The text could not be saved first, so the suggestions were not shown. Try again in a moment.', 'error');
+      return 0;
+    }
+    this.historyVersion++;
+    return block.proposeAt(passage.trackId, original, list, action === 'continue');
   };
 
   compare = async (revision: Revision) => {
