@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "delete_provider", "set_key", "delete_key", "key_status", "test_provider", "fetch_prices", "estimate_fusion",
     "run_fusion", "privacy_status", "set_offline", "ledger", "ledger_totals", "get_settings", "set_setting",
     "ui_ready", "list_projects", "create_project", "update_project", "delete_project", "restore_project", "project_tree", "project_progress", "add_node", "update_node", "move_node", "delete_node", "restore_node", "chapter_scenes", "export_project", "import_manuscript", "accept_import", "revision_diff",
+    "suggest_changes", "panel_choice", "save_panel_choice", "record_pick", "taste_leaderboard",
 ];
 
 fn main() {

@@ -29,3 +29,19 @@ fn the_ui_bindings_are_generated_from_the_current_rust_types() {
          then make the UI follow (npm --prefix ui run check)"
     );
 }
+
+/// Every command the UI can call is declared in build.rs and granted to the main window: a command
+/// left out is refused in the real app ("not allowed"), which the page tests' mock backend never sees.
+#[test]
+fn every_command_the_ui_calls_is_declared_and_granted() {
+    let bindings = bindings();
+    // `__TAURI_INVOKE<Reply>("command", …)`: the calls, not the import.
+    let called: Vec<&str> = bindings.split("__TAURI_INVOKE").filter(|s| s.starts_with('<')).filter_map(|s| s.split('"').nth(1)).collect();
+    assert!(called.len() > 50, "the command list was not found in the bindings");
+    let build = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/build.rs")).unwrap();
+    let capability = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/capabilities/default.json")).unwrap();
+    let undeclared: Vec<&&str> = called.iter().filter(|c| !build.contains(&format!("\"{c}\""))).collect();
+    let ungranted: Vec<&&str> = called.iter().filter(|c| !capability.contains(&format!("\"allow-{}\"", c.replace('_', "-")))).collect();
+    assert!(undeclared.is_empty(), "commands missing from build.rs COMMANDS: {undeclared:?}");
+    assert!(ungranted.is_empty(), "commands missing from capabilities/default.json: {ungranted:?}");
+}

@@ -206,6 +206,30 @@ describe('fusion against a loopback OpenAI-compatible server', () => {
       .catch(() => assert.fail(`the ledger does not show 3 requests: ${JSON.stringify(shown)}`));
     assert.match(await (await byTestId(browser, 'ledger')).getText(), /writer-a/);
   });
+
+  test('a rewrite asked of that panel from the Assist panel comes back into the scene as suggestions', async () => {
+    const { browser } = app;
+    await (await byTestId(browser, 'nav-write')).click();
+    await (await browser.$('//*[@data-testid="binder-title" and normalize-space()="Dawn"]')).click();
+    const editor = await byTestId(browser, 'editor');
+    await browser.waitUntil(async () => (await visibleText(browser, editor)).includes('first boats went out.'), { timeout: 10_000, timeoutMsg: 'the scene did not open' });
+    await editor.click();
+    await browser.keys(['Control', 'a']);
+    await (await byTestId(browser, 'target-panel')).click();
+    // The panel set up on the Fusion page is the one asked here.
+    const summary = await byTestId(browser, 'panel-summary');
+    await browser.waitUntil(async () => /loop · writer-a, loop · writer-b · judge loop · judge/.test(await visibleText(browser, summary)), { timeout: 10_000, timeoutMsg: 'the Fusion panel is not the one offered' });
+    const asked = server.requests.length;
+    await (await byTestId(browser, 'action-rewrite')).click();
+    await byTestId(browser, 'suggestion-list', 60_000);
+    assert.equal(server.requests.length, asked + 3);
+    const shown = await browser.execute(() => document.querySelectorAll('[data-testid="editor"] [data-testid="suggestion"]').length);
+    assert.ok(shown >= 1, 'no suggestion in the text');
+    await browser.saveScreenshot(path.join(artifacts, 'app-suggestions.png'));
+    await (await byTestId(browser, 'accept-all')).click();
+    await browser.waitUntil(async () => (await visibleText(browser, editor)).trim() === 'The harbour woke slowly, tar and salt in the air.', { timeout: 10_000, timeoutMsg: 'accepting every suggestion did not give the fused text' });
+    await browser.waitUntil(async () => (await (await byTestId(browser, 'save-state')).getText()) === 'Saved', { timeout: 10_000 });
+  });
 });
 
 describe('typing survives kill -9', () => {

@@ -393,6 +393,13 @@ pub fn suggestions(original: &str, outcome: &FusionOutcome) -> Vec<atelier_manus
         })
         .collect();
     atelier_manuscript::credit_notes(&mut hunks, &insights);
+    // An answer cut off at its token limit stops mid-sentence: its missing end is no reason to delete the
+    // passage's.
+    let core_len = core.encode_utf16().count();
+    let finished = fused.ends_with(|c: char| matches!(c, '.' | '!' | '?' | '…' | '"' | '\'' | '”' | '’' | ')' | ']' | '*' | '_'));
+    if !finished && hunks.last().is_some_and(|h| h.to == core_len && h.insert.trim().is_empty()) {
+        hunks.pop();
+    }
     for hunk in &mut hunks {
         hunk.from += lead;
         hunk.to += lead;

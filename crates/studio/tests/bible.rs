@@ -477,6 +477,12 @@ async fn a_rewrite_through_the_panel_comes_back_as_credited_suggestions() {
     assert_eq!(credited("quietly"), vec!["A · loop:polisher".to_string()]);
     let lamp = credited("lamp");
     assert!(lamp.iter().any(|s| s.ends_with("loop:polisher")) && lamp.iter().any(|s| s.ends_with("loop:editor")), "both insights name the lamp: {lamp:?}");
+    // A fused answer cut off mid-sentence (its token limit) never deletes the rest of the passage.
+    let cut = serve_script(Script { final_answer: "\"You came,\" said Tomas quietly from the dark, his", ..Script::default() });
+    let cut_builder = crate::builder(&f.store, &cut.url).await;
+    let result = atelier_studio::fusion::fuse(&host, Some(&f.store), &cut_builder, &params, CancellationToken::new(), atelier_fusion::events::discard()).await.unwrap();
+    let kept = atelier_manuscript::apply_suggestions(selection, &result.suggestions, &vec![true; result.suggestions.len()]);
+    assert!(kept.contains("quietly") && kept.ends_with("his green eyes on the lens. "), "{kept:?} from {:?}", result.suggestions);
     // Actions that write no revision (a critique) come back without suggestions.
     let critique = FusionParams { action: Some(WritingAction::Critique), ..params };
     let result = atelier_studio::fusion::fuse(&host, Some(&f.store), &builder, &critique, CancellationToken::new(), atelier_fusion::events::discard()).await.unwrap();
