@@ -115,6 +115,9 @@ export class Page {
     return block && trackId !== null ? { documentId: block.documentId(), trackId } : null;
   };
 
+  /** Stops following a passage whose run brought no suggestions. */
+  untrack = (passage: Passage) => this.blocks[passage.documentId]?.untrack(passage.trackId);
+
   /** Shows a panel's revision of `original` over the text as suggestions, after keeping the text as it
    *  stands as a revision ("before AI: panel <action>"); how many are shown (0: the passage is no
    *  longer in the text as it was, or the scene is closed). */

@@ -1,5 +1,6 @@
 // The panel the writer set up, shared by the Fusion page (where it is edited) and the Assist panel's
 // "Ask the panel" (where it runs on the selection). The library keeps it between sessions.
+import { untrack } from 'svelte';
 import * as api from './api';
 import { app } from './app.svelte';
 import type { FusionParams, PanelChoice } from './types';
@@ -28,10 +29,12 @@ class PanelStore {
 
   /** Keeps the writer's change (saved a moment later, so typing in a field saves once). */
   update(patch: Partial<PanelChoice>) {
-    if (!this.choice) return;
-    this.choice = { ...this.choice, ...patch };
+    // Read without subscribing: an effect that calls this must not re-run on its own write.
+    const current = untrack(() => this.choice);
+    if (!current) return;
+    const choice = { ...current, ...patch };
+    this.choice = choice;
     clearTimeout(this.saveTimer);
-    const choice = this.choice;
     this.saveTimer = setTimeout(() => void api.savePanelChoice(choice).catch((e) => app.error(e)), SAVE_DELAY_MS);
   }
 

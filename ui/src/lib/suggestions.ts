@@ -32,6 +32,7 @@ function touched(s: LiveSuggestion, changes: ChangeDesc): boolean {
 const suggestionField = StateField.define<LiveSuggestion[]>({
   create: () => [],
   update(list, tr) {
+    if (!list.length && !tr.effects.length) return list;
     let next = list;
     const removed = new Set<number>();
     for (const e of tr.effects) if (e.is(removeSuggestions)) for (const s of e.value) removed.add(s.id);
@@ -154,6 +155,11 @@ export function track(view: EditorView, from: number, to: number): number {
   return id;
 }
 
+/** Stops following a range (a run that ended without a proposal). */
+export function untrack(view: EditorView, id: number) {
+  if (view.state.field(trackedField).has(id)) view.dispatch({ effects: untrackRange.of(id) });
+}
+
 /** Where a tracked range is now (and stops following it). */
 export function trackedRange(view: EditorView, id: number): { from: number; to: number } | null {
   const range = view.state.field(trackedField).get(id) ?? null;
@@ -171,7 +177,9 @@ export function propose(view: EditorView, at: number, suggestions: Suggestion[])
     .map((s) => ({ ...s, id: nextId++, from: at + s.from, to: at + s.to }))
     .filter((s) => s.from <= s.to && s.to <= length && view.state.sliceDoc(s.from, s.to) === s.delete);
   const old = suggestionsOf(view.state);
-  view.dispatch({ effects: [...(old.length ? [removeSuggestions.of(old)] : []), addSuggestions.of(live)] });
+  // The cursor goes to the first change: a selection drawn over the passage would hide the strike-through.
+  const cursor = live.length ? { selection: { anchor: live[0].from }, scrollIntoView: true } : {};
+  view.dispatch({ effects: [...(old.length ? [removeSuggestions.of(old)] : []), addSuggestions.of(live)], ...cursor });
   return live;
 }
 

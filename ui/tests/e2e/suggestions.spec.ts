@@ -123,6 +123,9 @@ test('a Continue asked of the panel is one suggested paragraph at the cursor, cr
 });
 
 test('the panel set up in Fusion is the one Ask the panel runs, with its cost before the run', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
   await openApp(page, { delayMs: 10 });
   await page.getByTestId('nav-fusion').click();
   await page.getByTestId('member-openrouter:mistralai/ministral-8b').check();
@@ -143,4 +146,12 @@ test('the panel set up in Fusion is the one Ask the panel runs, with its cost be
   // Back on this computer, the actions run on-device again.
   await page.getByTestId('target-device').click();
   await expect(page.getByTestId('panel-summary')).toHaveCount(0);
+
+  // Offline, the cloud member is greyed out; changing the panel then does not forget it.
+  await page.getByTestId('offline-switch').click();
+  await page.getByTestId('nav-fusion').click();
+  await expect(page.getByTestId('member-openrouter:mistralai/ministral-8b')).toBeDisabled();
+  await page.getByTestId('self-fusion-samples').fill('4');
+  await expect.poll(async () => (await backendCalls(page)).filter((c) => c.cmd === 'save_panel_choice').at(-1)?.args.choice).toMatchObject({ samples: 4, members: ['local', 'openrouter:mistralai/ministral-8b'] });
+  expect(errors).toEqual([]);
 });
