@@ -3,7 +3,7 @@
 //! independent port of ggml.
 
 use atelier_engine::cpu::quant::*;
-use atelier_engine::cpu::{supported_levels, Kernels, SimdLevel};
+use atelier_engine::cpu::{supported_levels, GemmX8Fn, Kernels, SimdLevel};
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Device, Tensor};
 use half::f16;
@@ -165,47 +165,126 @@ fn q4_k_interleaved_gemm() {
     }
 }
 
-/// Q4_1 (the embedded model's format) interleaved the same way, checked the same way.
-#[test]
-fn q4_1_interleaved_gemm() {
-    let mut rng = StdRng::seed_from_u64(8);
-    for &nb in BLOCK_COUNTS {
-        let rows = random_blocks::<BlockQ4_1>(&mut rng, 8 * nb, |b, r| {
-            b.d = scale(r);
-            b.m = scale(r);
-        });
-        let mut packed = vec![BlockQ4_1x8 { d: [f16::ZERO; 8], m: [f16::ZERO; 8], qs: [0; QK * 4] }; nb];
-        repack_q4_1_x8(&rows, &mut packed);
-        for r in 0..8 {
-            let (mut want, mut got) = (vec![0f32; nb * QK], vec![0f32; nb * QK]);
-            dequantize_q4_1(&rows[r * nb..(r + 1) * nb], &mut want);
-            dequantize_q4_1_x8_row(&packed, r, &mut got);
-            assert_eq!(got, want, "row {r} of {nb} blocks after repacking");
-        }
-        let m = 9;
-        let act = random_f32(&mut rng, m * nb * QK);
-        let mut ys = vec![BlockQ8_1::default(); m * nb];
-        quantize_q8_1(&act, &mut ys);
-        let magnitude = magnitude(&act);
-        let mut reference = vec![0f32; 8 * m];
-        gemm_q4_1_x8(&packed, &ys, &mut reference);
-        for t in 0..m {
+/// One 32-value format interleaved for its GEMM tile: every row reads back unchanged after repacking,
+/// the scalar tile reference agrees with the row dot product (within `row_tolerance` × magnitude: the
+/// Q4_0 and Q5_0 tiles take their offset through Q8_1's f16 activation sum), and every level's tile
+/// agrees with the reference.
+struct Interleaved32<S, P> {
+    name: &'static str,
+    seed: u64,
+    fix: fn(&mut S, &mut StdRng),
+    empty: P,
+    repack: fn(&[S], &mut [P]),
+    dequantize: fn(&[S], &mut [f32]),
+    dequantize_x8_row: fn(&[P], usize, &mut [f32]),
+    reference: fn(&[P], &[BlockQ8_1], &mut [f32]),
+    row_dot: fn(&[S], &[BlockQ8_1]) -> f32,
+    row_tolerance: f32,
+    tile: fn(&Kernels) -> Option<GemmX8Fn<P, BlockQ8_1>>,
+}
+
+impl<S: Copy, P: Copy> Interleaved32<S, P> {
+    fn check(&self) {
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        for &nb in BLOCK_COUNTS {
+            let rows = random_blocks::<S>(&mut rng, 8 * nb, self.fix);
+            let mut packed = vec![self.empty; nb];
+            (self.repack)(&rows, &mut packed);
             for r in 0..8 {
-                let want = dot_q4_1(&rows[r * nb..(r + 1) * nb], &ys[t * nb..(t + 1) * nb]);
-                assert_close(SimdLevel::Scalar, "q4_1 x8 reference", reference[t * 8 + r], want, magnitude);
+                let (mut want, mut got) = (vec![0f32; nb * QK], vec![0f32; nb * QK]);
+                (self.dequantize)(&rows[r * nb..(r + 1) * nb], &mut want);
+                (self.dequantize_x8_row)(&packed, r, &mut got);
+                assert_eq!(got, want, "{}: row {r} of {nb} blocks after repacking", self.name);
             }
-        }
-        for kernels in levels() {
-            let Some(gemm) = kernels.q4_1_x8 else { continue };
-            for rows_of_activations in 1..=m {
-                let mut got = vec![f32::NAN; 8 * rows_of_activations];
-                unsafe { gemm(&packed, &ys[..rows_of_activations * nb], &mut got) };
-                for (i, (got, want)) in got.iter().zip(&reference).enumerate() {
-                    assert_close(kernels.level, &format!("q4_1 x8, {rows_of_activations} rows, output {i}"), *got, *want, magnitude);
+            let m = 9;
+            let act = random_f32(&mut rng, m * nb * QK);
+            let mut ys = vec![BlockQ8_1::default(); m * nb];
+            quantize_q8_1(&act, &mut ys);
+            let mut reference = vec![0f32; 8 * m];
+            (self.reference)(&packed, &ys, &mut reference);
+            for t in 0..m {
+                let magnitude = magnitude(&act[t * nb * QK..(t + 1) * nb * QK]);
+                for r in 0..8 {
+                    let want = (self.row_dot)(&rows[r * nb..(r + 1) * nb], &ys[t * nb..(t + 1) * nb]);
+                    let got = reference[t * 8 + r];
+                    let tolerance = self.row_tolerance * magnitude.max(1.0);
+                    assert!((got - want).abs() <= tolerance, "{} x8 reference, row {r}: {got} vs row dot {want} (tolerance {tolerance})", self.name);
+                }
+            }
+            let magnitude = magnitude(&act);
+            for kernels in levels() {
+                let Some(gemm) = (self.tile)(&kernels) else { continue };
+                for rows_of_activations in 1..=m {
+                    let mut got = vec![f32::NAN; 8 * rows_of_activations];
+                    unsafe { gemm(&packed, &ys[..rows_of_activations * nb], &mut got) };
+                    for (i, (got, want)) in got.iter().zip(&reference).enumerate() {
+                        assert_close(kernels.level, &format!("{} x8, {rows_of_activations} rows, output {i}", self.name), *got, *want, magnitude);
+                    }
                 }
             }
         }
     }
+}
+
+/// Q8_1 activations as Q8_0 (the same quants and scale, without the sum): what the row dot of Q4_0 and
+/// Q5_0 takes.
+fn as_q8_0(ys: &[BlockQ8_1]) -> Vec<BlockQ8_0> {
+    ys.iter().map(|y| BlockQ8_0 { d: y.d, qs: y.qs }).collect()
+}
+
+/// Q4_1 (the embedded model's format) interleaved the same way, checked the same way.
+#[test]
+fn q4_1_interleaved_gemm() {
+    Interleaved32 {
+        name: "q4_1",
+        seed: 8,
+        fix: |b: &mut BlockQ4_1, r| {
+            b.d = scale(r);
+            b.m = scale(r);
+        },
+        empty: BlockQ4_1x8 { d: [f16::ZERO; 8], m: [f16::ZERO; 8], qs: [0; QK * 4] },
+        repack: repack_q4_1_x8,
+        dequantize: dequantize_q4_1,
+        dequantize_x8_row: dequantize_q4_1_x8_row,
+        reference: gemm_q4_1_x8,
+        row_dot: dot_q4_1,
+        row_tolerance: 1e-5,
+        tile: |k| k.q4_1_x8,
+    }
+    .check();
+}
+
+/// Q4_0 and Q5_0 (most of llama.cpp's Q4_K_M of a model whose rows are no multiple of 256).
+#[test]
+fn q4_0_and_q5_0_interleaved_gemm() {
+    Interleaved32 {
+        name: "q4_0",
+        seed: 9,
+        fix: |b: &mut BlockQ4_0, r| b.d = scale(r),
+        empty: BlockQ4_0x8 { d: [f16::ZERO; 8], qs: [0; QK * 4] },
+        repack: repack_q4_0_x8,
+        dequantize: dequantize_q4_0,
+        dequantize_x8_row: dequantize_q4_0_x8_row,
+        reference: gemm_q4_0_x8,
+        row_dot: |x, ys| dot_q4_0(x, &as_q8_0(ys)),
+        row_tolerance: 1e-2,
+        tile: |k| k.q4_0_x8,
+    }
+    .check();
+    Interleaved32 {
+        name: "q5_0",
+        seed: 10,
+        fix: |b: &mut BlockQ5_0, r| b.d = scale(r),
+        empty: BlockQ5_0x8 { d: [f16::ZERO; 8], qh: [0; 8], qs: [0; QK * 4] },
+        repack: repack_q5_0_x8,
+        dequantize: dequantize_q5_0,
+        dequantize_x8_row: dequantize_q5_0_x8_row,
+        reference: gemm_q5_0_x8,
+        row_dot: |x, ys| dot_q5_0(x, &as_q8_0(ys)),
+        row_tolerance: 1e-2,
+        tile: |k| k.q5_0_x8,
+    }
+    .check();
 }
 
 #[test]

@@ -37,8 +37,8 @@ impl Storage {
     }
 }
 
-/// A weight matrix `[rows, cols]` in GGUF's storage, used in place — or, for Q4_K and Q4_1 on CPUs with a
-/// tiled GEMM for them, repacked once at load into eight-row interleaved blocks (the mapped pages are then
+/// A weight matrix `[rows, cols]` in GGUF's storage, used in place — or, for Q4_K, Q4_1, Q4_0 and Q5_0 on
+/// CPUs with a tiled GEMM for them, repacked once at load into eight-row interleaved blocks (the mapped pages are then
 /// released, so the weights stay resident once).
 #[derive(Clone)]
 pub struct QMatrix {
@@ -56,6 +56,8 @@ pub struct QMatrix {
 enum Interleaved {
     Q4K(Arc<Vec<BlockQ4Kx8>>),
     Q4_1(Arc<Vec<BlockQ4_1x8>>),
+    Q4_0(Arc<Vec<BlockQ4_0x8>>),
+    Q5_0(Arc<Vec<BlockQ5_0x8>>),
 }
 
 impl QMatrix {
@@ -84,6 +86,8 @@ impl QMatrix {
             matrix.interleaved = match ty {
                 WeightType::Q4K if k.q4_k_x8.is_some() => Some(Interleaved::Q4K(matrix.interleave(repack_q4_k_x8))),
                 WeightType::Q4_1 if k.q4_1_x8.is_some() => Some(Interleaved::Q4_1(matrix.interleave(repack_q4_1_x8))),
+                WeightType::Q4_0 if k.q4_0_x8.is_some() => Some(Interleaved::Q4_0(matrix.interleave(repack_q4_0_x8))),
+                WeightType::Q5_0 if k.q5_0_x8.is_some() => Some(Interleaved::Q5_0(matrix.interleave(repack_q5_0_x8))),
                 _ => None,
             };
             matrix.release_mapped_copy();
@@ -133,6 +137,15 @@ impl QMatrix {
         }
     }
 
+    /// The activations this matrix multiplies: its type's, except that the Q4_0 and Q5_0 tiles take Q8_1
+    /// (the activation sum it carries applies the weights' offset once per block).
+    pub fn activation(&self) -> ActType {
+        match self.interleaved {
+            Some(Interleaved::Q4_0(_) | Interleaved::Q5_0(_)) => ActType::Q8_1,
+            _ => self.ty.activation(),
+        }
+    }
+
     pub fn row_bytes(&self) -> usize {
         self.ty.row_bytes(self.cols)
     }
@@ -153,6 +166,8 @@ impl QMatrix {
         match &self.interleaved {
             Some(Interleaved::Q4K(packed)) => dequantize_q4_k_x8_row(&packed[group], r % 8, out),
             Some(Interleaved::Q4_1(packed)) => dequantize_q4_1_x8_row(&packed[group], r % 8, out),
+            Some(Interleaved::Q4_0(packed)) => dequantize_q4_0_x8_row(&packed[group], r % 8, out),
+            Some(Interleaved::Q5_0(packed)) => dequantize_q5_0_x8_row(&packed[group], r % 8, out),
             None => dequantize_row(self.ty, self.row(r), out),
         }
     }
@@ -165,6 +180,8 @@ impl QMatrix {
 unsafe trait ZeroValid {}
 unsafe impl ZeroValid for BlockQ4Kx8 {}
 unsafe impl ZeroValid for BlockQ4_1x8 {}
+unsafe impl ZeroValid for BlockQ4_0x8 {}
+unsafe impl ZeroValid for BlockQ5_0x8 {}
 
 /// `n` all-zero blocks straight from the allocator: the pages are first touched by the (parallel) writes
 /// that fill them, not by a serial memset of gigabytes.
@@ -235,7 +252,7 @@ pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
     // Quantise the activations once per activation type needed.
     let mut acts: Vec<(ActType, Activations)> = Vec::new();
     for w in mats {
-        let ty = w.ty.activation();
+        let ty = w.activation();
         if !acts.iter().any(|(t, _)| *t == ty) {
             acts.push((ty, Activations::quantize(ty, x, cols)));
         }
@@ -264,17 +281,25 @@ pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
         .collect();
     let run = |&(i, start, end): &(usize, usize, usize)| {
         let w = mats[i];
-        let act = &acts.iter().find(|(t, _)| *t == w.ty.activation()).unwrap().1;
+        let act = &acts.iter().find(|(t, _)| *t == w.activation()).unwrap().1;
         let out = ptrs[i];
         let k = kernels();
-        match (&w.interleaved, act, k.q4_k_x8, k.q4_1_x8) {
-            (Some(Interleaved::Q4K(packed)), Activations::Q8K(y), Some(gemm), _) => {
-                return run_interleaved(packed, y, gemm, start..end, m, w.rows, out);
+        // A matrix is interleaved only where this table has its kernel (checked at load).
+        const KERNEL: &str = "an interleaved matrix has its kernel";
+        match (&w.interleaved, act) {
+            (Some(Interleaved::Q4K(packed)), Activations::Q8K(y)) => {
+                return run_interleaved(packed, y, k.q4_k_x8.expect(KERNEL), start..end, m, w.rows, out);
             }
-            (Some(Interleaved::Q4_1(packed)), Activations::Q8_1(y), _, Some(gemm)) => {
-                return run_interleaved(packed, y, gemm, start..end, m, w.rows, out);
+            (Some(Interleaved::Q4_1(packed)), Activations::Q8_1(y)) => {
+                return run_interleaved(packed, y, k.q4_1_x8.expect(KERNEL), start..end, m, w.rows, out);
             }
-            (Some(_), ..) => unreachable!("interleaved without its kernel"),
+            (Some(Interleaved::Q4_0(packed)), Activations::Q8_1(y)) => {
+                return run_interleaved(packed, y, k.q4_0_x8.expect(KERNEL), start..end, m, w.rows, out);
+            }
+            (Some(Interleaved::Q5_0(packed)), Activations::Q8_1(y)) => {
+                return run_interleaved(packed, y, k.q5_0_x8.expect(KERNEL), start..end, m, w.rows, out);
+            }
+            (Some(_), _) => unreachable!("interleaved matrices get the activations of their tile"),
             _ => {}
         }
         for r in start..end {

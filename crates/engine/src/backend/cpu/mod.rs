@@ -82,8 +82,10 @@ pub struct Kernels {
     pub q4_k: DotFn<BlockQ4K, BlockQ8K>,
     /// Where set, Q4_K matrices are repacked at load into [`BlockQ4Kx8`] and run through this GEMM.
     pub q4_k_x8: Option<GemmX8Fn<BlockQ4Kx8, BlockQ8K>>,
-    /// The same for Q4_1.
+    /// The same for Q4_1, Q4_0 and Q5_0 (the last two with Q8_1 activations, whose sum takes the offset).
     pub q4_1_x8: Option<GemmX8Fn<BlockQ4_1x8, BlockQ8_1>>,
+    pub q4_0_x8: Option<GemmX8Fn<BlockQ4_0x8, BlockQ8_1>>,
+    pub q5_0_x8: Option<GemmX8Fn<BlockQ5_0x8, BlockQ8_1>>,
     pub q5_k: DotFn<BlockQ5K, BlockQ8K>,
     pub q6_k: DotFn<BlockQ6K, BlockQ8K>,
     pub f32: DotFn<f32, f32>,
@@ -106,6 +108,8 @@ impl Kernels {
             q4_k: |x, y| dot_q4_k(x, y),
             q4_k_x8: None,
             q4_1_x8: None,
+            q4_0_x8: None,
+            q5_0_x8: None,
             q5_k: |x, y| dot_q5_k(x, y),
             q6_k: |x, y| dot_q6_k(x, y),
             f32: |x, y| x.iter().zip(y).map(|(a, b)| a * b).sum(),
@@ -135,6 +139,8 @@ impl Kernels {
                 q4_k: x86::dot_q4_k_avx2,
                 q4_k_x8: Some(x86::gemm_q4_k_x8_avx2),
                 q4_1_x8: Some(x86::gemm_q4_1_x8_avx2),
+                q4_0_x8: Some(x86::gemm_q4_0_x8_avx2),
+                q5_0_x8: Some(x86::gemm_q5_0_x8_avx2),
                 q5_k: x86::dot_q5_k_avx2,
                 q6_k: x86::dot_q6_k_avx2,
                 f32: x86::dot_f32_avx2,
@@ -152,6 +158,8 @@ impl Kernels {
                 q8_0: x86::dot_q8_0_vnni,
                 q4_k_x8: Some(x86::gemm_q4_k_x8_vnni),
                 q4_1_x8: Some(x86::gemm_q4_1_x8_vnni),
+                q4_0_x8: Some(x86::gemm_q4_0_x8_vnni),
+                q5_0_x8: Some(x86::gemm_q5_0_x8_vnni),
                 ..Self::for_level(SimdLevel::Avx2)?
             }),
             #[cfg(target_arch = "aarch64")]

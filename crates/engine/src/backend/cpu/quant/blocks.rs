@@ -124,6 +124,24 @@ pub struct BlockQ4_1x8 {
     pub qs: [u8; QK * 4],
 }
 
+/// Eight Q4_0 rows' block, interleaved like [`BlockQ4_1x8`] (the offset is -8 × d: no `m`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct BlockQ4_0x8 {
+    pub d: [f16; 8],
+    pub qs: [u8; QK * 4],
+}
+
+/// Eight Q5_0 rows' block: the low four bits interleaved like [`BlockQ4_1x8`], each row's 32 high bits
+/// as one little-endian word (`qh[r]` bit `j`: value `j` of row `r`); the offset is -16 × d.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct BlockQ5_0x8 {
+    pub d: [f16; 8],
+    pub qh: [u32; 8],
+    pub qs: [u8; QK * 4],
+}
+
 impl Default for BlockQ8_0 {
     fn default() -> Self {
         Self { d: f16::ZERO, qs: [0; QK] }
@@ -153,6 +171,8 @@ const _: () = {
     assert!(std::mem::size_of::<BlockQ8K>() == 292);
     assert!(std::mem::size_of::<BlockQ4Kx8>() == 8 * 144 + 32);
     assert!(std::mem::size_of::<BlockQ4_1x8>() == 8 * 20);
+    assert!(std::mem::size_of::<BlockQ4_0x8>() == 8 * 18);
+    assert!(std::mem::size_of::<BlockQ5_0x8>() == 8 * 22);
 };
 
 /// The weight formats the CPU path runs, with the activation format each pairs with.

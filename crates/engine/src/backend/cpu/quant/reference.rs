@@ -411,3 +411,83 @@ pub fn gemm_q4_1_x8(x: &[BlockQ4_1x8], ys: &[BlockQ8_1], out: &mut [f32]) {
         }
     }
 }
+
+/// Value `4k + i` (low nibble) and `16 + 4k + i` (high nibble) of row `r` of an interleaved 32-value
+/// block, as unsigned quants (the offset not yet taken).
+#[inline]
+fn nibbles_x8(qs: &[u8; QK * 4], r: usize, k: usize, i: usize) -> (u8, u8) {
+    let q = qs[32 * k + 4 * r + i];
+    (q & 0x0F, q >> 4)
+}
+
+/// Row `r` (0..8) of interleaved Q4_0 blocks as f32 values.
+pub fn dequantize_q4_0_x8_row(x: &[BlockQ4_0x8], r: usize, out: &mut [f32]) {
+    for (b, o) in x.iter().zip(out.chunks_exact_mut(QK)) {
+        let d = b.d[r].to_f32();
+        for k in 0..4 {
+            for i in 0..4 {
+                let (lo, hi) = nibbles_x8(&b.qs, r, k, i);
+                o[4 * k + i] = (lo as i32 - 8) as f32 * d;
+                o[16 + 4 * k + i] = (hi as i32 - 8) as f32 * d;
+            }
+        }
+    }
+}
+
+/// Row `r` (0..8) of interleaved Q5_0 blocks as f32 values.
+pub fn dequantize_q5_0_x8_row(x: &[BlockQ5_0x8], r: usize, out: &mut [f32]) {
+    for (b, o) in x.iter().zip(out.chunks_exact_mut(QK)) {
+        let d = b.d[r].to_f32();
+        for k in 0..4 {
+            for i in 0..4 {
+                let (lo, hi) = q5_0_x8_values(b, r, k, i);
+                o[4 * k + i] = (lo as i32 - 16) as f32 * d;
+                o[16 + 4 * k + i] = (hi as i32 - 16) as f32 * d;
+            }
+        }
+    }
+}
+
+#[inline]
+fn q5_0_x8_values(b: &BlockQ5_0x8, r: usize, k: usize, i: usize) -> (u8, u8) {
+    let (lo, hi) = nibbles_x8(&b.qs, r, k, i);
+    let bit = |j: usize| (((b.qh[r] >> j) & 1) << 4) as u8;
+    (lo | bit(4 * k + i), hi | bit(16 + 4 * k + i))
+}
+
+/// Scalar reference of the interleaved Q4_0 GEMM (activations as Q8_1, whose sum term takes the offset).
+pub fn gemm_q4_0_x8(x: &[BlockQ4_0x8], ys: &[BlockQ8_1], out: &mut [f32]) {
+    gemm_offset_x8(x.len(), ys, out, |b, r, k, i| nibbles_x8(&x[b].qs, r, k, i), |b, r| x[b].d[r].to_f32(), -8.0);
+}
+
+/// Scalar reference of the interleaved Q5_0 GEMM (activations as Q8_1).
+pub fn gemm_q5_0_x8(x: &[BlockQ5_0x8], ys: &[BlockQ8_1], out: &mut [f32]) {
+    gemm_offset_x8(x.len(), ys, out, |b, r, k, i| q5_0_x8_values(&x[b], r, k, i), |b, r| x[b].d[r].to_f32(), -16.0);
+}
+
+/// `out[t * 8 + r]` = Σ_blocks d × (Σ q·a × d_y + offset × s_y) for formats whose value is d × (q + offset).
+fn gemm_offset_x8(
+    nb: usize,
+    ys: &[BlockQ8_1],
+    out: &mut [f32],
+    values: impl Fn(usize, usize, usize, usize) -> (u8, u8),
+    d: impl Fn(usize, usize) -> f32,
+    offset: f32,
+) {
+    for (t, y) in ys.chunks_exact(nb).enumerate() {
+        for r in 0..8 {
+            let mut sum = 0f32;
+            for (b, y) in y.iter().enumerate() {
+                let mut dot = 0i32;
+                for k in 0..4 {
+                    for i in 0..4 {
+                        let (lo, hi) = values(b, r, k, i);
+                        dot += lo as i32 * y.qs[4 * k + i] as i32 + hi as i32 * y.qs[16 + 4 * k + i] as i32;
+                    }
+                }
+                sum += d(b, r) * (dot as f32 * y.d.to_f32() + offset * y.s.to_f32());
+            }
+            out[t * 8 + r] = sum;
+        }
+    }
+}

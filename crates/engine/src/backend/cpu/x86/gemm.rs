@@ -1,10 +1,12 @@
-//! GEMM tiles over eight interleaved weight rows (the repacked Q4_K and Q4_1 blocks) × up to four
-//! activation rows, for AVX2 and AVX-512 VNNI: the prompt path, where each weight load feeds many tokens.
+//! GEMM tiles over eight interleaved weight rows (the repacked Q4_K, Q4_1, Q4_0 and Q5_0 blocks) × up to
+//! four activation rows, for AVX2 and AVX-512 VNNI: the prompt path, where each weight load feeds many tokens.
 
 use std::arch::x86_64::*;
 
+use half::f16;
+
 use super::f16_pair;
-use crate::backend::cpu::quant::{BlockQ4Kx8, BlockQ4_1x8, BlockQ8K, BlockQ8_1};
+use crate::backend::cpu::quant::{BlockQ4Kx8, BlockQ4_0x8, BlockQ4_1x8, BlockQ5_0x8, BlockQ8K, BlockQ8_1};
 
 /// u8 × i8 products summed into eight 32-bit lanes (one per interleaved weight row), accumulated over a
 /// few steps and then widened: the one operation that differs between the VNNI and AVX2 GEMM tiles.
@@ -34,7 +36,8 @@ impl Int8Dot for Vnni {
 }
 
 /// `vpmaddubsw` per step, accumulating in i16 lanes, widened once by `vpmaddwd`. Each step adds at most
-/// 2 × 15 × 128 = 3,840 per lane and a tile runs at most eight steps per accumulator: 30,720 < 32,767.
+/// 2 × 15 × 127 = 3,810 per lane for 4-bit weights (a tile runs at most eight steps per accumulator:
+/// 30,480) and 2 × 31 × 127 = 7,874 for Q5_0's 5-bit ones (four steps: 31,496), both < 32,767.
 struct Avx2;
 impl Int8Dot for Avx2 {
     #[inline(always)]
@@ -79,13 +82,104 @@ macro_rules! interleaved_gemm {
 // 6-bit scales are applied once per 32-value sub-block.
 interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q4_k_x8_vnni, tile_q4_k_x8, BlockQ4Kx8, BlockQ8K);
 interleaved_gemm!("avx2,fma,f16c", Avx2, gemm_q4_k_x8_avx2, tile_q4_k_x8, BlockQ4Kx8, BlockQ8K);
-interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q4_1_x8_vnni, tile_q4_1_x8, BlockQ4_1x8, BlockQ8_1);
-interleaved_gemm!("avx2,fma,f16c", Avx2, gemm_q4_1_x8_avx2, tile_q4_1_x8, BlockQ4_1x8, BlockQ8_1);
+interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q4_1_x8_vnni, tile_32x8, BlockQ4_1x8, BlockQ8_1);
+interleaved_gemm!("avx2,fma,f16c", Avx2, gemm_q4_1_x8_avx2, tile_32x8, BlockQ4_1x8, BlockQ8_1);
+
+/// An interleaved format of 32-value blocks whose value is d × q + m (Q4_1), d × (q - 8) (Q4_0) or
+/// d × (q - 16) (Q5_0): what differs between their tiles.
+trait Packed32x8 {
+    fn quants(&self) -> &[u8; 128];
+    fn scales(&self) -> &[f16; 8];
+    /// The unsigned quants of 32-byte load `k` (0..4) of `bits`: low nibbles (values 4k..4k+4 of each
+    /// row) and high nibbles (values 16+4k..), with any fifth bit added.
+    #[inline(always)]
+    unsafe fn values(&self, _k: usize, bits: __m256i) -> (__m256i, __m256i) {
+        nibbles(bits)
+    }
+    #[inline(always)]
+    unsafe fn d(&self) -> __m256 {
+        _mm256_cvtph_ps(_mm_loadu_si128(self.scales().as_ptr() as *const __m128i))
+    }
+    /// Each row's offset, multiplied by the activation block's s = d × Σq.
+    unsafe fn m(&self, d: __m256) -> __m256;
+}
 
 #[inline(always)]
-unsafe fn tile_q4_1_x8<D: Int8Dot, const N: usize>(x: &[BlockQ4_1x8], ys: &[BlockQ8_1], t0: usize, out: &mut [f32]) {
-    let nb = x.len();
+unsafe fn nibbles(bits: __m256i) -> (__m256i, __m256i) {
     let m4 = _mm256_set1_epi8(0x0F);
+    (_mm256_and_si256(bits, m4), _mm256_and_si256(_mm256_srli_epi16::<4>(bits), m4))
+}
+
+impl Packed32x8 for BlockQ4_1x8 {
+    #[inline(always)]
+    fn quants(&self) -> &[u8; 128] {
+        &self.qs
+    }
+    #[inline(always)]
+    fn scales(&self) -> &[f16; 8] {
+        &self.d
+    }
+    #[inline(always)]
+    unsafe fn m(&self, _: __m256) -> __m256 {
+        _mm256_cvtph_ps(_mm_loadu_si128(self.m.as_ptr() as *const __m128i))
+    }
+}
+
+impl Packed32x8 for BlockQ4_0x8 {
+    #[inline(always)]
+    fn quants(&self) -> &[u8; 128] {
+        &self.qs
+    }
+    #[inline(always)]
+    fn scales(&self) -> &[f16; 8] {
+        &self.d
+    }
+    #[inline(always)]
+    unsafe fn m(&self, d: __m256) -> __m256 {
+        _mm256_mul_ps(d, _mm256_set1_ps(-8.0))
+    }
+}
+
+/// Byte `i` of each row's group of four gets 0x10 where bit `first + i` of the row's `qh` word is set:
+/// the word's byte `first / 8` copied to the group's four bytes, then one bit tested per byte.
+#[inline(always)]
+unsafe fn fifth_bits(qh: __m256i, first: usize) -> __m256i {
+    let byte = (first / 8) as i8;
+    let pick = _mm256_add_epi8(_mm256_setr_epi8(0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12), _mm256_set1_epi8(byte));
+    let bit = if first % 8 == 0 { _mm256_set1_epi32(0x0804_0201) } else { _mm256_set1_epi32(0x8040_2010u32 as i32) };
+    let set = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(qh, pick), bit), bit);
+    _mm256_and_si256(set, _mm256_set1_epi8(0x10))
+}
+
+impl Packed32x8 for BlockQ5_0x8 {
+    #[inline(always)]
+    fn quants(&self) -> &[u8; 128] {
+        &self.qs
+    }
+    #[inline(always)]
+    fn scales(&self) -> &[f16; 8] {
+        &self.d
+    }
+    #[inline(always)]
+    unsafe fn values(&self, k: usize, bits: __m256i) -> (__m256i, __m256i) {
+        let (lo, hi) = nibbles(bits);
+        let qh = _mm256_loadu_si256(self.qh.as_ptr() as *const __m256i);
+        (_mm256_or_si256(lo, fifth_bits(qh, 4 * k)), _mm256_or_si256(hi, fifth_bits(qh, 16 + 4 * k)))
+    }
+    #[inline(always)]
+    unsafe fn m(&self, d: __m256) -> __m256 {
+        _mm256_mul_ps(d, _mm256_set1_ps(-16.0))
+    }
+}
+
+interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q4_0_x8_vnni, tile_32x8, BlockQ4_0x8, BlockQ8_1);
+interleaved_gemm!("avx2,fma,f16c", Avx2, gemm_q4_0_x8_avx2, tile_32x8, BlockQ4_0x8, BlockQ8_1);
+interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q5_0_x8_vnni, tile_32x8, BlockQ5_0x8, BlockQ8_1);
+interleaved_gemm!("avx2,fma,f16c", Avx2, gemm_q5_0_x8_avx2, tile_32x8, BlockQ5_0x8, BlockQ8_1);
+
+#[inline(always)]
+unsafe fn tile_32x8<D: Int8Dot, const N: usize>(x: &[impl Packed32x8], ys: &[BlockQ8_1], t0: usize, out: &mut [f32]) {
+    let nb = x.len();
     let mut acc = [_mm256_setzero_ps(); N];
     for (b, xb) in x.iter().enumerate() {
         let y: [&BlockQ8_1; N] = std::array::from_fn(|i| ys.get_unchecked((t0 + i) * nb + b));
@@ -93,17 +187,16 @@ unsafe fn tile_q4_1_x8<D: Int8Dot, const N: usize>(x: &[BlockQ4_1x8], ys: &[Bloc
         let mut dot_lo = [D::zero(); N];
         let mut dot_hi = [D::zero(); N];
         for k in 0..4 {
-            let bits = _mm256_loadu_si256(xb.qs.as_ptr().add(32 * k) as *const __m256i);
-            let lo = _mm256_and_si256(bits, m4);
-            let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(bits), m4);
+            let bits = _mm256_loadu_si256(xb.quants().as_ptr().add(32 * k) as *const __m256i);
+            let (lo, hi) = xb.values(k, bits);
             for i in 0..N {
                 let a = y[i].qs.as_ptr().add(4 * k);
                 dot_lo[i] = D::add(dot_lo[i], lo, _mm256_set1_epi32(std::ptr::read_unaligned(a as *const i32)));
                 dot_hi[i] = D::add(dot_hi[i], hi, _mm256_set1_epi32(std::ptr::read_unaligned(a.add(16) as *const i32)));
             }
         }
-        let d = _mm256_cvtph_ps(_mm_loadu_si128(xb.d.as_ptr() as *const __m128i));
-        let m = _mm256_cvtph_ps(_mm_loadu_si128(xb.m.as_ptr() as *const __m128i));
+        let d = xb.d();
+        let m = xb.m(d);
         for i in 0..N {
             // [d, s] of the activation block: its scale and d × Σq for the weights' offset term.
             let ds = f16_pair(&y[i].d);
