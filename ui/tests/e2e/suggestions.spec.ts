@@ -1,5 +1,6 @@
 // "Ask the panel" from the Assist panel: a fused revision arrives in the editor as suggestions, taken
 // or left one by one or all at once, undone with Ctrl+Z, after a snapshot of the text.
+import AxeBuilder from '@axe-core/playwright';
 import { backendCalls, expect, openApp, test } from './fixtures';
 import type { Page } from '@playwright/test';
 
@@ -42,6 +43,9 @@ test('a rewrite asked of the panel arrives as suggestions: accept, reject, undo,
   await expect(page.getByTestId('suggestion-source').first()).toHaveText('From A · local:SmolLM2-135M-Instruct');
   await expect(page.getByTestId('suggestion-source').nth(1)).toHaveText('Written by the judge');
   await page.screenshot({ path: '../artifacts/screenshots/suggestions.png' });
+  const axe = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+  const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
 
   // One by one: accept the first in the text, reject the second from the list.
   await inText(page).first().getByTestId('suggestion-accept').click();
@@ -82,6 +86,13 @@ test('a rewrite asked of the panel arrives as suggestions: accept, reject, undo,
   await page.getByTestId('panel-answers-open').click();
   await expect(page.getByTestId('answer-column')).toHaveCount(3);
   await expect(page.getByTestId('answer-column').first()).toContainText('The sea woke grey');
+  // Two alternatives, picked blind: the named columns hide until the pick is made.
+  await page.getByTestId('blind-start').click();
+  await expect(page.getByTestId('answer-column')).toHaveCount(0);
+  await page.getByTestId('blind-left').click();
+  await expect(page.getByTestId('blind-name')).toHaveCount(2);
+  await expect(page.getByTestId('answer-column')).toHaveCount(3);
+  expect((await backendCalls(page)).filter((c) => c.cmd === 'record_pick')).toHaveLength(1);
   await page.keyboard.press('Escape');
   await expect(page.getByTestId('panel-answers')).toHaveCount(0);
 });
