@@ -4,12 +4,17 @@
 #
 #   bench/vs-llamacpp.sh [MODEL.gguf] [THREADS]
 #
+# Without a model it runs two files: the embedded SmolLM2 (Q4_1), and the same model re-quantised to
+# Q4_K_M by llama.cpp's own quantiser, the mix a real Q4_K_M download has (SmolLM2's 576-wide rows are
+# no multiple of 256, so most of its tensors become Q5_0, then Q8_0, Q6_K and Q4_K).
+#
 # llama.cpp comes from a registry: the llama-cpp-python sdist on PyPI vendors it; we build its llama-bench
 # with cmake from PyPI (once, ~6 min on 2 cores) under target/llamacpp. GGML_NATIVE builds it for this very
 # CPU, the strongest baseline; Atelier's shipped binary instead picks its kernels at run time.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-model=${1:-$root/models/SmolLM2-135M-Instruct.Q4_1.gguf}
+embedded=$root/models/SmolLM2-135M-Instruct.Q4_1.gguf
+model=${1:-$embedded}
 threads=${2:-$(nproc)}
 prompt=${PROMPT_TOKENS:-512}
 gen=${GEN_TOKENS:-128}
@@ -19,7 +24,8 @@ version=0.3.36
 
 [ -f "$model" ] || { echo "no such model: $model" >&2; exit 1; }
 bench_bin="$work/build/bin/llama-bench"
-if [ ! -x "$bench_bin" ]; then
+quantize_bin="$work/build/bin/llama-quantize"
+if [ ! -x "$bench_bin" ] || [ ! -x "$quantize_bin" ]; then
   echo "==> building llama.cpp's llama-bench (llama-cpp-python $version sdist from PyPI) in $work" >&2
   mkdir -p "$work"
   python3 -m venv "$work/venv"
@@ -29,14 +35,15 @@ if [ ! -x "$bench_bin" ]; then
   src="$work/llama_cpp_python-$version/vendor/llama.cpp"
   "$work/venv/bin/cmake" -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
     -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF >&2
-  "$work/venv/bin/cmake" --build "$work/build" --target llama-bench -j "$(nproc)" >&2
+  "$work/venv/bin/cmake" --build "$work/build" --target llama-bench llama-quantize -j "$(nproc)" >&2
 fi
 
 echo "==> building atelier (release)" >&2
 (cd "$root" && cargo build --release --quiet -p atelier-cli)
 
+compare() {
+local model=$1
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
 # The two run alternately, one repetition at a time, and each side's best run counts: a shared VM's speed
 # drifts by tens of percent over minutes, and back-to-back blocks of runs would compare different machines.
 for i in $(seq "$reps"); do
@@ -77,3 +84,16 @@ print(f"time to first token ({ref_pp[0]['n_prompt']} tokens): {min(r['time_to_fi
 print(f"peak RSS {peak_rss:.0f} MiB = {rss_ratio:.2f} x (GGUF {ours['file_mib']:.0f} MiB + KV {ours['kv_cache_mib']:.0f} MiB)  target <= 1.20")
 print(json.dumps({"pp_ratio": round(pp_ratio, 3), "tg_ratio": round(tg_ratio, 3), "rss_ratio": round(rss_ratio, 3)}))
 PY
+rm -rf "$out"
+}
+
+compare "$model"
+if [ $# -eq 0 ]; then
+  requantised=$work/SmolLM2-135M-Instruct.Q4_K_M.gguf
+  if [ ! -f "$requantised" ]; then
+    echo "==> re-quantising the embedded model to Q4_K_M with llama.cpp's quantiser" >&2
+    "$quantize_bin" --allow-requantize "$embedded" "$requantised" Q4_K_M >&2
+  fi
+  echo
+  compare "$requantised"
+fi

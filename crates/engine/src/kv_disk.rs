@@ -55,9 +55,13 @@ pub(crate) struct DiskCache {
     fingerprint: [u8; 32],
     shape: CacheShape,
     cap_bytes: u64,
+    /// The last listing and the folder's modification time it was read at: a request that the memory
+    /// slots miss lists the folder again only when a file came or went.
+    listed: std::sync::Mutex<Option<(std::time::SystemTime, Vec<Saved>)>>,
 }
 
 /// What reading the cache can give: the tokens of a saved context and its file.
+#[derive(Clone)]
 pub(crate) struct Saved {
     pub tokens: Vec<u32>,
     path: PathBuf,
@@ -65,7 +69,7 @@ pub(crate) struct Saved {
 
 impl DiskCache {
     pub fn new(dir: PathBuf, fingerprint: [u8; 32], shape: CacheShape, cap_bytes: u64) -> Self {
-        Self { dir, fingerprint, shape, cap_bytes }
+        Self { dir, fingerprint, shape, cap_bytes, listed: std::sync::Mutex::new(None) }
     }
 
     fn prefix(&self) -> String {
@@ -89,6 +93,25 @@ impl DiskCache {
     /// file that is damaged is removed; one this model cannot use now (a longer context than it holds)
     /// or cannot read at the moment is skipped and kept.
     pub fn list(&self) -> Vec<Saved> {
+        let modified = std::fs::metadata(&self.dir).and_then(|m| m.modified()).ok();
+        let mut listed = self.listed.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some(modified), Some((at, saved))) = (modified, listed.as_ref()) {
+            if *at == modified {
+                return saved.clone();
+            }
+        }
+        // Kept under the time read before listing: a file that came (or a damaged one removed) meanwhile
+        // changes the folder's time, and the next request lists it again.
+        let saved = self.read_listing();
+        *listed = modified.map(|at| (at, saved.clone()));
+        saved
+    }
+
+    fn forget_listing(&self) {
+        *self.listed.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    fn read_listing(&self) -> Vec<Saved> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
         let prefix = self.prefix();
         entries
@@ -108,23 +131,25 @@ impl DiskCache {
             .collect()
     }
 
+    /// A file's header checked against this model: the number of positions it holds.
+    fn check_header(&self, header: &[u8; HEADER_BYTES as usize], path: &Path) -> Result<usize> {
+        let word = |at: usize| u32::from_le_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+        let shape = [self.shape.n_layer, self.shape.n_kv_head, self.shape.head_dim].map(|d| d as u32);
+        if &header[..4] != MAGIC || word(4) != VERSION || header[8..40] != self.fingerprint || [word(40), word(44), word(48)] != shape {
+            return Err(stale(path, "not this model's cache"));
+        }
+        Ok(word(52) as usize)
+    }
+
     /// The header and tokens of a file, checked against this model and the file's length; `None` when
     /// it holds more positions than this model's context.
     fn read_tokens(&self, path: &Path) -> Result<Option<Vec<u32>>> {
         let file = File::open(path).map_err(|e| io(path, e))?;
         let len = file.metadata().map_err(|e| io(path, e))?.len();
         let mut r = BufReader::new(file);
-        let mut magic = [0u8; 4];
-        r.read_exact(&mut magic).map_err(|e| read_error(path, e))?;
-        let version = read_u32(&mut r, path)?;
-        let mut fingerprint = [0u8; 32];
-        r.read_exact(&mut fingerprint).map_err(|e| read_error(path, e))?;
-        let dims = [read_u32(&mut r, path)?, read_u32(&mut r, path)?, read_u32(&mut r, path)?];
-        let tokens = read_u32(&mut r, path)? as usize;
-        let shape = [self.shape.n_layer, self.shape.n_kv_head, self.shape.head_dim].map(|d| d as u32);
-        if &magic != MAGIC || version != VERSION || fingerprint != self.fingerprint || dims != shape {
-            return Err(stale(path, "not this model's cache"));
-        }
+        let mut header = [0u8; HEADER_BYTES as usize];
+        r.read_exact(&mut header).map_err(|e| read_error(path, e))?;
+        let tokens = self.check_header(&header, path)?;
         if tokens > self.shape.context_length {
             return Ok(None);
         }
@@ -137,44 +162,53 @@ impl DiskCache {
     }
 
     /// Reads a saved context's cache into `layers` (each layer's keys then values, head by head, for
-    /// `saved.tokens.len()` positions, as [`Self::save`] wrote them), checking its checksum first; a file
-    /// that fails is removed.
+    /// `saved.tokens.len()` positions, as [`Self::save`] wrote them) in one pass, checking its checksum as
+    /// it goes; a file that fails is removed. On an error `layers` hold garbage: the caller keeps no
+    /// tokens for them (they are computed again and overwritten).
     pub fn load<'a>(&self, saved: &Saved, layers: impl Iterator<Item = &'a mut [f32]>) -> Result<()> {
         let path = &saved.path;
         let result = (|| {
+            let file = File::open(path).map_err(|e| io(path, e))?;
+            if file.metadata().map_err(|e| io(path, e))?.len() != self.shape.file_bytes(saved.tokens.len()) {
+                return Err(stale(path, "size mismatch"));
+            }
+            let mut r = BufReader::with_capacity(1 << 20, file);
+            let mut hash = Sha256::new();
             // The file is still the one listed (same model, shape, length and tokens)…
-            if self.read_tokens(path)?.as_deref() != Some(saved.tokens.as_slice()) {
+            let mut header = [0u8; HEADER_BYTES as usize];
+            r.read_exact(&mut header).map_err(|e| read_error(path, e))?;
+            let mut ids = vec![0u8; 4 * saved.tokens.len()];
+            r.read_exact(&mut ids).map_err(|e| read_error(path, e))?;
+            hash.update(header);
+            hash.update(&ids);
+            let same_tokens = ids.chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).eq(saved.tokens.iter().copied());
+            if self.check_header(&header, path)? != saved.tokens.len() || !same_tokens {
                 return Err(stale(path, "changed since it was listed"));
             }
-            let mut file = File::open(path).map_err(|e| io(path, e))?;
-            let len = file.metadata().map_err(|e| io(path, e))?.len();
-            // Checked whole before any of it is used: a cache that half-loads would be worse than none.
-            let mut hash = Sha256::new();
-            let mut body = (&mut file).take(len.saturating_sub(32));
-            std::io::copy(&mut body, &mut HashWriter(&mut hash)).map_err(|e| io(path, e))?;
-            let mut stored = [0u8; 32];
-            file.read_exact(&mut stored).map_err(|e| io(path, e))?;
-            if hash.finalize()[..] != stored[..] {
-                return Err(stale(path, "checksum mismatch"));
-            }
-            file.seek(SeekFrom::Start(HEADER_BYTES + 4 * saved.tokens.len() as u64)).map_err(|e| io(path, e))?;
-            let mut r = BufReader::with_capacity(1 << 20, file);
+            // …and its cache, checksummed on the way into the slices.
             let per_head = self.shape.floats(saved.tokens.len()) / self.shape.n_kv_head;
             let mut slices = 0;
             for slice in layers {
                 if slice.len() != per_head {
                     return Err(stale(path, "shape mismatch"));
                 }
-                r.read_exact(bytemuck::cast_slice_mut(slice)).map_err(|e| io(path, e))?;
+                r.read_exact(bytemuck::cast_slice_mut(slice)).map_err(|e| read_error(path, e))?;
+                hash.update(bytemuck::cast_slice::<f32, u8>(slice));
                 slices += 1;
             }
             if slices != 2 * self.shape.n_layer * self.shape.n_kv_head {
                 return Err(stale(path, "shape mismatch"));
             }
+            let mut stored = [0u8; 32];
+            r.read_exact(&mut stored).map_err(|e| read_error(path, e))?;
+            if hash.finalize()[..] != stored[..] {
+                return Err(stale(path, "checksum mismatch"));
+            }
             Ok(())
         })();
         if result.is_err() {
             let _ = std::fs::remove_file(path);
+            self.forget_listing();
         }
         result
     }
@@ -225,6 +259,8 @@ impl DiskCache {
             // A full disk leaves no half file behind.
             let _ = std::fs::remove_file(&partial);
         }
+        // This process's own changes are seen at once, whatever the file system's clock resolution.
+        self.forget_listing();
         written?;
         Ok(Some(path))
     }
@@ -278,24 +314,6 @@ pub(crate) fn fingerprint(path: &Path) -> Result<[u8; 32]> {
         hash.update(&buf[..n]);
     }
     Ok(hash.finalize().into())
-}
-
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn read_u32(r: &mut impl Read, path: &Path) -> Result<u32> {
-    let mut b = [0u8; 4];
-    r.read_exact(&mut b).map_err(|e| read_error(path, e))?;
-    Ok(u32::from_le_bytes(b))
 }
 
 fn hex(bytes: &[u8]) -> String {
