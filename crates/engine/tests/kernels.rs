@@ -165,25 +165,28 @@ fn q4_k_interleaved_gemm() {
     }
 }
 
-/// One 32-value format interleaved for its GEMM tile: every row reads back unchanged after repacking,
-/// the scalar tile reference agrees with the row dot product (within `row_tolerance` × magnitude: the
-/// Q4_0 and Q5_0 tiles take their offset through Q8_1's f16 activation sum), and every level's tile
-/// agrees with the reference.
-struct Interleaved32<S, P> {
+/// One format interleaved for its GEMM tile: every row reads back unchanged after repacking, the
+/// scalar tile reference agrees with the row dot product (within `row_tolerance` × magnitude: the Q4_0
+/// and Q5_0 tiles take their offset through Q8_1's f16 activation sum), and every level's tile agrees
+/// with the reference, for 1..=9 activation rows (full 4-row tiles and every remainder).
+struct Interleaved<S, P, A> {
     name: &'static str,
+    /// Values per weight block (and per activation block).
+    block: usize,
+    quantize: fn(&[f32], &mut [A]),
     seed: u64,
     fix: fn(&mut S, &mut StdRng),
     empty: P,
     repack: fn(&[S], &mut [P]),
     dequantize: fn(&[S], &mut [f32]),
     dequantize_x8_row: fn(&[P], usize, &mut [f32]),
-    reference: fn(&[P], &[BlockQ8_1], &mut [f32]),
-    row_dot: fn(&[S], &[BlockQ8_1]) -> f32,
+    reference: fn(&[P], &[A], &mut [f32]),
+    row_dot: fn(&[S], &[A]) -> f32,
     row_tolerance: f32,
-    tile: fn(&Kernels) -> Option<GemmX8Fn<P, BlockQ8_1>>,
+    tile: fn(&Kernels) -> Option<GemmX8Fn<P, A>>,
 }
 
-impl<S: Copy, P: Copy> Interleaved32<S, P> {
+impl<S: Copy, P: Copy, A: Copy + Default> Interleaved<S, P, A> {
     fn check(&self) {
         let mut rng = StdRng::seed_from_u64(self.seed);
         for &nb in BLOCK_COUNTS {
@@ -191,19 +194,19 @@ impl<S: Copy, P: Copy> Interleaved32<S, P> {
             let mut packed = vec![self.empty; nb];
             (self.repack)(&rows, &mut packed);
             for r in 0..8 {
-                let (mut want, mut got) = (vec![0f32; nb * QK], vec![0f32; nb * QK]);
+                let (mut want, mut got) = (vec![0f32; nb * self.block], vec![0f32; nb * self.block]);
                 (self.dequantize)(&rows[r * nb..(r + 1) * nb], &mut want);
                 (self.dequantize_x8_row)(&packed, r, &mut got);
                 assert_eq!(got, want, "{}: row {r} of {nb} blocks after repacking", self.name);
             }
             let m = 9;
-            let act = random_f32(&mut rng, m * nb * QK);
-            let mut ys = vec![BlockQ8_1::default(); m * nb];
-            quantize_q8_1(&act, &mut ys);
+            let act = random_f32(&mut rng, m * nb * self.block);
+            let mut ys = vec![A::default(); m * nb];
+            (self.quantize)(&act, &mut ys);
             let mut reference = vec![0f32; 8 * m];
             (self.reference)(&packed, &ys, &mut reference);
             for t in 0..m {
-                let magnitude = magnitude(&act[t * nb * QK..(t + 1) * nb * QK]);
+                let magnitude = magnitude(&act[t * nb * self.block..(t + 1) * nb * self.block]);
                 for r in 0..8 {
                     let want = (self.row_dot)(&rows[r * nb..(r + 1) * nb], &ys[t * nb..(t + 1) * nb]);
                     let got = reference[t * 8 + r];
@@ -211,7 +214,9 @@ impl<S: Copy, P: Copy> Interleaved32<S, P> {
                     assert!((got - want).abs() <= tolerance, "{} x8 reference, row {r}: {got} vs row dot {want} (tolerance {tolerance})", self.name);
                 }
             }
-            let magnitude = magnitude(&act);
+            // Relative to the outputs too: Q6_K's scales make them large, and a fused multiply-add rounds
+            // differently from the reference's multiply then add.
+            let magnitude = magnitude(&act).max(reference.iter().fold(0f32, |m, v| m.max(v.abs())));
             for kernels in levels() {
                 let Some(gemm) = (self.tile)(&kernels) else { continue };
                 for rows_of_activations in 1..=m {
@@ -235,8 +240,10 @@ fn as_q8_0(ys: &[BlockQ8_1]) -> Vec<BlockQ8_0> {
 /// Q4_1 (the embedded model's format) interleaved the same way, checked the same way.
 #[test]
 fn q4_1_interleaved_gemm() {
-    Interleaved32 {
+    Interleaved {
         name: "q4_1",
+        block: QK,
+        quantize: quantize_q8_1,
         seed: 8,
         fix: |b: &mut BlockQ4_1, r| {
             b.d = scale(r);
@@ -257,8 +264,10 @@ fn q4_1_interleaved_gemm() {
 /// Q4_0 and Q5_0 (most of llama.cpp's Q4_K_M of a model whose rows are no multiple of 256).
 #[test]
 fn q4_0_and_q5_0_interleaved_gemm() {
-    Interleaved32 {
+    Interleaved {
         name: "q4_0",
+        block: QK,
+        quantize: quantize_q8_1,
         seed: 9,
         fix: |b: &mut BlockQ4_0, r| b.d = scale(r),
         empty: BlockQ4_0x8 { d: [f16::ZERO; 8], qs: [0; QK * 4] },
@@ -271,8 +280,10 @@ fn q4_0_and_q5_0_interleaved_gemm() {
         tile: |k| k.q4_0_x8,
     }
     .check();
-    Interleaved32 {
+    Interleaved {
         name: "q5_0",
+        block: QK,
+        quantize: quantize_q8_1,
         seed: 10,
         fix: |b: &mut BlockQ5_0, r| b.d = scale(r),
         empty: BlockQ5_0x8 { d: [f16::ZERO; 8], qh: [0; 8], qs: [0; QK * 4] },
@@ -283,6 +294,27 @@ fn q4_0_and_q5_0_interleaved_gemm() {
         row_dot: |x, ys| dot_q5_0(x, &as_q8_0(ys)),
         row_tolerance: 1e-2,
         tile: |k| k.q5_0_x8,
+    }
+    .check();
+}
+
+/// Q6_K (the output head and half the `ffn_down` of a Q4_K_M file), as compact as Q6_K itself.
+#[test]
+fn q6_k_interleaved_gemm() {
+    Interleaved {
+        name: "q6_k",
+        block: QK_K,
+        quantize: quantize_q8_k,
+        seed: 11,
+        fix: |b: &mut BlockQ6K, r| b.d = scale(r),
+        empty: BlockQ6Kx8 { d: [f16::ZERO; 8], scales: [0; 128], ql: [0; QK_K * 4], qh: [0; QK_K * 2] },
+        repack: repack_q6_k_x8,
+        dequantize: dequantize_q6_k,
+        dequantize_x8_row: dequantize_q6_k_x8_row,
+        reference: gemm_q6_k_x8,
+        row_dot: dot_q6_k,
+        row_tolerance: 1e-4,
+        tile: |k| k.q6_k_x8,
     }
     .check();
 }

@@ -86,6 +86,7 @@ pub struct Kernels {
     pub q4_1_x8: Option<GemmX8Fn<BlockQ4_1x8, BlockQ8_1>>,
     pub q4_0_x8: Option<GemmX8Fn<BlockQ4_0x8, BlockQ8_1>>,
     pub q5_0_x8: Option<GemmX8Fn<BlockQ5_0x8, BlockQ8_1>>,
+    pub q6_k_x8: Option<GemmX8Fn<BlockQ6Kx8, BlockQ8K>>,
     pub q5_k: DotFn<BlockQ5K, BlockQ8K>,
     pub q6_k: DotFn<BlockQ6K, BlockQ8K>,
     pub f32: DotFn<f32, f32>,
@@ -110,6 +111,7 @@ impl Kernels {
             q4_1_x8: None,
             q4_0_x8: None,
             q5_0_x8: None,
+            q6_k_x8: None,
             q5_k: |x, y| dot_q5_k(x, y),
             q6_k: |x, y| dot_q6_k(x, y),
             f32: |x, y| x.iter().zip(y).map(|(a, b)| a * b).sum(),
@@ -141,6 +143,7 @@ impl Kernels {
                 q4_1_x8: Some(x86::gemm_q4_1_x8_avx2),
                 q4_0_x8: Some(x86::gemm_q4_0_x8_avx2),
                 q5_0_x8: Some(x86::gemm_q5_0_x8_avx2),
+                q6_k_x8: Some(x86::gemm_q6_k_x8_avx2),
                 q5_k: x86::dot_q5_k_avx2,
                 q6_k: x86::dot_q6_k_avx2,
                 f32: x86::dot_f32_avx2,
@@ -160,6 +163,7 @@ impl Kernels {
                 q4_1_x8: Some(x86::gemm_q4_1_x8_vnni),
                 q4_0_x8: Some(x86::gemm_q4_0_x8_vnni),
                 q5_0_x8: Some(x86::gemm_q5_0_x8_vnni),
+                q6_k_x8: Some(x86::gemm_q6_k_x8_vnni),
                 ..Self::for_level(SimdLevel::Avx2)?
             }),
             #[cfg(target_arch = "aarch64")]

@@ -142,6 +142,23 @@ pub struct BlockQ5_0x8 {
     pub qs: [u8; QK * 4],
 }
 
+/// Eight Q6_K rows' super-block for a GEMM tile, as compact as Q6_K itself. Values are unsigned
+/// (q + 32, 0..64), laid out like [`BlockQ4Kx8`]: the low four bits in `ql` exactly as Q4_K x8's `qs`
+/// (byte `256j + 32k + 4r + i`: value `64j + 4k + i` low, `64j + 32 + 4k + i` high nibble), the top two
+/// bits in `qh`, one byte per `ql` byte of two neighbouring loads: byte `128j + 32(k/2) + 4r + i` holds,
+/// from bit 0, the pairs of values `64j + 4k + i`, `64j + 32 + 4k + i` for the even `k`, then the same
+/// two for `k + 1`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct BlockQ6Kx8 {
+    pub d: [f16; 8],
+    /// Each row's 16 scales, by pairs of sub-blocks as [`q4_k_x8_min_index`] places Q4_K's mins
+    /// (`16 (g / 2) + 2r + g % 2`): one sign-extending load gives every row's pair as adjacent i16.
+    pub scales: [i8; 128],
+    pub ql: [u8; QK_K * 4],
+    pub qh: [u8; QK_K * 2],
+}
+
 impl Default for BlockQ8_0 {
     fn default() -> Self {
         Self { d: f16::ZERO, qs: [0; QK] }
@@ -173,6 +190,7 @@ const _: () = {
     assert!(std::mem::size_of::<BlockQ4_1x8>() == 8 * 20);
     assert!(std::mem::size_of::<BlockQ4_0x8>() == 8 * 18);
     assert!(std::mem::size_of::<BlockQ5_0x8>() == 8 * 22);
+    assert!(std::mem::size_of::<BlockQ6Kx8>() == 8 * 210);
 };
 
 /// The weight formats the CPU path runs, with the activation format each pairs with.

@@ -491,3 +491,59 @@ fn gemm_offset_x8(
         }
     }
 }
+
+/// Value `64j + 4k + i` (`high`: `64j + 32 + 4k + i`) of row `r` of an interleaved Q6_K block, unsigned
+/// (0..64; the weight is d × scale × (q - 32)).
+#[inline]
+fn q6_k_x8_value(b: &BlockQ6Kx8, r: usize, j: usize, k: usize, i: usize, high: bool) -> u8 {
+    let low = b.ql[256 * j + 32 * k + 4 * r + i];
+    let low = if high { low >> 4 } else { low & 0x0F };
+    let top = b.qh[128 * j + 32 * (k / 2) + 4 * r + i] >> (4 * (k % 2) + 2 * high as usize);
+    low | ((top & 3) << 4)
+}
+
+/// Row `r` (0..8) of interleaved Q6_K blocks as f32 values.
+pub fn dequantize_q6_k_x8_row(x: &[BlockQ6Kx8], r: usize, out: &mut [f32]) {
+    for (b, o) in x.iter().zip(out.chunks_exact_mut(QK_K)) {
+        let d = b.d[r].to_f32();
+        for j in 0..4 {
+            for k in 0..8 {
+                for i in 0..4 {
+                    for high in [false, true] {
+                        let v = 64 * j + 32 * high as usize + 4 * k + i;
+                        let scale = b.scales[q4_k_x8_min_index(v / 16, r)] as f32;
+                        o[v] = d * scale * (q6_k_x8_value(b, r, j, k, i, high) as i32 - 32) as f32;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Scalar reference of the interleaved Q6_K GEMM: `out[t * 8 + r]` = row `r` · activation row `t`.
+/// The offset of 32 is taken once per sub-block through the activations' sums.
+pub fn gemm_q6_k_x8(x: &[BlockQ6Kx8], ys: &[BlockQ8K], out: &mut [f32]) {
+    let nb = x.len();
+    for (t, y) in ys.chunks_exact(nb).enumerate() {
+        for r in 0..8 {
+            let mut sum = 0f32;
+            for (b, y) in x.iter().zip(y) {
+                let mut total = 0i32;
+                for g in 0..16 {
+                    let (j, high, half) = (g / 4, (g / 2) % 2 == 1, g % 2);
+                    let mut dot = 0i32;
+                    for k in 4 * half..4 * half + 4 {
+                        for i in 0..4 {
+                            let v = 64 * j + 32 * high as usize + 4 * k + i;
+                            dot += q6_k_x8_value(b, r, j, k, i, high) as i32 * y.qs[v] as i32;
+                        }
+                    }
+                    let scale = b.scales[q4_k_x8_min_index(g, r)] as i32;
+                    total += scale * (dot - 32 * y.bsums[g] as i32);
+                }
+                sum += b.d[r].to_f32() * y.d * total as f32;
+            }
+            out[t * 8 + r] = sum;
+        }
+    }
+}

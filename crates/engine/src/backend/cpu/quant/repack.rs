@@ -64,3 +64,25 @@ pub fn repack_q5_0_x8(rows: &[BlockQ5_0], out: &mut [BlockQ5_0x8]) {
         interleave_nibbles(&x.qs, r, &mut packed.qs);
     });
 }
+
+/// Interleaves eight rows of `nb` Q6_K blocks each into `nb` [`BlockQ6Kx8`].
+pub fn repack_q6_k_x8(rows: &[BlockQ6K], out: &mut [BlockQ6Kx8]) {
+    interleave_rows(rows, out, |packed, r, x| {
+        packed.d[r] = x.d;
+        for (g, &scale) in x.scales.iter().enumerate() {
+            packed.scales[q4_k_x8_min_index(g, r)] = scale;
+        }
+        let u = q6_k_values(x).map(|q| (q + 32) as u8);
+        for j in 0..4 {
+            for k in 0..8 {
+                for i in 0..4 {
+                    let (lo, hi) = (u[64 * j + 4 * k + i], u[64 * j + 32 + 4 * k + i]);
+                    packed.ql[256 * j + 32 * k + 4 * r + i] = (lo & 0x0F) | (hi << 4);
+                    let top = (lo >> 4) | ((hi >> 4) << 2);
+                    let at = 128 * j + 32 * (k / 2) + 4 * r + i;
+                    packed.qh[at] = if k % 2 == 0 { top } else { packed.qh[at] | (top << 4) };
+                }
+            }
+        }
+    });
+}

@@ -1,4 +1,4 @@
-//! GEMM tiles over eight interleaved weight rows (the repacked Q4_K, Q4_1, Q4_0 and Q5_0 blocks) × up to
+//! GEMM tiles over eight interleaved weight rows (the repacked Q4_K, Q6_K, Q4_1, Q4_0 and Q5_0 blocks) × up to
 //! four activation rows, for AVX2 and AVX-512 VNNI: the prompt path, where each weight load feeds many tokens.
 
 use std::arch::x86_64::*;
@@ -6,7 +6,7 @@ use std::arch::x86_64::*;
 use half::f16;
 
 use super::f16_pair;
-use crate::backend::cpu::quant::{BlockQ4Kx8, BlockQ4_0x8, BlockQ4_1x8, BlockQ5_0x8, BlockQ8K, BlockQ8_1};
+use crate::backend::cpu::quant::{BlockQ4Kx8, BlockQ4_0x8, BlockQ4_1x8, BlockQ5_0x8, BlockQ6Kx8, BlockQ8K, BlockQ8_1};
 
 /// u8 × i8 products summed into eight 32-bit lanes (one per interleaved weight row), accumulated over a
 /// few steps and then widened: the one operation that differs between the VNNI and AVX2 GEMM tiles.
@@ -54,6 +54,24 @@ impl Int8Dot for Avx2 {
     }
 }
 
+/// `vpmaddubsw` then `vpmaddwd` every step, accumulating in i32: for 6-bit weights, whose products
+/// (2 × 63 × 127 = 16,002 per lane and step) fit an i16 lane only once.
+struct Avx2Wide;
+impl Int8Dot for Avx2Wide {
+    #[inline(always)]
+    unsafe fn zero() -> __m256i {
+        _mm256_setzero_si256()
+    }
+    #[inline(always)]
+    unsafe fn add(acc: __m256i, weights: __m256i, activations: __m256i) -> __m256i {
+        _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(weights, activations), _mm256_set1_epi16(1)))
+    }
+    #[inline(always)]
+    unsafe fn finish(acc: __m256i) -> __m256i {
+        acc
+    }
+}
+
 /// GEMM entry points over tiles of eight interleaved weight rows × four activation rows (the remainder in
 /// one smaller tile), for one instruction set.
 macro_rules! interleaved_gemm {
@@ -82,6 +100,8 @@ macro_rules! interleaved_gemm {
 // 6-bit scales are applied once per 32-value sub-block.
 interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q4_k_x8_vnni, tile_q4_k_x8, BlockQ4Kx8, BlockQ8K);
 interleaved_gemm!("avx2,fma,f16c", Avx2, gemm_q4_k_x8_avx2, tile_q4_k_x8, BlockQ4Kx8, BlockQ8K);
+interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q6_k_x8_vnni, tile_q6_k_x8, BlockQ6Kx8, BlockQ8K);
+interleaved_gemm!("avx2,fma,f16c", Avx2Wide, gemm_q6_k_x8_avx2, tile_q6_k_x8, BlockQ6Kx8, BlockQ8K);
 interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q4_1_x8_vnni, tile_32x8, BlockQ4_1x8, BlockQ8_1);
 interleaved_gemm!("avx2,fma,f16c", Avx2, gemm_q4_1_x8_avx2, tile_32x8, BlockQ4_1x8, BlockQ8_1);
 
@@ -263,6 +283,84 @@ unsafe fn tile_q4_k_x8<D: Int8Dot, const N: usize>(x: &[BlockQ4Kx8], ys: &[Block
             m = _mm256_add_epi32(m, _mm256_madd_epi16(mins[3], _mm256_shuffle_epi32::<0xFF>(sub)));
             let block = _mm256_fmsub_ps(d, scaled[i], _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(m)));
             acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d), block, acc[i]);
+        }
+    }
+    for (i, acc) in acc.iter().enumerate() {
+        _mm256_storeu_ps(out.as_mut_ptr().add((t0 + i) * 8), *acc);
+    }
+}
+
+/// Sub-block scales of pair `p` (sub-blocks 2p and 2p + 1) of eight rows, as i16 `[row][2]`.
+#[inline(always)]
+unsafe fn q6_k_scale_pairs(xb: &BlockQ6Kx8, p: usize) -> __m256i {
+    _mm256_cvtepi8_epi16(_mm_loadu_si128(xb.scales.as_ptr().add(16 * p) as *const __m128i))
+}
+
+/// One sub-block's scale of each row (the even or the odd one of `pairs`) as eight i32.
+#[inline(always)]
+unsafe fn q6_k_scales(pairs: __m256i, odd: bool) -> __m256i {
+    if odd {
+        _mm256_srai_epi32::<16>(pairs)
+    } else {
+        _mm256_srai_epi32::<16>(_mm256_slli_epi32::<16>(pairs))
+    }
+}
+
+// As `quant::gemm_q6_k_x8`: the four low bits unpacked like Q4_K's, the two top bits from one `qh` load
+// per two `ql` loads; the sum over a sub-block is scaled in i32 (exact), and the -32 offset is taken
+// once per block from the activations' sub-block sums.
+#[inline(always)]
+unsafe fn tile_q6_k_x8<D: Int8Dot, const N: usize>(x: &[BlockQ6Kx8], ys: &[BlockQ8K], t0: usize, out: &mut [f32]) {
+    let nb = x.len();
+    let m4 = _mm256_set1_epi8(0x0F);
+    let top = _mm256_set1_epi8(0x30);
+    let mut acc = [_mm256_setzero_ps(); N];
+    for (b, xb) in x.iter().enumerate() {
+        let y: [&BlockQ8K; N] = std::array::from_fn(|i| ys.get_unchecked((t0 + i) * nb + b));
+        let mut total = [_mm256_setzero_si256(); N];
+        for j in 0..4 {
+            let (pairs_lo, pairs_hi) = (q6_k_scale_pairs(xb, 2 * j), q6_k_scale_pairs(xb, 2 * j + 1));
+            for half in 0..2 {
+                let mut dot_lo = [D::zero(); N];
+                let mut dot_hi = [D::zero(); N];
+                let mut qh = _mm256_setzero_si256();
+                for k in 4 * half..4 * half + 4 {
+                    if k % 2 == 0 {
+                        qh = _mm256_loadu_si256(xb.qh.as_ptr().add(128 * j + 32 * (k / 2)) as *const __m256i);
+                    }
+                    let (lo_top, hi_top) = if k % 2 == 0 {
+                        (_mm256_and_si256(_mm256_slli_epi16::<4>(qh), top), _mm256_and_si256(_mm256_slli_epi16::<2>(qh), top))
+                    } else {
+                        (_mm256_and_si256(qh, top), _mm256_and_si256(_mm256_srli_epi16::<2>(qh), top))
+                    };
+                    let bits = _mm256_loadu_si256(xb.ql.as_ptr().add(256 * j + 32 * k) as *const __m256i);
+                    let lo = _mm256_or_si256(_mm256_and_si256(bits, m4), lo_top);
+                    let hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16::<4>(bits), m4), hi_top);
+                    for i in 0..N {
+                        let a = y[i].qs.as_ptr().add(64 * j + 4 * k);
+                        dot_lo[i] = D::add(dot_lo[i], lo, _mm256_set1_epi32(std::ptr::read_unaligned(a as *const i32)));
+                        dot_hi[i] = D::add(dot_hi[i], hi, _mm256_set1_epi32(std::ptr::read_unaligned(a.add(32) as *const i32)));
+                    }
+                }
+                // Sub-blocks 4j + half (low nibbles) and 4j + 2 + half (high nibbles).
+                let (scale_lo, scale_hi) = (q6_k_scales(pairs_lo, half == 1), q6_k_scales(pairs_hi, half == 1));
+                for i in 0..N {
+                    total[i] = _mm256_add_epi32(total[i], _mm256_mullo_epi32(D::finish(dot_lo[i]), scale_lo));
+                    total[i] = _mm256_add_epi32(total[i], _mm256_mullo_epi32(D::finish(dot_hi[i]), scale_hi));
+                }
+            }
+        }
+        let d = _mm256_cvtph_ps(_mm_loadu_si128(xb.d.as_ptr() as *const __m128i));
+        for i in 0..N {
+            // 32 × Σ_g scale[g] × (the activation's sub-block sum g), two sub-blocks per madd.
+            let bsums = y[i].bsums.as_ptr() as *const i32;
+            let mut offset = _mm256_setzero_si256();
+            for p in 0..8 {
+                let pair = _mm256_set1_epi32(std::ptr::read_unaligned(bsums.add(p)));
+                offset = _mm256_add_epi32(offset, _mm256_madd_epi16(q6_k_scale_pairs(xb, p), pair));
+            }
+            let block = _mm256_sub_epi32(total[i], _mm256_slli_epi32::<5>(offset));
+            acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block), _mm256_mul_ps(d, _mm256_set1_ps(y[i].d)), acc[i]);
         }
     }
     for (i, acc) in acc.iter().enumerate() {
