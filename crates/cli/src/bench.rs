@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use atelier_engine::synth::mix::QuantMix;
 use atelier_engine::synthetic::SyntheticSpec;
 use atelier_engine::{GgufFile, LoadOptions, Model};
 use clap::Args;
@@ -245,6 +246,10 @@ pub struct SynthArgs {
     /// Weight type: q4_0, q4_1, q8_0, q4_k, q5_k, q6_k, f16.
     #[arg(long, default_value = "q4_k")]
     pub weights: String,
+    /// Instead of one weight type, llama.cpp's per-tensor mix for a file type: q4_k_m, q5_k_m or q8_0
+    /// (as its quantiser writes a download of that type).
+    #[arg(long)]
+    pub mix: Option<String>,
 }
 
 /// `atelier synth`: writes a random-weight GGUF of a real model's shape (for benchmarks).
@@ -260,12 +265,20 @@ pub fn synth(args: SynthArgs) -> Result<()> {
         "f16" => GgmlDType::F16,
         other => anyhow::bail!("unknown weight type `{other}`"),
     };
+    let mix = match args.mix.as_deref() {
+        Some(name) => Some(QuantMix::parse(name).ok_or_else(|| anyhow::anyhow!("unknown mix `{name}` (q4_k_m, q5_k_m, q8_0)"))?),
+        None => None,
+    };
     let spec = match args.shape.as_str() {
-        "ministral3-3b" => SyntheticSpec::ministral3_3b(weight_type),
-        "tiny" => SyntheticSpec { weight_type, ..SyntheticSpec::tiny_llama() },
+        "ministral3-3b" => SyntheticSpec { mix, ..SyntheticSpec::ministral3_3b(weight_type) },
+        "tiny" => SyntheticSpec { weight_type, mix, ..SyntheticSpec::tiny_llama() },
         other => anyhow::bail!("unknown shape `{other}` (ministral3-3b, tiny)"),
     };
-    eprintln!("writing {} ({} layers × {} wide, {:?}) …", args.output.display(), spec.n_layer, spec.n_embd, weight_type);
+    let types = match mix {
+        Some(mix) => format!("{mix:?} mix"),
+        None => format!("{weight_type:?}"),
+    };
+    eprintln!("writing {} ({} layers × {} wide, {types}) …", args.output.display(), spec.n_layer, spec.n_embd);
     spec.write(&args.output)?;
     let info = GgufFile::open(&args.output)?.info()?;
     eprintln!("wrote {:.0} MiB, {:.2} B parameters", info.file_size as f64 / 1048576.0, info.parameters as f64 / 1e9);

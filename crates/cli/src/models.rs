@@ -158,7 +158,8 @@ fn print_devices(m: &atelier_engine::machine::Machine) {
 async fn get(store: &Store, id: &str, make_default: bool) -> Result<()> {
     let entry = Catalog::builtin().get(id)?.clone();
     let client = OutboundClient::new(std::time::Duration::from_secs(10));
-    let client = client.with_ledger(atelier_fusion::persist::StoreLedger::new(store.clone(), None));
+    let ledger = atelier_fusion::persist::StoreLedger::new(store.clone(), None);
+    let client = client.with_ledger(ledger.clone());
     let cancel = CancellationToken::new();
     let interrupt = cancel.clone();
     tokio::spawn(async move {
@@ -179,6 +180,8 @@ async fn get(store: &Store, id: &str, make_default: bool) -> Result<()> {
         DownloadProgress::Verified { check } => eprintln!("{}", check.describe()),
     })
     .await;
+    // The ledger says how the download's requests ended before the process exits.
+    ledger.flush().await;
     let (record, _) = match result {
         Ok(done) => done,
         Err(atelier_studio::StudioError::Paused) => bail!("\ndownload paused; run the same command again to resume"),

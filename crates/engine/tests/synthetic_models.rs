@@ -42,3 +42,47 @@ fn logits_of_one_batch_equal_logits_token_by_token() {
         assert!(diff < 1e-3, "position {}: {diff}", n - 1);
     }
 }
+
+/// `atelier synth --mix`: each tensor gets the type llama.cpp's recipe gives it (the head in Q6_K,
+/// `attn_v`/`ffn_down` in Q6_K in the layers with more bits, Q5_0 for rows no multiple of 256), and
+/// the mixed file loads and generates.
+#[test]
+fn a_mixed_stand_in_has_llama_cpps_types_and_runs() {
+    use atelier_engine::synth::mix::QuantMix;
+    use candle_core::quantized::{gguf_file, GgmlDType};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mix.gguf");
+    let spec = SyntheticSpec {
+        n_layer: 8,
+        n_embd: 256,
+        n_ff: 640,
+        n_head: 8,
+        n_kv_head: 4,
+        head_dim: 32,
+        tied_embeddings: true,
+        mix: Some(QuantMix::Q4KM),
+        ..SyntheticSpec::tiny_llama()
+    };
+    spec.write(&path).unwrap();
+    let content = gguf_file::Content::read(&mut std::fs::File::open(&path).unwrap()).unwrap();
+    let ty = |name: &str| content.tensor_infos[name].ggml_dtype;
+    assert_eq!(ty("token_embd.weight"), GgmlDType::Q6K, "tied embeddings are the head");
+    // Layers 0 and 7 (the first and last eighth) and 3 and 6 ((i - 1) % 3 == 2) get more bits.
+    for layer in 0..8 {
+        let more = [0, 3, 6, 7].contains(&layer);
+        assert_eq!(ty(&format!("blk.{layer}.attn_v.weight")), if more { GgmlDType::Q6K } else { GgmlDType::Q4K }, "layer {layer}");
+        // ffn_down's rows are 640 wide: no multiple of 256, so Q6_K falls back to Q8_0 and Q4_K to Q5_0.
+        assert_eq!(ty(&format!("blk.{layer}.ffn_down.weight")), if more { GgmlDType::Q8_0 } else { GgmlDType::Q5_0 }, "layer {layer}");
+        assert_eq!(ty(&format!("blk.{layer}.attn_q.weight")), GgmlDType::Q4K);
+    }
+    let mut model = Model::load(&path, &LoadOptions::default()).unwrap();
+    let request = GenerateRequest {
+        prompt: Prompt::Raw("the cat sat".into()),
+        max_tokens: 4,
+        sampling: SamplingParams::greedy(),
+        stop: vec![],
+        response_format: None,
+    };
+    let reply = model.generate(&request, &CancelToken::new(), &mut |_| {}).unwrap();
+    assert!(reply.completion_tokens > 0);
+}

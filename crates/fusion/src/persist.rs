@@ -16,6 +16,8 @@ use crate::modes::{FusionOutcome, FusionStatus};
 enum LedgerMessage {
     Sent(u64, LedgerRecord),
     Completed(u64, LedgerCompletion),
+    /// Answered once every message before it is written.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// Writes ledger entries to the library, in order, off the caller's path.
@@ -69,10 +71,22 @@ impl StoreLedger {
                                 .await;
                         }
                     }
+                    LedgerMessage::Flush(done) => {
+                        let _ = done.send(());
+                    }
                 }
             }
         });
         Arc::new(Self { tx, next: AtomicU64::new(0) })
+    }
+
+    /// Waits until every entry sent so far is in the library: a run's caller (the CLI, about to exit)
+    /// reads a ledger that says how each request ended.
+    pub async fn flush(&self) {
+        let (done, written) = tokio::sync::oneshot::channel();
+        if self.tx.send(LedgerMessage::Flush(done)).is_ok() {
+            let _ = written.await;
+        }
     }
 }
 

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use atelier_fusion::budget::CostEstimate;
-use atelier_fusion::client::OutboundClient;
 use atelier_fusion::config::{MemberConfig, PanelBuilder};
 use atelier_fusion::events::EventSink;
 use atelier_fusion::local::LocalProvider;
@@ -274,8 +273,11 @@ pub async fn fuse(
         None => None,
     };
     let mut builder = builder.clone();
+    let mut ledger = None;
     if let (Some(store), Some(run_id)) = (store, run_id) {
-        builder.client = ledgered(&builder.client, store, run_id, cloud_items(params, &items));
+        let run_ledger = StoreLedger::with_items(store.clone(), Some(run_id), cloud_items(params, &items));
+        builder.client = builder.client.clone().with_ledger(run_ledger.clone());
+        ledger = Some(run_ledger);
     }
     let request = match request_in(host, &builder, params, context).await {
         Ok(request) => request,
@@ -299,6 +301,9 @@ pub async fn fuse(
     if let Some(recorder) = recorder {
         recorder.finish(result.as_ref().map_err(ToString::to_string)).await?;
     }
+    if let Some(ledger) = ledger {
+        ledger.flush().await;
+    }
     let outcome = result?;
     let suggestions = revision_suggestions(params, &outcome);
     Ok(FusionResult { run_id, outcome, suggestions })
@@ -307,10 +312,6 @@ pub async fn fuse(
 /// `(provider, model)` of each member, then the judge's.
 pub fn seat_names(request: &FusionRequest) -> Vec<(String, String)> {
     request.members.iter().chain(std::iter::once(&request.judge)).map(|m| (m.provider.id().to_string(), m.provider.model().to_string())).collect()
-}
-
-fn ledgered(client: &OutboundClient, store: &Store, run_id: i64, items: Vec<String>) -> OutboundClient {
-    client.clone().with_ledger(StoreLedger::with_items(store.clone(), Some(run_id), items))
 }
 
 /// What a cloud member's request carries, as the ledger names it.

@@ -2,4 +2,5 @@
 //! tests, fuzz seeds, benchmarks and the CLI's `synth` command. Nothing on the inference path uses them.
 
 pub mod gguf_writer;
+pub mod mix;
 pub mod synthetic;

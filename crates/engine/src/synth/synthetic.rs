@@ -7,6 +7,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::Result;
 use super::gguf_writer::{GgufWriter, MetaValue};
+use super::mix::{QuantMix, TensorRole};
 
 /// Special tokens of the synthetic vocabulary, in id order after the 256 byte tokens.
 pub const SPECIAL_TOKENS: &[&str] = &["<s>", "</s>", "<|im_start|>", "<|im_end|>"];
@@ -28,6 +29,9 @@ pub struct SyntheticSpec {
     /// Ministral 3's attention temperature beta.
     pub attention_temperature: Option<f32>,
     pub weight_type: GgmlDType,
+    /// Where set, each tensor's type follows llama.cpp's recipe for this file type instead of
+    /// `weight_type` (token embeddings included).
+    pub mix: Option<QuantMix>,
     pub tied_embeddings: bool,
     pub seed: u64,
 }
@@ -49,6 +53,7 @@ impl SyntheticSpec {
             yarn: None,
             attention_temperature: None,
             weight_type: GgmlDType::Q8_0,
+            mix: None,
             tied_embeddings: false,
             seed: 1,
         }
@@ -70,6 +75,7 @@ impl SyntheticSpec {
             yarn: Some((16.0, 16_384)),
             attention_temperature: Some(0.1),
             weight_type,
+            mix: None,
             tied_embeddings: true,
             seed: 3,
         }
@@ -114,26 +120,37 @@ impl SyntheticSpec {
         let (d, ff, hd) = (self.n_embd, self.n_ff, self.head_dim);
         let q_dim = self.n_head * hd;
         let kv_dim = self.n_kv_head * hd;
-        let wt = self.weight_type;
+        let n = self.n_layer;
+        let tied = self.tied_embeddings;
+        // A matrix's type: the one weight type, or the mix's for its role, layer and row length.
+        let ty = |role: TensorRole, layer: usize, cols: usize| match self.mix {
+            Some(mix) => mix.tensor_type(role, layer, n, cols, tied),
+            None => self.weight_type,
+        };
         // Embeddings: unit variance so attention is far from uniform (it would hide RoPE bugs).
-        let embd_type = if wt == GgmlDType::F32 { GgmlDType::F32 } else { GgmlDType::Q8_0 };
+        let embd_type = match self.mix {
+            Some(_) => ty(TensorRole::TokenEmbedding, 0, d),
+            None if self.weight_type == GgmlDType::F32 => GgmlDType::F32,
+            None => GgmlDType::Q8_0,
+        };
         let embd: Vec<f32> = (0..self.vocab_size * d).map(|_| normal(&mut rng)).collect();
         w.tensor("token_embd.weight", &[self.vocab_size, d], embd, embd_type)?;
-        if !self.tied_embeddings {
-            random_matrix(&mut w, &mut rng, "output.weight".into(), self.vocab_size, d, wt)?;
+        if !tied {
+            random_matrix(&mut w, &mut rng, "output.weight".into(), self.vocab_size, d, ty(TensorRole::Output, 0, d))?;
         }
         random_norm(&mut w, &mut rng, "output_norm.weight".into(), d)?;
-        for i in 0..self.n_layer {
+        for i in 0..n {
             let p = |s: &str| format!("blk.{i}.{s}.weight");
             random_norm(&mut w, &mut rng, p("attn_norm"), d)?;
             random_norm(&mut w, &mut rng, p("ffn_norm"), d)?;
-            random_matrix(&mut w, &mut rng, p("attn_q"), q_dim, d, wt)?;
-            random_matrix(&mut w, &mut rng, p("attn_k"), kv_dim, d, wt)?;
-            random_matrix(&mut w, &mut rng, p("attn_v"), kv_dim, d, wt)?;
-            random_matrix(&mut w, &mut rng, p("attn_output"), d, q_dim, wt)?;
-            random_matrix(&mut w, &mut rng, p("ffn_gate"), ff, d, wt)?;
-            random_matrix(&mut w, &mut rng, p("ffn_up"), ff, d, wt)?;
-            random_matrix(&mut w, &mut rng, p("ffn_down"), d, ff, wt)?;
+            let other = ty(TensorRole::Other, i, d);
+            random_matrix(&mut w, &mut rng, p("attn_q"), q_dim, d, other)?;
+            random_matrix(&mut w, &mut rng, p("attn_k"), kv_dim, d, other)?;
+            random_matrix(&mut w, &mut rng, p("attn_v"), kv_dim, d, ty(TensorRole::AttentionValue, i, d))?;
+            random_matrix(&mut w, &mut rng, p("attn_output"), d, q_dim, ty(TensorRole::Other, i, q_dim))?;
+            random_matrix(&mut w, &mut rng, p("ffn_gate"), ff, d, other)?;
+            random_matrix(&mut w, &mut rng, p("ffn_up"), ff, d, other)?;
+            random_matrix(&mut w, &mut rng, p("ffn_down"), d, ff, ty(TensorRole::FeedForwardDown, i, ff))?;
         }
         extra(&mut w);
         w.write(path)
