@@ -65,6 +65,26 @@ impl QMatrix {
     /// Fails (rather than panics: the numbers come from the model file) if the byte range is outside the
     /// storage, misaligned for the block type, or the rows are not whole blocks.
     pub fn new(ty: WeightType, rows: usize, cols: usize, storage: Storage, offset: usize) -> Result<Self> {
+        let mut matrix = Self::untiled(ty, rows, cols, storage, offset)?;
+        if rows % 8 == 0 {
+            let k = kernels();
+            matrix.interleaved = match ty {
+                WeightType::Q4K if k.q4_k_x8.is_some() => Some(Interleaved::Q4K(matrix.interleave(repack_q4_k_x8))),
+                WeightType::Q4_1 if k.q4_1_x8.is_some() => Some(Interleaved::Q4_1(matrix.interleave(repack_q4_1_x8))),
+                WeightType::Q4_0 if k.q4_0_x8.is_some() => Some(Interleaved::Q4_0(matrix.interleave(repack_q4_0_x8))),
+                WeightType::Q5_0 if k.q5_0_x8.is_some() => Some(Interleaved::Q5_0(matrix.interleave(repack_q5_0_x8))),
+                WeightType::Q6K if k.q6_k_x8.is_some() => Some(Interleaved::Q6K(matrix.interleave(repack_q6_k_x8))),
+                _ => None,
+            };
+            matrix.release_mapped_copy();
+        }
+        Ok(matrix)
+    }
+
+    /// The matrix read in place, row by row, never repacked: for the token embeddings and the output
+    /// head, which multiply one token at a time (the last one of a prompt), where a row kernel beats a
+    /// tile and the embedding lookup reads rows as they are.
+    pub fn untiled(ty: WeightType, rows: usize, cols: usize, storage: Storage, offset: usize) -> Result<Self> {
         if cols % ty.block_len() != 0 {
             return Err(EngineError::TensorLayout(format!(
                 "rows of {cols} values are not whole blocks of {}",
@@ -81,20 +101,7 @@ impl QMatrix {
                 "the data at byte {offset} is not 4-byte aligned (the file's `general.alignment` is too small)"
             )));
         }
-        let mut matrix = Self { ty, rows, cols, storage, offset, interleaved: None };
-        if rows % 8 == 0 {
-            let k = kernels();
-            matrix.interleaved = match ty {
-                WeightType::Q4K if k.q4_k_x8.is_some() => Some(Interleaved::Q4K(matrix.interleave(repack_q4_k_x8))),
-                WeightType::Q4_1 if k.q4_1_x8.is_some() => Some(Interleaved::Q4_1(matrix.interleave(repack_q4_1_x8))),
-                WeightType::Q4_0 if k.q4_0_x8.is_some() => Some(Interleaved::Q4_0(matrix.interleave(repack_q4_0_x8))),
-                WeightType::Q5_0 if k.q5_0_x8.is_some() => Some(Interleaved::Q5_0(matrix.interleave(repack_q5_0_x8))),
-                WeightType::Q6K if k.q6_k_x8.is_some() => Some(Interleaved::Q6K(matrix.interleave(repack_q6_k_x8))),
-                _ => None,
-            };
-            matrix.release_mapped_copy();
-        }
-        Ok(matrix)
+        Ok(Self { ty, rows, cols, storage, offset, interleaved: None })
     }
 
     /// The rows repacked in groups of eight by `repack`.

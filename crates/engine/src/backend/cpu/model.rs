@@ -76,13 +76,24 @@ pub fn supports(gguf: &GgufFile) -> bool {
 }
 
 fn matrix(gguf: &GgufFile, map: &Arc<memmap2::Mmap>, name: &str) -> Result<QMatrix> {
+    load_matrix(gguf, map, name, QMatrix::new)
+}
+
+/// The token embeddings and the output head stay as the file has them (see [`QMatrix::untiled`]).
+fn head_matrix(gguf: &GgufFile, map: &Arc<memmap2::Mmap>, name: &str) -> Result<QMatrix> {
+    load_matrix(gguf, map, name, QMatrix::untiled)
+}
+
+type MatrixConstructor = fn(WeightType, usize, usize, Storage, usize) -> Result<QMatrix>;
+
+fn load_matrix(gguf: &GgufFile, map: &Arc<memmap2::Mmap>, name: &str, construct: MatrixConstructor) -> Result<QMatrix> {
     let (dtype, dims, offset) = gguf.tensor_location(name)?;
     let ty = weight_type(gguf, name, dtype)?;
     let [rows, cols] = dims[..] else {
         return Err(EngineError::Corrupt { path: gguf.path().to_path_buf(), detail: format!("`{name}` is not a matrix") });
     };
     let offset = usize::try_from(offset).map_err(|_| corrupt(gguf, format!("`{name}` lies outside the file")))?;
-    QMatrix::new(ty, rows, cols, Storage::Mapped(Arc::clone(map)), offset).map_err(|e| match e {
+    construct(ty, rows, cols, Storage::Mapped(Arc::clone(map)), offset).map_err(|e| match e {
         EngineError::TensorLayout(detail) => corrupt(gguf, format!("tensor `{name}`: {detail}")),
         other => other,
     })
@@ -146,9 +157,9 @@ impl CpuTransformer {
     pub fn load(gguf: &GgufFile, config: TransformerConfig, context_length: usize) -> Result<Self> {
         let map = Arc::new(gguf.map()?);
         let d = config.n_embd;
-        let embedding = matrix(gguf, &map, config::TOKEN_EMBD)?;
+        let embedding = head_matrix(gguf, &map, config::TOKEN_EMBD)?;
         // Tied embeddings: the embedding matrix doubles as the output head.
-        let output = if gguf.has_tensor(config::OUTPUT) { matrix(gguf, &map, config::OUTPUT)? } else { embedding.clone() };
+        let output = if gguf.has_tensor(config::OUTPUT) { head_matrix(gguf, &map, config::OUTPUT)? } else { embedding.clone() };
         let norm = vector(gguf, &map, config::OUTPUT_NORM, d)?;
         let cache_len = config.n_kv_head * context_length * config.head_dim;
         let mut layers = Vec::with_capacity(config.n_layer);
