@@ -3,7 +3,11 @@
 
 /// The TypeScript the UI is compiled against, as the app's `ipc()` describes it now.
 fn bindings() -> String {
-    let dir = std::env::temp_dir().join(format!("atelier-bindings-{}", std::process::id()));
+    // Tests run in parallel threads of one process: each export gets its own folder, or one test
+    // removes the file the other is about to read.
+    static EXPORTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let export = EXPORTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("atelier-bindings-{}-{export}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join("bindings.ts");
     let language = specta_typescript::Typescript::default().header("// Generated from the Rust types by src-tauri/tests/bindings.rs. Do not edit: run\n// `ATELIER_WRITE_BINDINGS=1 cargo test -p atelier-app --test bindings` after changing a type.\n");

@@ -394,7 +394,7 @@ impl<'a> Binder<'a> {
         let mut tx = crate::write_tx(self.pool).await?;
         let row: Option<(i64, Option<i64>)> = sqlx::query_as("SELECT project_id, parent_id FROM binder WHERE id = ? AND deleted_at IS NULL").bind(id).fetch_optional(&mut *tx).await?;
         let (project_id, parent_id) = row.ok_or_else(|| not_found(id))?;
-        let stamp = now_ms();
+        let stamp = crate::trash_stamp(&mut tx).await?;
         sqlx::query(
             "WITH RECURSIVE under(id) AS (SELECT ? UNION ALL SELECT b.id FROM binder b JOIN under u ON b.parent_id = u.id WHERE b.deleted_at IS NULL) \
              UPDATE documents SET deleted_at = ? WHERE deleted_at IS NULL AND id IN (SELECT b.document_id FROM binder b JOIN under u ON b.id = u.id)",

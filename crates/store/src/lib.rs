@@ -79,9 +79,20 @@ impl From<sqlx::Error> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The `deleted_at` of a new trashing: now, but later than any stamp already given, so each delete
+/// has a stamp of its own even two in one millisecond, and undoing one never brings back another's.
+/// One `?`: the current time.
+const TRASH_STAMP: &str = "max(?, coalesce((SELECT max(deleted_at) FROM binder), 0) + 1, \
+     coalesce((SELECT max(deleted_at) FROM documents), 0) + 1, coalesce((SELECT max(deleted_at) FROM projects), 0) + 1)";
+
+/// A stamp for a delete made in `tx` (see [`TRASH_STAMP`]).
+pub(crate) async fn trash_stamp(tx: &mut sqlx::SqliteConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar(&format!("SELECT {TRASH_STAMP}")).bind(now_ms()).fetch_one(tx).await?)
+}
+
 /// Stamps a live row of `table` as trashed (restorable); `false` if there was none.
 pub(crate) async fn trash_row(pool: &SqlitePool, table: &'static str, id: i64) -> Result<bool> {
-    let changed = sqlx::query(&format!("UPDATE {table} SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL"))
+    let changed = sqlx::query(&format!("UPDATE {table} SET deleted_at = {TRASH_STAMP} WHERE id = ? AND deleted_at IS NULL"))
         .bind(now_ms())
         .bind(id)
         .execute(pool)

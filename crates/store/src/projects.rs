@@ -191,7 +191,7 @@ impl<'a> Projects<'a> {
     /// Moves a project (and every scene in it) to the trash; [`Projects::restore`] brings it back.
     pub async fn delete(&self, id: i64) -> Result<()> {
         let mut tx = crate::write_tx(self.pool).await?;
-        let stamp = now_ms();
+        let stamp = crate::trash_stamp(&mut tx).await?;
         let changed = sqlx::query("UPDATE projects SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
             .bind(stamp)
             .bind(id)

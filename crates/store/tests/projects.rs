@@ -130,6 +130,25 @@ async fn a_deleted_chapter_comes_back_with_its_scenes_where_it_was() {
 }
 
 #[tokio::test]
+async fn deletes_in_one_millisecond_are_undone_one_at_a_time() {
+    let (_dir, store) = store().await;
+    let project = novel(&store).await;
+    let chapter = add(&store, project, None, NodeKind::Chapter, "One", None).await;
+    let mut scenes = Vec::new();
+    for n in 0..40 {
+        scenes.push(add(&store, project, Some(chapter), NodeKind::Scene, &format!("S{n}"), None).await);
+    }
+    // Back to back, many land in the same millisecond: each still gets a stamp of its own.
+    let mut stamps = Vec::new();
+    for &scene in &scenes {
+        stamps.push(store.binder().delete(scene).await.unwrap());
+    }
+    assert!(stamps.windows(2).all(|w| w[0] < w[1]), "delete stamps repeat: {stamps:?}");
+    store.binder().restore(scenes[20]).await.unwrap();
+    assert_eq!(outline(&store, project).await, ["One", "  S20"]);
+}
+
+#[tokio::test]
 async fn scene_details_chapter_text_and_daily_progress() {
     let (_dir, store) = store().await;
     let project = novel(&store).await;
