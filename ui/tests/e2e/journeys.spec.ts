@@ -51,6 +51,26 @@ test('history: Re-run of a writing action runs the same action again in Write', 
   expect(calls.filter((c) => c.cmd === 'write')).toHaveLength(1);
 });
 
+test('a notification never covers the buttons that take a result', async ({ page }) => {
+  await openApp(page, { reply: ['A', ' grey', ' dawn', '.'] });
+  await editor(page).click();
+  await page.keyboard.press('Control+End');
+  await page.getByTestId('action-continue').click();
+  await expect(page.getByTestId('done')).toBeVisible();
+  // Shorten with nothing selected says so in a notification, and keeps the result.
+  await page.getByTestId('action-shorten').click();
+  await expect(page.getByTestId('toast')).toContainText('Select some text to shorten.');
+  await expect(page.getByTestId('insert')).toBeVisible();
+  for (const id of ['insert', 'replace', 'retry', 'copy']) {
+    const onTop = await page.getByTestId(id).evaluate((button) => {
+      const r = button.getBoundingClientRect();
+      const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+      return hit !== null && button.contains(hit);
+    });
+    expect(onTop, `${id} is under a notification`).toBe(true);
+  }
+});
+
 test('continue streams, can be stopped, and keeps what arrived', async ({ page }) => {
   await openApp(page, { delayMs: 120 });
   await editor(page).click();
