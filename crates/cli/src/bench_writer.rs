@@ -51,7 +51,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let path = crate::resolve_model(args.model.model.clone())?;
     let scene_tokens = args.scene_tokens;
     let context_length = args.model.context.unwrap_or(scene_tokens + 1024);
-    let options = LoadOptions { device: args.model.device, context_length: Some(context_length), threads: args.model.threads, ..Default::default() };
+    let options = LoadOptions { device: args.model.device, context_length: Some(context_length), threads: args.model.threads, kv_cache: args.model.kv_cache, ..Default::default() };
     let mut model = Model::load(&path, &options).with_context(|| format!("cannot load {}", path.display()))?;
     let requests = scenario(&model, scene_tokens, args.gen_tokens)?;
     let tokens: Vec<Vec<u32>> = requests.iter().map(|(_, r)| model.prompt_tokens(&r.prompt)).collect::<Result<_, _>>()?;

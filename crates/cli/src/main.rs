@@ -72,6 +72,9 @@ pub struct ModelArgs {
     /// CPU threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// How the key/value cache stores its values: f32 (exact) or f16 (half the memory).
+    #[arg(long, default_value = "f32")]
+    pub kv_cache: atelier_engine::KvCacheType,
 }
 
 #[derive(Args)]

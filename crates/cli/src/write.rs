@@ -117,7 +117,7 @@ fn parse_tone(name: &str) -> Result<Tone, String> {
 /// The model host with the model of `args` loaded.
 pub(crate) fn host(args: &ModelArgs) -> Result<ModelHost> {
     let path = crate::resolve_model(args.model.clone())?;
-    let options = LoadOptions { device: args.device, context_length: args.context, threads: args.threads, ..Default::default() };
+    let options = LoadOptions { device: args.device, context_length: args.context, threads: args.threads, kv_cache: args.kv_cache, ..Default::default() };
     let host = ModelHost::new();
     host.load(Ok(path.clone()), &options).with_context(|| format!("cannot load {}", path.display()))?;
     Ok(host)

@@ -73,6 +73,9 @@ pub enum EngineError {
     #[error("invalid sampling setting: {0}")]
     InvalidSampling(String),
 
+    #[error("invalid load option: {0}")]
+    InvalidOption(String),
+
     #[error("could not read {}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
 

@@ -4,8 +4,9 @@
 //! short, of another model or shape, or fails its checksum is ignored (and removed), never trusted.
 //!
 //! Layout (little-endian): magic, version, model fingerprint (32 bytes), layers, KV heads, head size,
-//! token count, the tokens, then each layer's keys and values for those positions (f32, head by head),
-//! then the SHA-256 of everything before it.
+//! token count, bytes per value (4: f32, 2: f16), the tokens, then each layer's keys and values for
+//! those positions (head by head), then the SHA-256 of everything before it. A file's name starts with
+//! the model's fingerprint and the cache's value type: a model lists only the files it could read.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -13,13 +14,13 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::config::TransformerConfig;
+use crate::config::{KvCacheType, TransformerConfig};
 use crate::error::{EngineError, Result};
 use crate::gguf::read_up_to;
 
 const MAGIC: &[u8; 4] = b"ATKV";
-const VERSION: u32 = 1;
-const HEADER_BYTES: u64 = 4 + 4 + 32 + 4 * 4;
+const VERSION: u32 = 2;
+const HEADER_BYTES: u64 = 4 + 4 + 32 + 5 * 4;
 const EXTENSION: &str = "atkv";
 /// Free space a save leaves on the disk at least.
 const FREE_MARGIN: u64 = 1 << 30;
@@ -32,20 +33,21 @@ pub(crate) struct CacheShape {
     pub head_dim: usize,
     /// Positions the model's cache holds: a file with more tokens is not this model's.
     pub context_length: usize,
+    pub kv: KvCacheType,
 }
 
 impl CacheShape {
-    pub fn of(config: &TransformerConfig, context_length: usize) -> Self {
-        Self { n_layer: config.n_layer, n_kv_head: config.n_kv_head, head_dim: config.head_dim, context_length }
+    pub fn of(config: &TransformerConfig, context_length: usize, kv: KvCacheType) -> Self {
+        Self { n_layer: config.n_layer, n_kv_head: config.n_kv_head, head_dim: config.head_dim, context_length, kv }
     }
 
-    /// Floats of one layer's keys (or values) for `tokens` positions.
-    fn floats(&self, tokens: usize) -> usize {
-        self.n_kv_head * tokens * self.head_dim
+    /// Bytes of one KV head's keys (or values) for `tokens` positions.
+    fn head_bytes(&self, tokens: usize) -> usize {
+        tokens * self.head_dim * self.kv.value_bytes()
     }
 
     fn file_bytes(&self, tokens: usize) -> u64 {
-        HEADER_BYTES + 4 * tokens as u64 + 8 * (self.n_layer * self.floats(tokens)) as u64 + 32
+        HEADER_BYTES + 4 * tokens as u64 + (2 * self.n_layer * self.n_kv_head * self.head_bytes(tokens)) as u64 + 32
     }
 }
 
@@ -73,7 +75,7 @@ impl DiskCache {
     }
 
     fn prefix(&self) -> String {
-        hex(&self.fingerprint[..8])
+        format!("{}-{}-", hex(&self.fingerprint[..8]), self.shape.kv.name())
     }
 
     fn path_for(&self, tokens: &[u32]) -> PathBuf {
@@ -81,7 +83,7 @@ impl DiskCache {
         for t in tokens {
             hash.update(t.to_le_bytes());
         }
-        self.dir.join(format!("{}-{}.{EXTENSION}", self.prefix(), hex(&hash.finalize()[..12])))
+        self.dir.join(format!("{}{}.{EXTENSION}", self.prefix(), hex(&hash.finalize()[..12])))
     }
 
     /// Whether `tokens` are saved already.
@@ -135,7 +137,8 @@ impl DiskCache {
     fn check_header(&self, header: &[u8; HEADER_BYTES as usize], path: &Path) -> Result<usize> {
         let word = |at: usize| u32::from_le_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
         let shape = [self.shape.n_layer, self.shape.n_kv_head, self.shape.head_dim].map(|d| d as u32);
-        if &header[..4] != MAGIC || word(4) != VERSION || header[8..40] != self.fingerprint || [word(40), word(44), word(48)] != shape {
+        let same_shape = [word(40), word(44), word(48)] == shape && word(56) == self.shape.kv.value_bytes() as u32;
+        if &header[..4] != MAGIC || word(4) != VERSION || header[8..40] != self.fingerprint || !same_shape {
             return Err(stale(path, "not this model's cache"));
         }
         Ok(word(52) as usize)
@@ -165,7 +168,7 @@ impl DiskCache {
     /// `saved.tokens.len()` positions, as [`Self::save`] wrote them) in one pass, checking its checksum as
     /// it goes; a file that fails is removed. On an error `layers` hold garbage: the caller keeps no
     /// tokens for them (they are computed again and overwritten).
-    pub fn load<'a>(&self, saved: &Saved, layers: impl Iterator<Item = &'a mut [f32]>) -> Result<()> {
+    pub fn load<'a>(&self, saved: &Saved, layers: impl Iterator<Item = &'a mut [u8]>) -> Result<()> {
         let path = &saved.path;
         let result = (|| {
             let file = File::open(path).map_err(|e| io(path, e))?;
@@ -186,14 +189,14 @@ impl DiskCache {
                 return Err(stale(path, "changed since it was listed"));
             }
             // …and its cache, checksummed on the way into the slices.
-            let per_head = self.shape.floats(saved.tokens.len()) / self.shape.n_kv_head;
+            let per_head = self.shape.head_bytes(saved.tokens.len());
             let mut slices = 0;
             for slice in layers {
                 if slice.len() != per_head {
                     return Err(stale(path, "shape mismatch"));
                 }
-                r.read_exact(bytemuck::cast_slice_mut(slice)).map_err(|e| read_error(path, e))?;
-                hash.update(bytemuck::cast_slice::<f32, u8>(slice));
+                r.read_exact(slice).map_err(|e| read_error(path, e))?;
+                hash.update(&*slice);
                 slices += 1;
             }
             if slices != 2 * self.shape.n_layer * self.shape.n_kv_head {
@@ -217,7 +220,7 @@ impl DiskCache {
     /// temporary file renamed into place, then trims the folder to its cap, oldest first.
     /// `None` when it is not written: larger than the folder's cap, or the disk is nearly full (the
     /// writer's library shares it).
-    pub fn save<'a>(&self, tokens: &[u32], layers: impl Iterator<Item = &'a [f32]>) -> Result<Option<PathBuf>> {
+    pub fn save<'a>(&self, tokens: &[u32], layers: impl Iterator<Item = &'a [u8]>) -> Result<Option<PathBuf>> {
         let size = self.shape.file_bytes(tokens.len());
         if size > self.cap_bytes {
             return Ok(None);
@@ -241,14 +244,14 @@ impl DiskCache {
             header.extend_from_slice(MAGIC);
             header.extend_from_slice(&VERSION.to_le_bytes());
             header.extend_from_slice(&self.fingerprint);
-            for d in [self.shape.n_layer, self.shape.n_kv_head, self.shape.head_dim, tokens.len()] {
+            for d in [self.shape.n_layer, self.shape.n_kv_head, self.shape.head_dim, tokens.len(), self.shape.kv.value_bytes()] {
                 header.extend_from_slice(&(d as u32).to_le_bytes());
             }
             put(&header, &mut w).map_err(|e| io(&partial, e))?;
             let ids: Vec<u8> = tokens.iter().flat_map(|t| t.to_le_bytes()).collect();
             put(&ids, &mut w).map_err(|e| io(&partial, e))?;
             for slice in layers {
-                put(bytemuck::cast_slice(slice), &mut w).map_err(|e| io(&partial, e))?;
+                put(slice, &mut w).map_err(|e| io(&partial, e))?;
             }
             let digest = hash.finalize();
             w.write_all(&digest).map_err(|e| io(&partial, e))?;

@@ -39,6 +39,7 @@ pub use error::{EngineError, Result};
 pub use gguf::chat_template::{ChatFormat, ChatMessage, ChatTemplate, Role};
 pub use gguf::tokenizer::{Tokenizer, TokenizerKind};
 pub use gguf::{GgufFile, ModelInfo};
+pub use config::KvCacheType;
 pub use memory::{MemoryEstimate, ModelShape};
 pub use model::{CancelToken, Chunk, GenerateRequest, Generation, LoadOptions, Model, Prompt, StopReason, Timings};
 pub use sampling::SamplingParams;

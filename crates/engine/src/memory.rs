@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::TransformerConfig;
+use crate::config::{KvCacheType, TransformerConfig};
 use crate::error::Result;
 use crate::gguf::GgufFile;
 use crate::model::DEFAULT_CONTEXT_CAP;
@@ -36,7 +36,7 @@ pub struct MemoryEstimate {
     /// The context the estimate is for.
     pub context_length: u32,
     pub weights: u64,
-    /// Keys and values of every position (f32).
+    /// Keys and values of every position.
     pub kv_cache: u64,
     /// cos and sin of every position.
     pub rope_tables: u64,
@@ -70,8 +70,13 @@ impl ModelShape {
     /// Memory once loaded with `context_length` positions (the default context when `None`), with
     /// quantised weights kept as they are (the CPU and GPU paths both do).
     pub fn estimate(&self, context_length: Option<usize>) -> MemoryEstimate {
+        self.estimate_with(context_length, KvCacheType::F32)
+    }
+
+    /// As [`Self::estimate`], with the key/value cache holding `kv` values.
+    pub fn estimate_with(&self, context_length: Option<usize>, kv: KvCacheType) -> MemoryEstimate {
         let context = context_length.unwrap_or_else(|| self.default_context()).max(16);
-        let kv_cache = [2, self.layers as u64, self.kv_heads as u64, self.head_dim as u64, context as u64, 4]
+        let kv_cache = [2, self.layers as u64, self.kv_heads as u64, self.head_dim as u64, context as u64, kv.value_bytes() as u64]
             .iter()
             .try_fold(1u64, |acc, &n| acc.checked_mul(n))
             .unwrap_or(u64::MAX);
@@ -113,6 +118,15 @@ mod tests {
         assert_eq!(e.total, e.weights + e.kv_cache + e.rope_tables + e.working);
         // Twice the context, twice the cache.
         assert_eq!(ministral3_3b().estimate(Some(8192)).kv_cache, 2 * e.kv_cache);
+        assert_eq!(ministral3_3b().estimate_with(Some(4096), KvCacheType::F16).kv_cache * 2, e.kv_cache);
+    }
+
+    #[test]
+    fn a_32k_context_of_the_3b_model_fits_in_8_gib_with_an_f16_cache() {
+        // The catalog's shape of the real Q4_K_M download.
+        let shape = ModelShape { weight_bytes: 2_138_615_808, ..ministral3_3b() };
+        assert!(shape.estimate_with(Some(32_768), KvCacheType::F16).total < 8 << 30);
+        assert!(shape.estimate_with(Some(32_768), KvCacheType::F32).total > 8 << 30, "f32 alone would not fit");
     }
 
     #[test]

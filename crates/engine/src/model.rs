@@ -13,7 +13,7 @@ use crate::backend::candle::CandleTransformer;
 use crate::backend::cpu::model::CpuTransformer;
 use crate::backend::cpu::pool::ComputePool;
 use crate::backend::{cpu, Transformer};
-use crate::config::TransformerConfig;
+use crate::config::{KvCacheType, TransformerConfig};
 use crate::device::{describe, DeviceChoice};
 use crate::error::{EngineError, Result};
 use crate::gguf::chat_template::{ChatMessage, ChatTemplate};
@@ -53,6 +53,9 @@ pub struct LoadOptions {
     pub saved_contexts_dir: Option<std::path::PathBuf>,
     /// The most bytes that folder holds (oldest out first); 4 GiB by default.
     pub saved_contexts_bytes: Option<u64>,
+    /// How Atelier's CPU kernels store the key/value cache: f16 halves its memory (a 32k-token context
+    /// of the 3B model fits in 8 GiB), f32 (the default) is exact. candle and OpenVINO keep their own.
+    pub kv_cache: KvCacheType,
 }
 
 /// Saved contexts shorter than this are not written: computing them again costs about as much as reading.
@@ -232,16 +235,17 @@ impl Model {
             .max(16);
         let device = options.device.resolve()?;
         span.record("device", tracing::field::debug(&device));
+        let use_own_kernels =
+            device.is_cpu() && !options.dequantize && !options.candle_on_cpu && cpu::model::supports(&gguf);
         if device.is_cpu() {
             let weights = if options.dequantize { gguf.parameter_count().saturating_mul(4) } else { gguf.tensor_bytes() };
-            let needed = ModelShape::of_config(&config, weights).estimate(Some(context_length)).total;
+            let kv = if use_own_kernels { options.kv_cache } else { KvCacheType::F32 };
+            let needed = ModelShape::of_config(&config, weights).estimate_with(Some(context_length), kv).total;
             check_memory(needed, options.memory_budget.or_else(available_memory))?;
         }
         let info = gguf.info()?;
-        let use_own_kernels =
-            device.is_cpu() && !options.dequantize && !options.candle_on_cpu && cpu::model::supports(&gguf);
         let transformer = if use_own_kernels {
-            Transformer::Cpu(CpuTransformer::load(&gguf, config, context_length)?)
+            Transformer::Cpu(CpuTransformer::load(&gguf, config, context_length, options.kv_cache)?)
         } else {
             Transformer::Candle(CandleTransformer::load(&mut gguf, config, context_length, &device, options.dequantize)?)
         };
@@ -276,7 +280,7 @@ impl Model {
                 Ok(fingerprint) => Some(DiskCache::new(
                     dir.clone(),
                     fingerprint,
-                    CacheShape::of(t.config(), context_length),
+                    CacheShape::of(t.config(), context_length, t.kv_type()),
                     options.saved_contexts_bytes.unwrap_or(4 << 30),
                 )),
                 Err(e) => {
@@ -542,9 +546,14 @@ impl Model {
         self.forward(tokens, start, false)
     }
 
+    /// How the key/value cache stores its values (f16 only where Atelier's CPU kernels run).
+    pub fn kv_cache_type(&self) -> KvCacheType {
+        self.transformer.kv_type()
+    }
+
     /// Bytes of the key/value cache at the current context length.
     pub fn kv_cache_bytes(&self) -> u64 {
-        self.config().kv_cache_bytes(self.context_length())
+        self.config().kv_cache_bytes(self.context_length(), self.transformer.kv_type())
     }
 
     /// Logits for `rest` fed one token at a time after `prefix` is prefilled: the decode path, for checks.
@@ -765,10 +774,10 @@ fn ms(d: Duration) -> f64 {
 /// The slots' budget: what the options say, else two full contexts' caches within a quarter of the
 /// memory available; none where the backend cannot swap caches.
 fn slots_for(transformer: &Transformer, options: &LoadOptions) -> KvSlots<CpuKvCache> {
-    let per_token = transformer.config().kv_cache_bytes(1);
+    let per_token = transformer.config().kv_cache_bytes(1, transformer.kv_type());
     let budget = match transformer {
         Transformer::Cpu(_) => options.cache_slots_bytes.unwrap_or_else(|| {
-            let two_contexts = transformer.config().kv_cache_bytes(transformer.context_length()).saturating_mul(2);
+            let two_contexts = transformer.config().kv_cache_bytes(transformer.context_length(), transformer.kv_type()).saturating_mul(2);
             available_memory().map_or(two_contexts, |free| two_contexts.min(free / 4))
         }),
         _ => 0,

@@ -3,7 +3,7 @@
 mod common;
 
 use atelier_engine::{
-    CancelToken, ChatMessage, GenerateRequest, Generation, LoadOptions, Model, Prompt, SamplingParams, StopReason,
+    CancelToken, ChatMessage, GenerateRequest, Generation, KvCacheType, LoadOptions, Model, Prompt, SamplingParams, StopReason,
 };
 
 fn model() -> Model {
@@ -173,6 +173,45 @@ fn going_back_to_an_earlier_context_continues_its_parked_cache() {
     // Only the chat template's opening is shared with the chat; the chapter runs again.
     assert!(recomputed.timings.prompt_tokens_processed > 4 * computed, "{:?}", recomputed.timings);
     assert_eq!(recomputed.text, fresh_rewrite.text);
+}
+
+/// A context saved with an f16 cache is read back by an f16 model (half the bytes of an f32 save), and
+/// an f32 model on the same file neither reads it nor removes it: each lists only what it can use.
+#[test]
+fn an_f16_cache_is_saved_and_read_back_and_an_f32_model_leaves_it_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |kv_cache| LoadOptions { context_length: Some(1024), kv_cache, saved_contexts_dir: Some(dir.path().to_path_buf()), ..Default::default() };
+    let chapter = "The lighthouse keeper counted the ships that passed each night, and wrote their names down. ".repeat(24);
+    let continue_it = request(&format!("{chapter}\n\nContinue the story."), 8, SamplingParams::greedy());
+    let rewrite_it = request(&format!("{chapter}\n\nRewrite the last sentence."), 8, SamplingParams::greedy());
+    let files = || std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.path()).collect::<Vec<_>>();
+    let size = |f: &std::path::Path| std::fs::metadata(f).unwrap().len();
+
+    let mut compact = Model::load(common::default_model(), &at(KvCacheType::F16)).unwrap();
+    let (fresh, _) = run(&mut compact, &rewrite_it);
+    compact.reset();
+    run(&mut compact, &continue_it);
+    assert!(compact.save_context().unwrap());
+    drop(compact);
+    let f16_file = files().pop().unwrap();
+
+    let mut exact = Model::load(common::default_model(), &at(KvCacheType::F32)).unwrap();
+    let (computed, _) = run(&mut exact, &rewrite_it);
+    assert!(computed.timings.prompt_tokens_processed * 2 > computed.prompt_tokens, "an f32 model read an f16 file: {:?}", computed.timings);
+    assert!(f16_file.exists(), "an f32 model removed the f16 model's file");
+    exact.reset();
+    run(&mut exact, &continue_it);
+    assert!(exact.save_context().unwrap());
+    let f32_file = files().into_iter().find(|f| *f != f16_file).unwrap();
+    // The same tokens, so the same header and ids (at most 4,188 bytes with the checksum); the cache is
+    // half the bytes: f32 − f16 is what the f16 file holds beyond its header.
+    let (small, large) = (size(&f16_file), size(&f32_file));
+    assert!(large > small && small - (large - small) <= 4_188, "{small} vs {large}");
+
+    let mut reopened = Model::load(common::default_model(), &at(KvCacheType::F16)).unwrap();
+    let (continued, _) = run(&mut reopened, &rewrite_it);
+    assert!(continued.timings.prompt_tokens_processed * 4 < continued.prompt_tokens, "{:?}", continued.timings);
+    assert_eq!(continued.text, fresh.text, "a context read back continues as the one computed");
 }
 
 /// A context saved by one run of the app is read back by the next (a new model on the same file): only

@@ -336,6 +336,11 @@ fn float_dots_and_axpy_at_odd_lengths() {
             for i in 0..n {
                 assert!((got[i] - (y[i] + 0.75 * x[i])).abs() < 1e-6, "{:?} axpy at {i}", kernels.level);
             }
+            let mut got = y.clone();
+            unsafe { (kernels.axpy_f16)(-1.25, &xh, &mut got) };
+            for i in 0..n {
+                assert!((got[i] - (y[i] - 1.25 * xh[i].to_f32())).abs() < 1e-6, "{:?} axpy_f16 at {i}", kernels.level);
+            }
         }
     }
 }

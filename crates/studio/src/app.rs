@@ -80,7 +80,7 @@ pub struct PrivacyStatus {
 }
 
 /// Settings a front end may change, each checked by [`crate::limits::setting`].
-pub const SETTINGS: &[&str] = &["theme", "font_size", "device", "threads", "context_length", "fusion_panel", "autosave_ms", "first_run_done"];
+pub const SETTINGS: &[&str] = &["theme", "font_size", "device", "threads", "context_length", "kv_cache", "fusion_panel", "autosave_ms", "first_run_done"];
 
 pub struct Studio {
     /// The library; an error (shown to the user) if it could not be opened.

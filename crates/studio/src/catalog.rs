@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use atelier_engine::machine::Machine;
-use atelier_engine::{MemoryEstimate, ModelShape};
+use atelier_engine::{KvCacheType, MemoryEstimate, ModelShape};
 use atelier_store::{ModelRecord, Store};
 use serde::{Deserialize, Serialize};
 
@@ -275,19 +275,26 @@ pub async fn current(store: &Store, models_dir: &Path) -> Result<CatalogView> {
     let (machine, free_disk) = tokio::task::spawn_blocking(move || (atelier_engine::machine::machine(), atelier_engine::machine::free_disk(&dir)))
         .await
         .map_err(|e| StudioError::Internal(e.to_string()))?;
-    let mut view = view(Catalog::builtin(), machine, free_disk, options.context_length, &library);
+    let mut view = view(Catalog::builtin(), machine, free_disk, options.context_length, options.kv_cache, &library);
     view.download_speed = store.settings().get::<f64>(crate::downloads::SPEED_KEY).await.ok().flatten();
     Ok(view)
 }
 
-/// Judges every entry: `context_length` is the context Atelier loads with (Settings), `library` the
-/// models already installed.
-pub fn view(catalog: &Catalog, machine: Machine, free_disk: Option<u64>, context_length: Option<usize>, library: &[ModelRecord]) -> CatalogView {
+/// Judges every entry: `context_length` and `kv` are the context and key/value cache Atelier loads
+/// with (Settings), `library` the models already installed.
+pub fn view(
+    catalog: &Catalog,
+    machine: Machine,
+    free_disk: Option<u64>,
+    context_length: Option<usize>,
+    kv: KvCacheType,
+    library: &[ModelRecord],
+) -> CatalogView {
     let mut items: Vec<CatalogItem> = catalog
         .entries
         .iter()
         .map(|entry| {
-            let estimate = entry.shape.estimate(context_length);
+            let estimate = entry.shape.estimate_with(context_length, kv);
             let fit = match entry.format {
                 ModelFormat::Gguf => fit(&estimate, entry.size_bytes, &machine, free_disk),
                 ModelFormat::Openvino => openvino_fit(&estimate, entry.size_bytes, &machine, free_disk),
@@ -374,7 +381,7 @@ mod tests {
     }
 
     fn verdicts(m: &Machine) -> Vec<(String, FitVerdict, bool)> {
-        view(Catalog::builtin(), m.clone(), Some(1 << 40), None, &[])
+        view(Catalog::builtin(), m.clone(), Some(1 << 40), None, KvCacheType::F32, &[])
             .items
             .into_iter()
             .map(|i| (i.entry.id, i.fit.verdict, i.recommended))
@@ -420,7 +427,7 @@ mod tests {
         // No runtime: it does not run here, and the reason is the runtime's.
         let mut m = machine(32.0, 24.0);
         m.openvino.note = Some("no OpenVINO runtime found".into());
-        let item = view(Catalog::builtin(), m.clone(), Some(1 << 40), None, &[]).items.into_iter().find(|i| i.entry.id == id).unwrap();
+        let item = view(Catalog::builtin(), m.clone(), Some(1 << 40), None, KvCacheType::F32, &[]).items.into_iter().find(|i| i.entry.id == id).unwrap();
         assert_eq!((item.fit.verdict, item.fit.reason.as_str(), item.recommended), (FitVerdict::NeedsOpenvino, "no OpenVINO runtime found", false));
         // With a GPU and an NPU it runs where Automatic puts it (the GPU), judged by the machine's memory
         // (both share it), and says the NPU is one setting away.
@@ -435,10 +442,10 @@ mod tests {
             ],
             note: None,
         };
-        let item = view(Catalog::builtin(), m.clone(), Some(1 << 40), None, &[]).items.into_iter().find(|i| i.entry.id == id).unwrap();
+        let item = view(Catalog::builtin(), m.clone(), Some(1 << 40), None, KvCacheType::F32, &[]).items.into_iter().find(|i| i.entry.id == id).unwrap();
         assert_eq!((item.fit.verdict, item.fit.runs_on.as_str()), (FitVerdict::RunsWell, "Intel(R) Arc(TM) Graphics (OpenVINO)"));
         assert!(item.fit.reason.contains("Intel(R) AI Boost: choose NPU in Settings"), "{}", item.fit.reason);
-        let small = view(Catalog::builtin(), machine(4.0, 3.0), Some(1 << 40), None, &[]).items.into_iter().find(|i| i.entry.id == id).unwrap();
+        let small = view(Catalog::builtin(), machine(4.0, 3.0), Some(1 << 40), None, KvCacheType::F32, &[]).items.into_iter().find(|i| i.entry.id == id).unwrap();
         assert_eq!(small.fit.verdict, FitVerdict::NeedsOpenvino);
         // The downloader, which fetches one file, refuses it and says how to get the folder.
         let refused = entry.file_name().unwrap_err().to_string();
@@ -489,8 +496,8 @@ mod tests {
         assert_eq!(verdict_of(&small, "ministral-3-3b-q8_0").1, FitVerdict::TooBig);
         assert_eq!(verdict_of(&small, "smollm2-135m-q4_1").1, FitVerdict::RunsWell);
         // 2 GB: the first-run screen offers no download.
-        assert_eq!(view(Catalog::builtin(), machine(2.0, 1.5), None, None, &[]).first_run, None);
-        assert_eq!(view(Catalog::builtin(), machine(8.0, 6.0), None, None, &[]).first_run.as_deref(), Some("ministral-3-3b-q4_k_m"));
+        assert_eq!(view(Catalog::builtin(), machine(2.0, 1.5), None, None, KvCacheType::F32, &[]).first_run, None);
+        assert_eq!(view(Catalog::builtin(), machine(8.0, 6.0), None, None, KvCacheType::F32, &[]).first_run.as_deref(), Some("ministral-3-3b-q4_k_m"));
     }
 
     #[test]
@@ -514,5 +521,15 @@ mod tests {
     fn a_longer_context_needs_more_memory() {
         let entry = Catalog::builtin().get("ministral-3-3b-q4_k_m").unwrap();
         assert!(entry.shape.estimate(Some(32_768)).total > entry.shape.estimate(None).total + (5 << 30));
+    }
+
+    #[test]
+    fn an_f16_cache_lets_a_32k_context_of_the_3b_model_fit_an_8_gb_machine() {
+        let at = |kv| {
+            let items = view(Catalog::builtin(), machine(8.0, 7.5), Some(1 << 40), Some(32_768), kv, &[]).items;
+            items.into_iter().find(|i| i.entry.id == "ministral-3-3b-q4_k_m").unwrap().fit.verdict
+        };
+        assert_eq!(at(KvCacheType::F32), FitVerdict::TooBig);
+        assert_ne!(at(KvCacheType::F16), FitVerdict::TooBig);
     }
 }

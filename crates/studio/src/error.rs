@@ -148,7 +148,7 @@ impl ErrorKind {
             EngineError::UnsupportedArchitecture { .. } | EngineError::UnsupportedTensorType { .. } => Self::ModelUnsupported,
             EngineError::ContextOverflow { .. } => Self::ContextOverflow,
             EngineError::EmptyPrompt => Self::EmptyPrompt,
-            EngineError::InvalidSampling(_) => Self::Invalid,
+            EngineError::InvalidSampling(_) | EngineError::InvalidOption(_) => Self::Invalid,
             EngineError::InsufficientMemory { .. } => Self::OutOfMemory,
             _ => Self::Engine,
         }

@@ -58,6 +58,12 @@ pub fn setting(key: &str, value: &serde_json::Value) -> Result<()> {
     match key {
         "threads" => threads(number(value)?).map(drop),
         "context_length" => context_length(number(value)?).map(drop),
+        "kv_cache" => value
+            .as_str()
+            .ok_or_else(|| StudioError::Invalid("`kv_cache` must be \"f32\" or \"f16\"".into()))?
+            .parse::<atelier_engine::KvCacheType>()
+            .map(drop)
+            .map_err(|e| StudioError::Invalid(e.to_string())),
         "font_size" => within("the font size", number(value)?, 8, 48).map(drop),
         "autosave_ms" => within("the autosave interval", number(value)?, 100, 1_000).map(drop),
         crate::panel_choice::SETTING => serde_json::from_value::<crate::panel_choice::PanelChoice>(value.clone())
@@ -84,6 +90,9 @@ mod tests {
         assert!(setting("threads", &json!(4)).is_ok());
         assert!(setting("context_length", &json!(4_294_967_296u64)).is_err());
         assert!(setting("context_length", &json!(8192)).is_ok());
+        assert!(setting("kv_cache", &json!("f16")).is_ok());
+        assert!(setting("kv_cache", &json!("q2")).is_err());
+        assert!(setting("kv_cache", &json!(16)).is_err());
         assert!(setting("autosave_ms", &json!(60_000)).is_err());
         assert!(setting("theme", &json!("dark")).is_ok());
         assert!(setting("fusion_panel", &json!({"members": ["local"]})).is_err(), "a partial panel is refused");

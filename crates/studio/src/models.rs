@@ -70,6 +70,9 @@ pub async fn load_options(store: Option<&Store>) -> LoadOptions {
         options.threads = settings.get::<usize>("threads").await.ok().flatten().and_then(|t| crate::limits::threads(t).ok());
         options.context_length =
             settings.get::<usize>("context_length").await.ok().flatten().and_then(|c| crate::limits::context_length(c).ok());
+        if let Ok(Some(kv)) = settings.get::<String>("kv_cache").await {
+            options.kv_cache = kv.parse().unwrap_or_default();
+        }
         options.saved_contexts_dir = crate::saved_contexts::dir_beside(store.path());
     }
     options

@@ -739,7 +739,7 @@ export type MemoryEstimate = {
 	/**  The context the estimate is for. */
 	context_length: number,
 	weights: number,
-	/**  Keys and values of every position (f32). */
+	/**  Keys and values of every position. */
 	kv_cache: number,
 	/**  cos and sin of every position. */
 	rope_tables: number,

@@ -199,6 +199,23 @@ test('importing a file that is not a model shows the reason', async ({ page }) =
   await expect(page.getByTestId('npu-note')).toContainText('NPU: no NPU found');
 });
 
+test('the compact context memory is saved with the other load settings and the model reloads', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('nav-models').click();
+  await expect(page.getByTestId('kv-cache')).toHaveValue('f32');
+  await page.getByTestId('kv-cache').selectOption('f16');
+  await page.getByRole('button', { name: 'Apply and reload' }).click();
+  await expect(page.getByTestId('toast')).toContainText('the model was reloaded');
+  const calls = await backendCalls(page);
+  expect(calls.find((c) => c.cmd === 'set_setting' && c.args.key === 'kv_cache')?.args.value).toBe('f16');
+  const saved = calls.findIndex((c) => c.cmd === 'set_setting' && c.args.key === 'kv_cache');
+  expect(calls.findIndex((c, i) => i > saved && c.cmd === 'load_model')).toBeGreaterThan(saved);
+  // Shown again as saved when the view opens next.
+  await page.getByTestId('nav-write').click();
+  await page.getByTestId('nav-models').click();
+  await expect(page.getByTestId('kv-cache')).toHaveValue('f16');
+});
+
 test('an OpenVINO folder imports through its openvino_model.xml and is listed as format OpenVINO', async ({ page }) => {
   await openApp(page, { dialogPath: '/home/writer/models/mistral-7b-instruct-v0.3-int4-ov/openvino_model.xml' });
   await page.getByTestId('nav-models').click();

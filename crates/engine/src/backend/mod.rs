@@ -7,7 +7,7 @@ pub mod cpu;
 
 use candle_core::DType;
 
-use crate::config::TransformerConfig;
+use crate::config::{KvCacheType, TransformerConfig};
 use crate::error::Result;
 use candle::CandleTransformer;
 use cpu::model::CpuTransformer;
@@ -64,6 +64,14 @@ impl Transformer {
             #[cfg(feature = "openvino")]
             Self::OpenVino(t) => t.can_extend_cache(),
             _ => true,
+        }
+    }
+
+    /// How the key/value cache stores its values (candle and OpenVINO: f32, as far as memory goes).
+    pub fn kv_type(&self) -> KvCacheType {
+        match self {
+            Self::Cpu(t) => t.kv_type(),
+            _ => KvCacheType::F32,
         }
     }
 

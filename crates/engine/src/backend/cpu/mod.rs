@@ -92,6 +92,8 @@ pub struct Kernels {
     pub f32: DotFn<f32, f32>,
     pub f16: DotFn<f16, f32>,
     pub axpy: unsafe fn(f32, &[f32], &mut [f32]),
+    /// y += a·x with x in f16 (an f16 key/value cache's values).
+    pub axpy_f16: unsafe fn(f32, &[f16], &mut [f32]),
 }
 
 impl Kernels {
@@ -117,6 +119,7 @@ impl Kernels {
             f32: |x, y| x.iter().zip(y).map(|(a, b)| a * b).sum(),
             f16: |x, y| x.iter().zip(y).map(|(a, b)| a.to_f32() * b).sum(),
             axpy: |a, x, y| y.iter_mut().zip(x).for_each(|(y, x)| *y += a * x),
+            axpy_f16: |a, x, y| y.iter_mut().zip(x).for_each(|(y, x)| *y += a * x.to_f32()),
         }
     }
 
@@ -149,6 +152,7 @@ impl Kernels {
                 f32: x86::dot_f32_avx2,
                 f16: x86::dot_f16_avx2,
                 axpy: x86::axpy_avx2,
+                axpy_f16: x86::axpy_f16_avx2,
                 ..scalar
             }),
             #[cfg(target_arch = "x86_64")]

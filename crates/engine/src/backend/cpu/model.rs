@@ -1,14 +1,18 @@
 //! The llama-family decoder (llama, mistral3) on the CPU with Atelier's own kernels: weights used in place
-//! from the memory-mapped GGUF, an f32 key/value cache, and threads across weight rows and attention heads.
+//! from the memory-mapped GGUF, an f32 or f16 key/value cache, and threads across weight rows and
+//! attention heads.
 
 use std::sync::Arc;
 
 use candle_core::quantized::GgmlDType;
-use super::kernels;
+use half::f16;
+use half::slice::HalfFloatSliceExt;
+use half::vec::HalfBitsVecExt;
+use super::{kernels, Kernels};
 use super::pool::parallel_for;
 use super::matmul::{matmul, matmul_many, QMatrix, Storage};
 use super::quant::WeightType;
-use crate::config::{self, BlockTensors, RopeTables, TransformerConfig};
+use crate::config::{self, BlockTensors, KvCacheType, RopeTables, TransformerConfig};
 use crate::error::{EngineError, Result};
 use crate::gguf::{dtype_name, GgufFile};
 
@@ -22,14 +26,72 @@ struct Layer {
     w_gate: QMatrix,
     w_up: QMatrix,
     w_down: QMatrix,
-    /// `[n_kv_head][context][head_dim]`, allocated zeroed (the OS maps pages only as they are written).
-    k_cache: Vec<f32>,
-    v_cache: Vec<f32>,
+    cache: LayerCache,
+}
+
+/// One layer's keys and values, each `[n_kv_head][context][head_dim]`, allocated zeroed (the OS maps
+/// pages only as they are written).
+enum LayerCache {
+    F32 { keys: Vec<f32>, values: Vec<f32> },
+    F16 { keys: Vec<f16>, values: Vec<f16> },
+}
+
+impl LayerCache {
+    fn zeroed(kv: KvCacheType, len: usize) -> Self {
+        match kv {
+            KvCacheType::F32 => Self::F32 { keys: vec![0.0; len], values: vec![0.0; len] },
+            // Zeroed u16s come from calloc (f16s would be written one by one, committing every page).
+            KvCacheType::F16 => Self::F16 { keys: vec![0u16; len].reinterpret_into(), values: vec![0u16; len].reinterpret_into() },
+        }
+    }
+
+    /// Stores one position's key and value rows (of one KV head) at value offset `at`.
+    fn store(&mut self, at: usize, key: &[f32], value: &[f32]) {
+        let n = key.len();
+        match self {
+            Self::F32 { keys, values } => {
+                keys[at..at + n].copy_from_slice(key);
+                values[at..at + n].copy_from_slice(value);
+            }
+            Self::F16 { keys, values } => {
+                keys[at..at + n].convert_from_f32_slice(key);
+                values[at..at + n].convert_from_f32_slice(value);
+            }
+        }
+    }
+
+    /// Keys then values, each cut into `per_head` runs of which the first `used` values are returned,
+    /// as bytes (what a saved context holds).
+    fn slices(&self, per_head: usize, used: usize) -> Vec<&[u8]> {
+        fn cut<T: bytemuck::Pod>(buf: &[T], per_head: usize, used: usize) -> impl Iterator<Item = &[u8]> {
+            buf.chunks(per_head).map(move |h| bytemuck::cast_slice(&h[..used]))
+        }
+        match self {
+            Self::F32 { keys, values } => cut(keys, per_head, used).chain(cut(values, per_head, used)).collect(),
+            Self::F16 { keys, values } => {
+                let (k, v): (&[u16], &[u16]) = (keys.reinterpret_cast(), values.reinterpret_cast());
+                cut(k, per_head, used).chain(cut(v, per_head, used)).collect()
+            }
+        }
+    }
+
+    fn slices_mut(&mut self, per_head: usize, used: usize) -> Vec<&mut [u8]> {
+        fn cut<T: bytemuck::Pod>(buf: &mut [T], per_head: usize, used: usize) -> impl Iterator<Item = &mut [u8]> {
+            buf.chunks_mut(per_head).map(move |h| bytemuck::cast_slice_mut(&mut h[..used]))
+        }
+        match self {
+            Self::F32 { keys, values } => cut(keys, per_head, used).chain(cut(values, per_head, used)).collect(),
+            Self::F16 { keys, values } => {
+                let (k, v): (&mut [u16], &mut [u16]) = (keys.reinterpret_cast_mut(), values.reinterpret_cast_mut());
+                cut(k, per_head, used).chain(cut(v, per_head, used)).collect()
+            }
+        }
+    }
 }
 
 /// One context's key/value cache, layer by layer, outside the model: what a cache slot holds.
 pub struct CpuKvCache {
-    layers: Vec<(Vec<f32>, Vec<f32>)>,
+    layers: Vec<LayerCache>,
 }
 
 pub struct CpuTransformer {
@@ -40,6 +102,7 @@ pub struct CpuTransformer {
     layers: Vec<Layer>,
     rope: RopeTables,
     context_length: usize,
+    kv: KvCacheType,
 }
 
 pub(crate) fn weight_type(gguf: &GgufFile, name: &str, dtype: GgmlDType) -> Result<WeightType> {
@@ -125,36 +188,36 @@ impl CpuTransformer {
     /// An empty cache of this model's shape; allocated zeroed, so it costs memory only as it fills.
     pub fn empty_cache(&self) -> CpuKvCache {
         let len = self.config.n_kv_head * self.context_length * self.config.head_dim;
-        CpuKvCache { layers: (0..self.layers.len()).map(|_| (vec![0.0; len], vec![0.0; len])).collect() }
+        CpuKvCache { layers: (0..self.layers.len()).map(|_| LayerCache::zeroed(self.kv, len)).collect() }
     }
 
     /// Exchanges the model's cache with `other` (no copy): the model continues `other`'s context.
     pub fn swap_cache(&mut self, other: &mut CpuKvCache) {
         debug_assert_eq!(other.layers.len(), self.layers.len());
-        for (layer, (k, v)) in self.layers.iter_mut().zip(&mut other.layers) {
-            std::mem::swap(&mut layer.k_cache, k);
-            std::mem::swap(&mut layer.v_cache, v);
+        for (layer, cache) in self.layers.iter_mut().zip(&mut other.layers) {
+            std::mem::swap(&mut layer.cache, cache);
         }
     }
 
-    /// The first `tokens` positions of the active cache: per layer its keys then its values, per KV
-    /// head (what a saved context holds).
-    pub fn cache_slices(&self, tokens: usize) -> impl Iterator<Item = &[f32]> {
+    /// How the cache stores its values.
+    pub fn kv_type(&self) -> KvCacheType {
+        self.kv
+    }
+
+    /// The first `tokens` positions of the active cache as bytes: per layer its keys then its values,
+    /// per KV head (what a saved context holds).
+    pub fn cache_slices(&self, tokens: usize) -> impl Iterator<Item = &[u8]> {
         let (per_head, used) = (self.context_length * self.config.head_dim, tokens * self.config.head_dim);
-        self.layers
-            .iter()
-            .flat_map(move |l| [&l.k_cache, &l.v_cache].into_iter().flat_map(move |c| c.chunks(per_head).map(move |h| &h[..used])))
+        self.layers.iter().flat_map(move |l| l.cache.slices(per_head, used))
     }
 
     /// As [`Self::cache_slices`], to be written into (a saved context read back).
-    pub fn cache_slices_mut(&mut self, tokens: usize) -> impl Iterator<Item = &mut [f32]> {
+    pub fn cache_slices_mut(&mut self, tokens: usize) -> impl Iterator<Item = &mut [u8]> {
         let (per_head, used) = (self.context_length * self.config.head_dim, tokens * self.config.head_dim);
-        self.layers.iter_mut().flat_map(move |l| {
-            [&mut l.k_cache, &mut l.v_cache].into_iter().flat_map(move |c| c.chunks_mut(per_head).map(move |h| &mut h[..used]))
-        })
+        self.layers.iter_mut().flat_map(move |l| l.cache.slices_mut(per_head, used))
     }
 
-    pub fn load(gguf: &GgufFile, config: TransformerConfig, context_length: usize) -> Result<Self> {
+    pub fn load(gguf: &GgufFile, config: TransformerConfig, context_length: usize, kv: KvCacheType) -> Result<Self> {
         let map = Arc::new(gguf.map()?);
         let d = config.n_embd;
         let embedding = head_matrix(gguf, &map, config::TOKEN_EMBD)?;
@@ -175,8 +238,7 @@ impl CpuTransformer {
                 w_gate: matrix(gguf, &map, &b.ffn_gate)?,
                 w_up: matrix(gguf, &map, &b.ffn_up)?,
                 w_down: matrix(gguf, &map, &b.ffn_down)?,
-                k_cache: vec![0.0; cache_len],
-                v_cache: vec![0.0; cache_len],
+                cache: LayerCache::zeroed(kv, cache_len),
             });
         }
         let divisors = if gguf.has_tensor(config::ROPE_FREQS) {
@@ -194,7 +256,7 @@ impl CpuTransformer {
         }
         embedding.release_mapped_copy();
         output.release_mapped_copy();
-        Ok(Self { config, embedding, output, norm, layers, rope, context_length })
+        Ok(Self { config, embedding, output, norm, layers, rope, context_length, kv })
     }
 
     pub fn config(&self) -> &TransformerConfig {
@@ -273,13 +335,15 @@ impl CpuTransformer {
                     rotate_pairs(head, cos, sin);
                 }
                 for kvh in 0..n_kv {
-                    let dst = (kvh * self.context_length + pos) * hd;
-                    layer.k_cache[dst..dst + hd].copy_from_slice(&k[t * kv_dim + kvh * hd..t * kv_dim + (kvh + 1) * hd]);
-                    layer.v_cache[dst..dst + hd].copy_from_slice(&v[t * kv_dim + kvh * hd..t * kv_dim + (kvh + 1) * hd]);
+                    let row = t * kv_dim + kvh * hd..t * kv_dim + (kvh + 1) * hd;
+                    layer.cache.store((kvh * self.context_length + pos) * hd, &k[row.clone()], &v[row]);
                 }
             }
             let shape = AttentionShape { seq, start, n_head, n_kv, hd, context: self.context_length };
-            attention(&q, &layer.k_cache, &layer.v_cache, &mut attn, shape);
+            match &layer.cache {
+                LayerCache::F32 { keys, values } => attention(&q, keys, values, &mut attn, shape),
+                LayerCache::F16 { keys, values } => attention(&q, keys, values, &mut attn, shape),
+            }
             matmul(&layer.wo, &attn, &mut proj);
             add_in_place(&mut x, &proj);
 
@@ -360,10 +424,46 @@ struct AttentionShape {
     context: usize,
 }
 
+/// What a key/value cache holds: f32 as computed, or f16.
+trait CacheValue: Copy + Send + Sync {
+    /// q·row, in f32.
+    unsafe fn dot(k: &Kernels, q: &[f32], row: &[Self]) -> f32;
+    /// dst += a·row.
+    unsafe fn axpy(k: &Kernels, a: f32, row: &[Self], dst: &mut [f32]);
+    /// The rows as f32: themselves, or converted into `scratch` (once per tile, for all its queries).
+    fn as_f32<'a>(rows: &'a [Self], scratch: &'a mut Vec<f32>) -> &'a [f32];
+}
+
+impl CacheValue for f32 {
+    unsafe fn dot(k: &Kernels, q: &[f32], row: &[f32]) -> f32 {
+        (k.f32)(q, row)
+    }
+    unsafe fn axpy(k: &Kernels, a: f32, row: &[f32], dst: &mut [f32]) {
+        (k.axpy)(a, row, dst)
+    }
+    fn as_f32<'a>(rows: &'a [f32], _: &'a mut Vec<f32>) -> &'a [f32] {
+        rows
+    }
+}
+
+impl CacheValue for f16 {
+    unsafe fn dot(k: &Kernels, q: &[f32], row: &[f16]) -> f32 {
+        (k.f16)(row, q)
+    }
+    unsafe fn axpy(k: &Kernels, a: f32, row: &[f16], dst: &mut [f32]) {
+        (k.axpy_f16)(a, row, dst)
+    }
+    fn as_f32<'a>(rows: &'a [f16], scratch: &'a mut Vec<f32>) -> &'a [f32] {
+        scratch.resize(rows.len(), 0.0);
+        rows.convert_to_f32_slice(scratch);
+        scratch
+    }
+}
+
 /// Causal attention of `seq` queries (at positions `start..`) over the cached keys/values. Prompts run
 /// blocked: one task per (block of [`QUERY_BLOCK`] positions, KV head), so the cache streams through
 /// the cores once per block rather than once per query — what keeps long contexts fast.
-fn attention(q: &[f32], k_cache: &[f32], v_cache: &[f32], out: &mut [f32], shape: AttentionShape) {
+fn attention<T: CacheValue>(q: &[f32], k_cache: &[T], v_cache: &[T], out: &mut [f32], shape: AttentionShape) {
     let AttentionShape { seq, start, n_head, n_kv, hd, context } = shape;
     if seq < 4 {
         return attention_per_query(q, k_cache, v_cache, out, shape);
@@ -385,15 +485,18 @@ fn attention(q: &[f32], k_cache: &[f32], v_cache: &[f32], out: &mut [f32], shape
             &q[(t * n_head + head) * hd..(t * n_head + head + 1) * hd]
         };
         let mut scores = vec![0f32; rows * span];
+        let mut scratch = Vec::new();
         // A tile of keys stays in L1 while every row of the block meets it.
         for tile in (0..span).step_by(KEY_TILE) {
+            let tile_keys = T::as_f32(&keys[tile * hd..(tile + KEY_TILE).min(span) * hd], &mut scratch);
             for t in t0..t1 {
                 let seen = (start + t + 1).min(tile + KEY_TILE);
                 for rep in 0..n_rep {
                     let (query, row) = (query(t, rep), (t - t0) * n_rep + rep);
                     for j in tile..seen {
+                        let key = &tile_keys[(j - tile) * hd..(j - tile + 1) * hd];
                         // SAFETY: the kernels table holds functions this CPU supports.
-                        scores[row * span + j] = unsafe { (k.f32)(query, &keys[j * hd..(j + 1) * hd]) } * scale;
+                        scores[row * span + j] = unsafe { (k.f32)(query, key) } * scale;
                     }
                 }
             }
@@ -411,12 +514,14 @@ fn attention(q: &[f32], k_cache: &[f32], v_cache: &[f32], out: &mut [f32], shape
             }
         }
         for tile in (0..span).step_by(KEY_TILE) {
+            let tile_values = T::as_f32(&values[tile * hd..(tile + KEY_TILE).min(span) * hd], &mut scratch);
             for t in t0..t1 {
                 let seen = (start + t + 1).min(tile + KEY_TILE);
                 for rep in 0..n_rep {
                     let (dst, row) = (dst(t, rep), (t - t0) * n_rep + rep);
                     for j in tile..seen {
-                        unsafe { (k.axpy)(scores[row * span + j], &values[j * hd..(j + 1) * hd], dst) };
+                        let value = &tile_values[(j - tile) * hd..(j - tile + 1) * hd];
+                        unsafe { (k.axpy)(scores[row * span + j], value, dst) };
                     }
                 }
             }
@@ -439,7 +544,7 @@ fn softmax_in_place(scores: &mut [f32]) {
 
 /// Causal attention of a few queries (decode) over the cached keys/values, one task per (query, head):
 /// as many tasks as heads keeps every thread busy.
-fn attention_per_query(q: &[f32], k_cache: &[f32], v_cache: &[f32], out: &mut [f32], shape: AttentionShape) {
+fn attention_per_query<T: CacheValue>(q: &[f32], k_cache: &[T], v_cache: &[T], out: &mut [f32], shape: AttentionShape) {
     let AttentionShape { seq, start, n_head, n_kv, hd, context } = shape;
     let n_rep = n_head / n_kv;
     let scale = 1.0 / (hd as f32).sqrt();
@@ -455,15 +560,46 @@ fn attention_per_query(q: &[f32], k_cache: &[f32], v_cache: &[f32], out: &mut [f
         let mut scores = vec![0f32; len];
         for (j, s) in scores.iter_mut().enumerate() {
             // SAFETY: the kernels table holds functions this CPU supports.
-            *s = unsafe { (k.f32)(query, &keys[j * hd..(j + 1) * hd]) } * scale;
+            *s = unsafe { T::dot(k, query, &keys[j * hd..(j + 1) * hd]) } * scale;
         }
         softmax_in_place(&mut scores);
         // SAFETY: each (t, head) writes its own `hd` outputs.
         let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add((t * n_head + head) * hd), hd) };
         dst.iter_mut().for_each(|v| *v = 0.0);
         for (j, s) in scores.iter().enumerate() {
-            unsafe { (k.axpy)(*s, &values[j * hd..(j + 1) * hd], dst) };
+            unsafe { T::axpy(k, *s, &values[j * hd..(j + 1) * hd], dst) };
         }
     };
     parallel_for(seq * n_head, task);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Attention over an f16 cache is attention over the f32 values those f16s hold, on both paths
+    /// (decode's per-query one and the prompt's blocked one), with the kernels this CPU runs.
+    #[test]
+    fn attention_over_an_f16_cache_is_attention_over_its_values() {
+        let (n_head, n_kv, hd, context) = (6, 2, 64, 200);
+        let mut seed = 7u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (seed >> 8) as f32 / (1u32 << 24) as f32 * 4.0 - 2.0
+        };
+        let rounded: Vec<f16> = (0..2 * n_kv * context * hd).map(|_| f16::from_f32(next())).collect();
+        let (keys16, values16) = rounded.split_at(n_kv * context * hd);
+        let widen = |v: &[f16]| v.iter().map(|x| x.to_f32()).collect::<Vec<f32>>();
+        let (keys32, values32) = (widen(keys16), widen(values16));
+        for (seq, start) in [(1, 150), (3, 100), (40, 130), (70, 0)] {
+            let q: Vec<f32> = (0..seq * n_head * hd).map(|_| next()).collect();
+            let shape = AttentionShape { seq, start, n_head, n_kv, hd, context };
+            let (mut want, mut got) = (vec![0f32; seq * n_head * hd], vec![0f32; seq * n_head * hd]);
+            attention(&q, &keys32, &values32, &mut want, shape);
+            attention(&q, keys16, values16, &mut got, shape);
+            let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+            assert!(worst < 1e-5, "{seq} queries at {start}: off by {worst}");
+            assert!(want.iter().any(|v| v.abs() > 0.01), "the output is not trivially zero");
+        }
+    }
 }

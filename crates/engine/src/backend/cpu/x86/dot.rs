@@ -381,6 +381,24 @@ pub unsafe fn axpy_avx2(a: f32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// y += a·x over an f16 row (attention's values in an f16 cache).
+#[target_feature(enable = "avx2,fma,f16c")]
+pub unsafe fn axpy_f16_avx2(a: f32, x: &[f16], y: &mut [f32]) {
+    let n = x.len().min(y.len());
+    let av = _mm256_set1_ps(a);
+    let mut i = 0;
+    while i + 8 <= n {
+        let xv = _mm256_cvtph_ps(_mm_loadu_si128(x.as_ptr().add(i) as *const __m128i));
+        let r = _mm256_fmadd_ps(av, xv, _mm256_loadu_ps(y.as_ptr().add(i)));
+        _mm256_storeu_ps(y.as_mut_ptr().add(i), r);
+        i += 8;
+    }
+    while i < n {
+        y[i] += a * x[i].to_f32();
+        i += 1;
+    }
+}
+
 /// Quantises activations to Q8_0 (as ggml's AVX2 path: round half to even).
 #[target_feature(enable = "avx2,fma,f16c")]
 pub unsafe fn quantize_q8_0_avx2(x: &[f32], out: &mut [BlockQ8_0]) {
