@@ -4,6 +4,10 @@
 #
 #   bench/vs-llamacpp.sh [MODEL.gguf] [THREADS]
 #
+# DEPTH=4096 measures both with that many tokens already in the context (llama-bench -d, atelier bench
+# --depth); KV_CACHE=f16 stores both sides' key/value caches in f16 (default f32, Atelier's default;
+# llama.cpp's own default is f16).
+#
 # Without a model it runs two files: the embedded SmolLM2 (Q4_1), and the same model re-quantised to
 # Q4_K_M by llama.cpp's own quantiser, the mix a real Q4_K_M download has (SmolLM2's 576-wide rows are
 # no multiple of 256, so most of its tensors become Q5_0, then Q8_0, Q6_K and Q4_K).
@@ -19,6 +23,8 @@ threads=${2:-$(nproc)}
 prompt=${PROMPT_TOKENS:-512}
 gen=${GEN_TOKENS:-128}
 reps=${REPETITIONS:-5}
+depth=${DEPTH:-0}
+kv=${KV_CACHE:-f32}
 work=${LLAMACPP_DIR:-$root/target/llamacpp}
 version=0.3.36
 
@@ -47,10 +53,10 @@ out=$(mktemp -d)
 # The two run alternately, one repetition at a time, and each side's best run counts: a shared VM's speed
 # drifts by tens of percent over minutes, and back-to-back blocks of runs would compare different machines.
 for i in $(seq "$reps"); do
-  echo "==> round $i of $reps: llama.cpp, then atelier (pp$prompt / tg$gen, $threads threads)" >&2
-  "$bench_bin" -m "$model" -p "$prompt" -n "$gen" -t "$threads" -r 1 -o json > "$out/llamacpp-$i.json"
+  echo "==> round $i of $reps: llama.cpp, then atelier (pp$prompt / tg$gen at depth $depth, $kv cache, $threads threads)" >&2
+  "$bench_bin" -m "$model" -p "$prompt" -n "$gen" -d "$depth" -ctk "$kv" -ctv "$kv" -t "$threads" -r 1 -o json > "$out/llamacpp-$i.json"
   "$root/target/release/atelier" bench --model "$model" --threads "$threads" --prompt-tokens "$prompt" \
-    --gen-tokens "$gen" --repetitions 1 --json > "$out/atelier-$i.json"
+    --gen-tokens "$gen" --depth "$depth" --kv-cache "$kv" --repetitions 1 --json > "$out/atelier-$i.json"
 done
 
 python3 - "$out" "$reps" "$threads" <<'PY'
@@ -72,6 +78,7 @@ peak_rss = max(r["peak_rss_mib"] for r in runs)
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 print(f"model    {ours['model']} ({ours['architecture']}, {ours['quantization']})")
 print(f"cpu      {cpu}, {threads} threads; atelier kernels: {ours['device']}")
+print(f"context  depth {ours['depth']} (llama.cpp n_depth {ref_pp[0].get('n_depth', 0)}), {ours['kv_cache']} key/value cache on both sides")
 print(f"best of {reps} alternating runs (mean in brackets)")
 print(f"{'':8} {'llama.cpp':>22} {'atelier':>22} {'ratio':>14}  target")
 for name, n, ref, us, ratio, target in [
@@ -82,7 +89,7 @@ for name, n, ref, us, ratio, target in [
           f"{ratio:>6.2f} ({mean(us) / mean(ref):>5.2f})  {target}")
 print(f"time to first token ({ref_pp[0]['n_prompt']} tokens): {min(r['time_to_first_token_ms'] for r in runs):.0f} ms")
 print(f"peak RSS {peak_rss:.0f} MiB = {rss_ratio:.2f} x (GGUF {ours['file_mib']:.0f} MiB + KV {ours['kv_cache_mib']:.0f} MiB)  target <= 1.20")
-print(json.dumps({"pp_ratio": round(pp_ratio, 3), "tg_ratio": round(tg_ratio, 3), "rss_ratio": round(rss_ratio, 3)}))
+print(json.dumps({"depth": ours["depth"], "kv_cache": ours["kv_cache"], "pp_ratio": round(pp_ratio, 3), "tg_ratio": round(tg_ratio, 3), "rss_ratio": round(rss_ratio, 3)}))
 PY
 rm -rf "$out"
 }

@@ -31,6 +31,10 @@ pub struct BenchArgs {
     pub backend: Backend,
     #[arg(long)]
     pub json: bool,
+    /// Tokens already in the context when prompt and decode speed are measured (llama-bench's -d): how
+    /// fast the model stays deep in a manuscript.
+    #[arg(long, default_value_t = 0)]
+    pub depth: usize,
     /// Also measure the memory read bandwidth and report decode as a fraction of it.
     #[arg(long)]
     pub bandwidth: bool,
@@ -74,6 +78,9 @@ struct Report {
     backend: String,
     device: String,
     load_ms: f64,
+    /// Tokens in the context before each measurement, and how the cache stores them.
+    depth: usize,
+    kv_cache: String,
     prompt: Rate,
     decode: Rate,
     time_to_first_token_ms: f64,
@@ -126,12 +133,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
         _ => {}
     }
-    let context = args.model.context.unwrap_or(args.prompt_tokens + args.gen_tokens + 8);
+    let context = args.model.context.unwrap_or(args.depth + args.prompt_tokens + args.gen_tokens + 8);
     let options = LoadOptions {
         device: args.model.device,
         context_length: Some(context),
         threads: args.model.threads,
         candle_on_cpu: args.backend == Backend::Candle,
+        kv_cache: args.model.kv_cache,
         ..Default::default()
     };
     let started = Instant::now();
@@ -141,26 +149,35 @@ pub fn run(args: BenchArgs) -> Result<()> {
     } else {
         atelier_engine::ModelShape::of_gguf(&GgufFile::open(&path)?)?
     }
-    .estimate(Some(context))
+    .estimate_with(Some(context), model.kv_cache_type())
     .total as f64;
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
     let vocab = model.tokenizer().vocab_size().max(2) as u32;
     // Deterministic pseudo-random tokens (speed does not depend on which tokens).
-    let tokens: Vec<u32> = (0..args.prompt_tokens.max(args.gen_tokens) as u64)
+    let tokens: Vec<u32> = (0..(args.depth + args.prompt_tokens.max(args.gen_tokens)) as u64)
         .map(|i| ((i.wrapping_mul(2_654_435_761) >> 7) % vocab as u64) as u32)
         .collect();
 
     // Warm-up: touches every weight page and the cache once.
     model.reset();
     model.eval(&tokens[..args.prompt_tokens.min(16).max(1)], 0)?;
+    // At depth, the context is filled once: each measurement writes the positions after it again.
+    let depth = args.depth;
+    let (fill, rest) = tokens.split_at(depth);
+    if depth > 0 {
+        model.reset();
+        model.eval(fill, 0)?;
+    }
 
     let repetitions = args.repetitions.max(1);
     let mut prompt_seconds = Vec::new();
     let mut ttft_ms = f64::MAX;
     for _ in 0..repetitions {
-        model.reset();
+        if depth == 0 {
+            model.reset();
+        }
         let t = Instant::now();
-        let logits = model.eval(&tokens[..args.prompt_tokens], 0)?;
+        let logits = model.eval(&rest[..args.prompt_tokens], depth)?;
         let _first = atelier_engine::sampling::argmax(&logits);
         let elapsed = t.elapsed().as_secs_f64();
         ttft_ms = ttft_ms.min(elapsed * 1000.0);
@@ -168,10 +185,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     let mut decode_seconds = Vec::new();
     for _ in 0..repetitions {
-        model.reset();
+        if depth == 0 {
+            model.reset();
+        }
         let t = Instant::now();
-        for (pos, &token) in tokens[..args.gen_tokens].iter().enumerate() {
-            model.eval(&[token], pos)?;
+        for (pos, &token) in rest[..args.gen_tokens].iter().enumerate() {
+            model.eval(&[token], depth + pos)?;
         }
         decode_seconds.push(t.elapsed().as_secs_f64());
     }
@@ -187,6 +206,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         backend: model.backend_name().to_string(),
         device: model.device_name().to_string(),
         load_ms,
+        depth,
+        kv_cache: model.kv_cache_type().name().to_string(),
         prompt: rate(args.prompt_tokens, &prompt_seconds),
         decode: rate(args.gen_tokens, &decode_seconds),
         time_to_first_token_ms: ttft_ms,
@@ -201,7 +222,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let threads = args.model.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
         let read = crate::bandwidth::read_bandwidth(threads);
         // Each decoded token reads every weight once and the cache up to its position.
-        let per_token = info.file_size as f64 + model.config().kv_cache_bytes(args.gen_tokens / 2) as f64;
+        let per_token = info.file_size as f64 + model.config().kv_cache_bytes(depth + args.gen_tokens / 2, model.kv_cache_type()) as f64;
         let decode = per_token * report.decode.best_tokens_per_second;
         report.bandwidth = Some(Bandwidth { read_gb_per_second: read / 1e9, decode_gb_per_second: decode / 1e9, fraction: decode / read });
     }
@@ -209,6 +230,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!("{} ({}, {}) on {} [{}]", report.model, report.architecture, report.quantization, report.device, report.backend);
+        if depth > 0 {
+            println!("  at depth {depth}: {depth} tokens already in the context ({} key/value cache)", report.kv_cache);
+        }
         println!("  prompt  pp{:<5} {:>8.1} tok/s (best {:.1})", args.prompt_tokens, report.prompt.mean_tokens_per_second, report.prompt.best_tokens_per_second);
         println!("  decode  tg{:<5} {:>8.1} tok/s (best {:.1})", args.gen_tokens, report.decode.mean_tokens_per_second, report.decode.best_tokens_per_second);
         println!("  first token after {:.0} ms for a {}-token prompt; load {:.0} ms", report.time_to_first_token_ms, args.prompt_tokens, report.load_ms);
