@@ -17,6 +17,8 @@ pub enum KvCacheType {
 }
 
 impl KvCacheType {
+    pub const ALL: [Self; 2] = [Self::F32, Self::F16];
+
     pub fn value_bytes(self) -> usize {
         match self {
             Self::F32 => 4,

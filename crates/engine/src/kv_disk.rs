@@ -116,10 +116,20 @@ impl DiskCache {
     fn read_listing(&self) -> Vec<Saved> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
         let prefix = self.prefix();
+        let model = format!("{}-", hex(&self.fingerprint[..8]));
+        let typed = |name: &str| KvCacheType::ALL.iter().any(|kv| name.starts_with(&format!("{model}{}-", kv.name())));
         entries
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == EXTENSION) && p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&prefix)))
+            .filter(|p| p.extension().is_some_and(|e| e == EXTENSION))
+            .filter(|p| {
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                // This model's files of the first version (no value type in the name) can never be read.
+                if name.starts_with(&model) && !typed(&name) {
+                    let _ = std::fs::remove_file(p);
+                }
+                name.starts_with(&prefix)
+            })
             // Regular files only: opening a FIFO would block the model's thread.
             .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()))
             .filter_map(|path| match self.read_tokens(&path) {

@@ -208,10 +208,17 @@ fn an_f16_cache_is_saved_and_read_back_and_an_f32_model_leaves_it_alone() {
     let (small, large) = (size(&f16_file), size(&f32_file));
     assert!(large > small && small - (large - small) <= 4_188, "{small} vs {large}");
 
+    // A file of the first version (named without its value type) can never be read: it goes.
+    let model_prefix = f16_file.file_name().unwrap().to_string_lossy().split('-').next().unwrap().to_string();
+    let legacy = dir.path().join(format!("{model_prefix}-00112233445566778899aabb.atkv"));
+    std::fs::write(&legacy, b"ATKV version one").unwrap();
+
     let mut reopened = Model::load(common::default_model(), &at(KvCacheType::F16)).unwrap();
     let (continued, _) = run(&mut reopened, &rewrite_it);
     assert!(continued.timings.prompt_tokens_processed * 4 < continued.prompt_tokens, "{:?}", continued.timings);
     assert_eq!(continued.text, fresh.text, "a context read back continues as the one computed");
+    assert!(!legacy.exists(), "an unreadable first-version file stays");
+    assert!(f32_file.exists(), "the f16 model removed the f32 model's file");
 }
 
 /// A context saved by one run of the app is read back by the next (a new model on the same file): only

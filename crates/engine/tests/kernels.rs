@@ -320,7 +320,7 @@ fn q6_k_interleaved_gemm() {
 }
 
 #[test]
-fn float_dots_and_axpy_at_odd_lengths() {
+fn float_dots_at_odd_lengths() {
     let mut rng = StdRng::seed_from_u64(4);
     for kernels in levels() {
         for n in [1, 7, 8, 33, 100, 257] {
@@ -331,15 +331,31 @@ fn float_dots_and_axpy_at_odd_lengths() {
             let xh: Vec<f16> = x.iter().map(|&v| f16::from_f32(v)).collect();
             let want_h: f32 = xh.iter().zip(&y).map(|(a, b)| a.to_f32() * b).sum();
             assert_close(kernels.level, "f16", unsafe { (kernels.f16)(&xh, &y) }, want_h, magnitude(&x) * 10.0);
-            let mut got = y.clone();
-            unsafe { (kernels.axpy)(0.75, &x, &mut got) };
-            for i in 0..n {
-                assert!((got[i] - (y[i] + 0.75 * x[i])).abs() < 1e-6, "{:?} axpy at {i}", kernels.level);
-            }
-            let mut got = y.clone();
-            unsafe { (kernels.axpy_f16)(-1.25, &xh, &mut got) };
-            for i in 0..n {
-                assert!((got[i] - (y[i] - 1.25 * xh[i].to_f32())).abs() < 1e-6, "{:?} axpy_f16 at {i}", kernels.level);
+        }
+    }
+}
+
+/// The values tile: every output element takes one multiply-add per key, in key order (fused where the
+/// level has FMA), exactly; widths that are no multiple of 64 included.
+#[test]
+fn the_values_tile_adds_each_weighted_value_in_order() {
+    let mut rng = StdRng::seed_from_u64(6);
+    for kernels in levels() {
+        let fused = kernels.level != SimdLevel::Scalar;
+        for width in [64, 128, 80, 256, 7, 70] {
+            for keys in [1, 5, 64] {
+                let weights = random_f32(&mut rng, keys);
+                let values = random_f32(&mut rng, keys * width);
+                let start = random_f32(&mut rng, width);
+                let mut want = start.clone();
+                for (j, &w) in weights.iter().enumerate() {
+                    for (y, &v) in want.iter_mut().zip(&values[j * width..(j + 1) * width]) {
+                        *y = if fused { w.mul_add(v, *y) } else { *y + w * v };
+                    }
+                }
+                let mut got = start.clone();
+                unsafe { (kernels.attn_values)(&weights, &values, &mut got) };
+                assert_eq!(got, want, "{:?}: width {width}, {keys} keys", kernels.level);
             }
         }
     }

@@ -134,6 +134,7 @@ fn an_f16_cache_costs_less_accuracy_than_two_engines_differ_by_and_keeps_the_ran
         let mean = total / count as f32;
         println!("f16 cache, {path} path over {} positions: max |Δlogit| {worst:.4}, mean {mean:.5}, same argmax at {same_top}/{clear} clear positions", want.len());
         assert!(worst <= 2.0 && mean <= 0.25, "{path}: max {worst}, mean {mean}");
+        assert!(worst > 0.0, "{path}: not one logit moved: the cache is not f16");
         assert!(clear * 2 >= want.len(), "{path}: too few clear positions ({clear}) to judge the ranking");
         assert_eq!(same_top, clear, "{path}: the f16 cache changed a clear choice");
     }

@@ -294,6 +294,8 @@ pub fn view(
         .entries
         .iter()
         .map(|entry| {
+            // The compact cache is Atelier's CPU kernels' own: on a GPU (candle) or OpenVINO it stays f32.
+            let kv = if entry.format == ModelFormat::Gguf && machine.gpus.is_empty() { kv } else { KvCacheType::F32 };
             let estimate = entry.shape.estimate_with(context_length, kv);
             let fit = match entry.format {
                 ModelFormat::Gguf => fit(&estimate, entry.size_bytes, &machine, free_disk),
@@ -531,5 +533,13 @@ mod tests {
         };
         assert_eq!(at(KvCacheType::F32), FitVerdict::TooBig);
         assert_ne!(at(KvCacheType::F16), FitVerdict::TooBig);
+        // Where a GPU runs it, the cache is candle's f32 whatever the setting.
+        let mut with_gpu = machine(8.0, 7.5);
+        with_gpu.gpus.push(Gpu { backend: "cuda".into(), name: "CUDA:0".into(), memory: Some(8 << 30) });
+        let on_gpu = |kv| {
+            let items = view(Catalog::builtin(), with_gpu.clone(), Some(1 << 40), Some(32_768), kv, &[]).items;
+            items.into_iter().find(|i| i.entry.id == "ministral-3-3b-q4_k_m").unwrap().estimate
+        };
+        assert_eq!(on_gpu(KvCacheType::F16), on_gpu(KvCacheType::F32));
     }
 }

@@ -1,9 +1,12 @@
-//! aarch64 NEON kernels (baseline NEON, no dotprod extension) for the most common 32-value formats and
-//! f32 vectors; the others use the scalar reference. Checked against `quant` under qemu.
+//! aarch64 NEON kernels (baseline NEON, no dotprod extension) for the most common 32-value formats,
+//! f32 vectors and f16 rows; the others use the scalar reference. Checked against `quant` under qemu.
 
 #![allow(clippy::missing_safety_doc)]
 
 use std::arch::aarch64::*;
+
+use half::f16;
+use half::slice::HalfFloatSliceExt;
 
 use super::quant::{BlockQ4_0, BlockQ4_1, BlockQ8_0, BlockQ8_1};
 
@@ -82,17 +85,22 @@ pub unsafe fn dot_f32_neon(x: &[f32], y: &[f32]) -> f32 {
     total
 }
 
+/// f16 values widened 64 at a time on the stack (`half` converts with the CPU's fp16 instructions where
+/// it has them), each run then through `run` (an f32 kernel).
+#[inline(always)]
+fn widened(x: &[f16], mut run: impl FnMut(usize, &[f32])) {
+    let mut wide = [0f32; 64];
+    for (chunk, start) in x.chunks(64).zip((0..).step_by(64)) {
+        let wide = &mut wide[..chunk.len()];
+        chunk.convert_to_f32_slice(wide);
+        run(start, wide);
+    }
+}
+
 #[target_feature(enable = "neon")]
-pub unsafe fn axpy_neon(a: f32, x: &[f32], y: &mut [f32]) {
+pub unsafe fn dot_f16_neon(x: &[f16], y: &[f32]) -> f32 {
     let n = x.len().min(y.len());
-    let mut i = 0;
-    while i + 4 <= n {
-        let r = vfmaq_n_f32(vld1q_f32(y.as_ptr().add(i)), vld1q_f32(x.as_ptr().add(i)), a);
-        vst1q_f32(y.as_mut_ptr().add(i), r);
-        i += 4;
-    }
-    while i < n {
-        y[i] += a * x[i];
-        i += 1;
-    }
+    let mut total = 0.0;
+    widened(&x[..n], |at, wide| total += dot_f32_neon(wide, &y[at..at + wide.len()]));
+    total
 }

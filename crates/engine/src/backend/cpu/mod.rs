@@ -2,6 +2,7 @@
 //! AVX2, let alone AVX-512). `ATELIER_CPU_KERNELS=scalar|avx2|avx512|neon` forces a level, for tests and
 //! benchmarks; a level the CPU lacks falls back to the best it has.
 
+pub mod attention_tiles;
 pub mod matmul;
 pub mod model;
 pub mod pool;
@@ -91,9 +92,8 @@ pub struct Kernels {
     pub q6_k: DotFn<BlockQ6K, BlockQ8K>,
     pub f32: DotFn<f32, f32>,
     pub f16: DotFn<f16, f32>,
-    pub axpy: unsafe fn(f32, &[f32], &mut [f32]),
-    /// y += a·x with x in f16 (an f16 key/value cache's values).
-    pub axpy_f16: unsafe fn(f32, &[f16], &mut [f32]),
+    /// A query's weighted sum of a tile of values, added to its output (see [`attention_tiles`]).
+    pub attn_values: unsafe fn(&[f32], &[f32], &mut [f32]),
 }
 
 impl Kernels {
@@ -118,8 +118,7 @@ impl Kernels {
             q6_k: |x, y| dot_q6_k(x, y),
             f32: |x, y| x.iter().zip(y).map(|(a, b)| a * b).sum(),
             f16: |x, y| x.iter().zip(y).map(|(a, b)| a.to_f32() * b).sum(),
-            axpy: |a, x, y| y.iter_mut().zip(x).for_each(|(y, x)| *y += a * x),
-            axpy_f16: |a, x, y| y.iter_mut().zip(x).for_each(|(y, x)| *y += a * x.to_f32()),
+            attn_values: attention_tiles::values_scalar,
         }
     }
 
@@ -151,8 +150,7 @@ impl Kernels {
                 q6_k: x86::dot_q6_k_avx2,
                 f32: x86::dot_f32_avx2,
                 f16: x86::dot_f16_avx2,
-                axpy: x86::axpy_avx2,
-                axpy_f16: x86::axpy_f16_avx2,
+                attn_values: attention_tiles::values_avx2,
                 ..scalar
             }),
             #[cfg(target_arch = "x86_64")]
@@ -177,7 +175,8 @@ impl Kernels {
                 q4_1: aarch64::dot_q4_1_neon,
                 q8_0: aarch64::dot_q8_0_neon,
                 f32: aarch64::dot_f32_neon,
-                axpy: aarch64::axpy_neon,
+                f16: aarch64::dot_f16_neon,
+                attn_values: attention_tiles::values_neon,
                 ..scalar
             }),
             #[allow(unreachable_patterns)]

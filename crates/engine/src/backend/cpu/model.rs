@@ -410,7 +410,7 @@ impl SendPtr {
 /// the heads that share it), instead of once per query and head.
 const QUERY_BLOCK: usize = 16;
 /// Keys (and values) met by every query of a block in turn: 64 rows of a 128-wide head are 32 KiB.
-const KEY_TILE: usize = 64;
+const KEY_TILE: usize = super::attention_tiles::TILE;
 
 /// What one layer's attention runs over: `seq` queries at positions `start..`, the heads, and the cache's
 /// length per KV head.
@@ -428,8 +428,6 @@ struct AttentionShape {
 trait CacheValue: Copy + Send + Sync {
     /// q·row, in f32.
     unsafe fn dot(k: &Kernels, q: &[f32], row: &[Self]) -> f32;
-    /// dst += a·row.
-    unsafe fn axpy(k: &Kernels, a: f32, row: &[Self], dst: &mut [f32]);
     /// The rows as f32: themselves, or converted into `scratch` (once per tile, for all its queries).
     fn as_f32<'a>(rows: &'a [Self], scratch: &'a mut Vec<f32>) -> &'a [f32];
 }
@@ -437,9 +435,6 @@ trait CacheValue: Copy + Send + Sync {
 impl CacheValue for f32 {
     unsafe fn dot(k: &Kernels, q: &[f32], row: &[f32]) -> f32 {
         (k.f32)(q, row)
-    }
-    unsafe fn axpy(k: &Kernels, a: f32, row: &[f32], dst: &mut [f32]) {
-        (k.axpy)(a, row, dst)
     }
     fn as_f32<'a>(rows: &'a [f32], _: &'a mut Vec<f32>) -> &'a [f32] {
         rows
@@ -449,9 +444,6 @@ impl CacheValue for f32 {
 impl CacheValue for f16 {
     unsafe fn dot(k: &Kernels, q: &[f32], row: &[f16]) -> f32 {
         (k.f16)(row, q)
-    }
-    unsafe fn axpy(k: &Kernels, a: f32, row: &[f16], dst: &mut [f32]) {
-        (k.axpy_f16)(a, row, dst)
     }
     fn as_f32<'a>(rows: &'a [f16], scratch: &'a mut Vec<f32>) -> &'a [f32] {
         scratch.resize(rows.len(), 0.0);
@@ -486,7 +478,8 @@ fn attention<T: CacheValue>(q: &[f32], k_cache: &[T], v_cache: &[T], out: &mut [
         };
         let mut scores = vec![0f32; rows * span];
         let mut scratch = Vec::new();
-        // A tile of keys stays in L1 while every row of the block meets it.
+        // A tile of keys stays in L1 while every row of the block meets it. The scores are the decode
+        // path's dot products, so a prompt computed whole or continued from the cache gives the same bits.
         for tile in (0..span).step_by(KEY_TILE) {
             let tile_keys = T::as_f32(&keys[tile * hd..(tile + KEY_TILE).min(span) * hd], &mut scratch);
             for t in t0..t1 {
@@ -517,12 +510,12 @@ fn attention<T: CacheValue>(q: &[f32], k_cache: &[T], v_cache: &[T], out: &mut [
             let tile_values = T::as_f32(&values[tile * hd..(tile + KEY_TILE).min(span) * hd], &mut scratch);
             for t in t0..t1 {
                 let seen = (start + t + 1).min(tile + KEY_TILE);
+                if seen <= tile {
+                    continue;
+                }
                 for rep in 0..n_rep {
                     let (dst, row) = (dst(t, rep), (t - t0) * n_rep + rep);
-                    for j in tile..seen {
-                        let value = &tile_values[(j - tile) * hd..(j - tile + 1) * hd];
-                        unsafe { (k.axpy)(scores[row * span + j], value, dst) };
-                    }
+                    unsafe { (k.attn_values)(&scores[row * span + tile..row * span + seen], tile_values, dst) };
                 }
             }
         }
@@ -566,8 +559,11 @@ fn attention_per_query<T: CacheValue>(q: &[f32], k_cache: &[T], v_cache: &[T], o
         // SAFETY: each (t, head) writes its own `hd` outputs.
         let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add((t * n_head + head) * hd), hd) };
         dst.iter_mut().for_each(|v| *v = 0.0);
-        for (j, s) in scores.iter().enumerate() {
-            unsafe { T::axpy(k, *s, &values[j * hd..(j + 1) * hd], dst) };
+        let mut scratch = Vec::new();
+        for tile in (0..len).step_by(KEY_TILE) {
+            let end = (tile + KEY_TILE).min(len);
+            let tile_values = T::as_f32(&values[tile * hd..end * hd], &mut scratch);
+            unsafe { (k.attn_values)(&scores[tile..end], tile_values, dst) };
         }
     };
     parallel_for(seq * n_head, task);

@@ -1,5 +1,5 @@
 //! Row kernels: one weight row · one activation row for every format (AVX2 + FMA + F16C; AVX-512 VNNI for
-//! the 32-value formats), the f32/f16 dot products and axpy of attention, and the activation quantisers.
+//! the 32-value formats), the f32/f16 dot products of attention, and the activation quantisers.
 
 use std::arch::x86_64::*;
 
@@ -362,41 +362,6 @@ pub unsafe fn dot_f16_avx2(x: &[f16], y: &[f32]) -> f32 {
         i += 1;
     }
     total
-}
-
-/// y += a·x (attention's weighted sum of values).
-#[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn axpy_avx2(a: f32, x: &[f32], y: &mut [f32]) {
-    let n = x.len().min(y.len());
-    let av = _mm256_set1_ps(a);
-    let mut i = 0;
-    while i + 8 <= n {
-        let r = _mm256_fmadd_ps(av, _mm256_loadu_ps(x.as_ptr().add(i)), _mm256_loadu_ps(y.as_ptr().add(i)));
-        _mm256_storeu_ps(y.as_mut_ptr().add(i), r);
-        i += 8;
-    }
-    while i < n {
-        y[i] += a * x[i];
-        i += 1;
-    }
-}
-
-/// y += a·x over an f16 row (attention's values in an f16 cache).
-#[target_feature(enable = "avx2,fma,f16c")]
-pub unsafe fn axpy_f16_avx2(a: f32, x: &[f16], y: &mut [f32]) {
-    let n = x.len().min(y.len());
-    let av = _mm256_set1_ps(a);
-    let mut i = 0;
-    while i + 8 <= n {
-        let xv = _mm256_cvtph_ps(_mm_loadu_si128(x.as_ptr().add(i) as *const __m128i));
-        let r = _mm256_fmadd_ps(av, xv, _mm256_loadu_ps(y.as_ptr().add(i)));
-        _mm256_storeu_ps(y.as_mut_ptr().add(i), r);
-        i += 8;
-    }
-    while i < n {
-        y[i] += a * x[i].to_f32();
-        i += 1;
-    }
 }
 
 /// Quantises activations to Q8_0 (as ggml's AVX2 path: round half to even).
