@@ -37,12 +37,18 @@ fn greedy_generation_is_deterministic_and_streams_its_text() {
 
 #[test]
 fn same_seed_same_text_and_other_seed_differs() {
-    let mut model = model();
+    same_seed_same_text(&mut model());
+    // With the f16 cache too: the repeat continues the first run's cache (decode's path for its tail).
+    let f16 = LoadOptions { context_length: Some(1024), kv_cache: KvCacheType::F16, ..Default::default() };
+    same_seed_same_text(&mut Model::load(common::default_model(), &f16).unwrap());
+}
+
+fn same_seed_same_text(model: &mut Model) {
     let sampled = |seed| SamplingParams { temperature: 1.2, top_p: 1.0, top_k: 0, min_p: 0.0, seed, ..Default::default() };
     let req = |seed| request("Write a short line about autumn.", 32, sampled(seed));
-    let a = run(&mut model, &req(1)).0.text;
-    let b = run(&mut model, &req(1)).0.text;
-    let c = run(&mut model, &req(2)).0.text;
+    let a = run(model, &req(1)).0.text;
+    let b = run(model, &req(1)).0.text;
+    let c = run(model, &req(2)).0.text;
     assert_eq!(a, b);
     assert_ne!(a, c);
 }
