@@ -41,6 +41,6 @@ pub use gguf::tokenizer::{Tokenizer, TokenizerKind};
 pub use gguf::{GgufFile, ModelInfo};
 pub use config::KvCacheType;
 pub use memory::{MemoryEstimate, ModelShape};
-pub use model::{CancelToken, Chunk, GenerateRequest, Generation, LoadOptions, Model, Prompt, StopReason, Timings};
+pub use model::{CancelToken, Chunk, GenerateRequest, Generation, LoadOptions, Model, Prepared, Prompt, StopReason, Timings, PREPARE_STEP};
 pub use sampling::SamplingParams;
 pub use structured::ResponseFormat;

@@ -164,6 +164,21 @@ pub struct Generation {
     pub timings: Timings,
 }
 
+/// What [`Model::prepare`] did: of the prompt's tokens, how many it found cached and how many it
+/// computed, in how long, and whether a cancel stopped it first.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Prepared {
+    pub prompt_tokens: usize,
+    pub cached_tokens: usize,
+    pub computed_tokens: usize,
+    pub ms: f64,
+    pub cancelled: bool,
+}
+
+/// About how long one step of a preparation runs: the most a request waits for one to finish.
+pub const PREPARE_STEP: Duration = Duration::from_millis(150);
+
 pub struct Model {
     info: ModelInfo,
     tokenizer: Tokenizer,
@@ -569,6 +584,69 @@ impl Model {
         Ok(out)
     }
 
+    /// Computes `prompt` into the cache ahead of its request, all but its last token (which the request
+    /// computes for its logits), so that pressing the button costs only what changed since. Works in
+    /// steps of about [`PREPARE_STEP`], keeping each finished step: a cancel stops it within one, and
+    /// what it computed stays.
+    pub fn prepare(&mut self, prompt: &Prompt, cancel: &CancelToken) -> Result<Prepared> {
+        let _span = tracing::info_span!("prepare", backend = self.backend_name()).entered();
+        let prompt = self.prompt_ids(prompt, false)?;
+        // A cache that cannot be cut back would be stuck with a guess that turned out wrong.
+        if !self.transformer.can_truncate_cache() || !self.transformer.can_extend_cache() {
+            return Ok(Prepared { prompt_tokens: prompt.len(), cached_tokens: 0, computed_tokens: 0, ms: 0.0, cancelled: false });
+        }
+        if prompt.len() >= self.context_length() {
+            return Err(EngineError::ContextOverflow { prompt_tokens: prompt.len(), context_length: self.context_length() });
+        }
+        self.switch_context(&prompt);
+        let target = prompt.len() - 1;
+        let cached = self.reuse_cached(&prompt, target);
+        let started = Instant::now();
+        let mut done = cached;
+        // The first step is short, to learn the speed at this depth; the next are sized from it.
+        let mut step = 8;
+        let mut cancelled = false;
+        while done < target {
+            if cancel.is_cancelled() {
+                cancelled = true;
+                break;
+            }
+            let end = (done + step).min(target);
+            let step_started = Instant::now();
+            let result = forward_in(&mut self.transformer, &self.pool, &prompt[done..end], done, false);
+            if let Err(e) = result {
+                self.cached_tokens.clear();
+                return Err(e);
+            }
+            self.cached_tokens.extend_from_slice(&prompt[done..end]);
+            self.cached_high_water = self.cached_high_water.max(self.cached_tokens.len());
+            let per_token = step_started.elapsed().as_secs_f64() / (end - done) as f64;
+            step = ((PREPARE_STEP.as_secs_f64() / per_token.max(1e-6)) as usize).clamp(4, 256);
+            done = end;
+        }
+        let prepared = Prepared { prompt_tokens: prompt.len(), cached_tokens: cached, computed_tokens: done - cached, ms: ms(started.elapsed()), cancelled };
+        tracing::info!(
+            prompt_tokens = prepared.prompt_tokens,
+            cached_tokens = prepared.cached_tokens,
+            computed_tokens = prepared.computed_tokens,
+            ms = prepared.ms,
+            cancelled,
+            "context prepared"
+        );
+        Ok(prepared)
+    }
+
+    /// Keeps the cached tokens `prompt` starts with, at most `limit` of them, and drops the rest: how
+    /// many are kept (none where the backend cannot continue or cut its cache).
+    fn reuse_cached(&mut self, prompt: &[u32], limit: usize) -> usize {
+        let mut reused = common_prefix(&self.cached_tokens, prompt).min(limit);
+        if (reused < self.cached_tokens.len() && !self.transformer.can_truncate_cache()) || (reused > 0 && !self.transformer.can_extend_cache()) {
+            reused = 0;
+        }
+        self.cached_tokens.truncate(reused);
+        reused
+    }
+
     /// Generates a reply, calling `on_chunk` with each new piece of text as soon as it is complete UTF-8.
     pub fn generate(
         &mut self,
@@ -626,18 +704,14 @@ impl Model {
             return Err(EngineError::ContextOverflow { prompt_tokens: prompt.len(), context_length: context });
         }
         self.switch_context(&prompt);
+        // At least one prompt token must run to produce logits.
+        let reused = self.reuse_cached(&prompt, prompt.len() - 1);
+        prompt_span.record("cached_tokens", reused);
         let max_tokens = request.max_tokens.min(context - prompt.len());
         let mut stop_filter = StopFilter::new(&request.stop);
         let mut stream = self.tokenizer.decode_stream();
         let stop_ids = self.tokenizer.stop_ids().to_vec();
 
-        // Reuse the cached prefix; at least one prompt token must run to produce logits.
-        let mut reused = common_prefix(&self.cached_tokens, &prompt).min(prompt.len() - 1);
-        if (reused < self.cached_tokens.len() && !self.transformer.can_truncate_cache()) || (reused > 0 && !self.transformer.can_extend_cache()) {
-            reused = 0;
-        }
-        self.cached_tokens.truncate(reused);
-        prompt_span.record("cached_tokens", reused);
         let mut logits = forward_in(&mut self.transformer, &self.pool, &prompt[reused..], reused, false)?;
         self.cached_tokens.extend_from_slice(&prompt[reused..]);
         self.cached_high_water = self.cached_high_water.max(self.cached_tokens.len());

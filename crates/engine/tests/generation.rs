@@ -131,6 +131,41 @@ fn a_continued_conversation_reuses_the_cache_and_matches_a_fresh_run() {
     assert_eq!(continued.text, fresh.text);
 }
 
+/// A prompt prepared ahead (while the writer selects or types) leaves only its last token for the
+/// request, in steps whose sizes do not change the result: the text is a cold run's. A request that
+/// differs from the prepared guess recomputes from its first changed token only.
+#[test]
+fn a_prepared_prompt_costs_its_request_one_token_and_the_same_text() {
+    let scene = "The keeper climbed the stairs and lit the lamp while the storm came in. ".repeat(10);
+    let rewrite = request(&format!("{scene}\n\nRewrite the passage above to be more vivid."), 16, SamplingParams::greedy());
+    let shorten = request(&format!("{scene}\n\nShorten the passage above."), 16, SamplingParams::greedy());
+    let (cold, _) = run(&mut model(), &rewrite);
+    let (cold_shorten, _) = run(&mut model(), &shorten);
+
+    let mut warm = model();
+    let prepared = warm.prepare(&rewrite.prompt, &CancelToken::new()).unwrap();
+    assert_eq!((prepared.cached_tokens, prepared.computed_tokens, prepared.cancelled), (0, cold.prompt_tokens - 1, false), "{prepared:?}");
+    let (ready, _) = run(&mut warm, &rewrite);
+    assert_eq!(ready.timings.prompt_tokens_processed, 1);
+    assert_eq!(ready.text, cold.text);
+
+    // Preparing again finds everything computed; another action shares all but its instruction.
+    let again = warm.prepare(&rewrite.prompt, &CancelToken::new()).unwrap();
+    assert_eq!((again.cached_tokens, again.computed_tokens), (cold.prompt_tokens - 1, 0));
+    let (other, _) = run(&mut warm, &shorten);
+    assert!(other.timings.prompt_tokens_processed * 5 < other.prompt_tokens, "{:?}", other.timings);
+    assert_eq!(other.text, cold_shorten.text);
+
+    // A cancelled preparation computes nothing and leaves the cache as it was.
+    let stopped = CancelToken::new();
+    stopped.cancel();
+    let mut fresh = model();
+    let nothing = fresh.prepare(&rewrite.prompt, &stopped).unwrap();
+    assert_eq!((nothing.computed_tokens, nothing.cancelled), (0, true));
+    let (after, _) = run(&mut fresh, &rewrite);
+    assert_eq!((after.timings.prompt_tokens_processed, after.text.as_str()), (cold.prompt_tokens, cold.text.as_str()));
+}
+
 #[test]
 fn a_prompt_longer_than_the_context_is_refused() {
     let mut model =

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use atelier_engine::{CancelToken, Chunk, EngineError, GenerateRequest, Generation, Model, Prompt, SamplingParams};
+use atelier_engine::{CancelToken, Chunk, EngineError, GenerateRequest, Generation, Model, Prepared, Prompt, SamplingParams};
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use tokio::sync::Mutex;
@@ -21,12 +21,15 @@ pub struct LocalEngine {
     turns: Arc<tokio::sync::Semaphore>,
     /// Prompt and decode tokens per second of the last generation that measured both.
     speed: std::sync::Mutex<Option<(f64, f64)>>,
+    /// The latest preparation's stop: any request (or a newer preparation) fires it, so a guess made
+    /// in the background never keeps a request waiting longer than one of its steps.
+    preparing: std::sync::Mutex<Option<CancelToken>>,
 }
 
 impl LocalEngine {
     pub fn new(model: Model) -> Self {
         let name = model.info().name.clone();
-        Self { model: Arc::new(Mutex::new(model)), name, turns: Arc::new(tokio::sync::Semaphore::new(1)), speed: Default::default() }
+        Self { model: Arc::new(Mutex::new(model)), name, turns: Arc::new(tokio::sync::Semaphore::new(1)), speed: Default::default(), preparing: Default::default() }
     }
 
     pub fn name(&self) -> &str {
@@ -43,8 +46,31 @@ impl LocalEngine {
         &self.model
     }
 
-    /// Runs `work` with the model on a blocking thread, after the requests ahead of it.
+    /// Stops a preparation at its next step: a request is coming.
+    fn preempt(&self) {
+        if let Some(preparing) = self.preparing.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            preparing.cancel();
+        }
+    }
+
+    /// Computes `prompt` into the model's cache ahead of its request (see [`Model::prepare`]), after the
+    /// requests ahead of it. Any request that arrives meanwhile, or a newer preparation, stops it within
+    /// one step; what it computed by then stays.
+    pub async fn prepare(&self, prompt: Prompt) -> Result<Prepared, EngineError> {
+        let stop = CancelToken::new();
+        if let Some(older) = self.preparing.lock().unwrap_or_else(|p| p.into_inner()).replace(stop.clone()) {
+            older.cancel();
+        }
+        let mut guard = Arc::clone(&self.model).lock_owned().await;
+        tokio::task::spawn_blocking(move || guard.prepare(&prompt, &stop))
+            .await
+            .map_err(|e| EngineError::Device(format!("the model task failed: {e}")))?
+    }
+
+    /// Runs `work` with the model on a blocking thread, after the requests ahead of it (a preparation
+    /// in progress stops for it).
     pub async fn with_model<T: Send + 'static>(&self, work: impl FnOnce(&mut Model) -> T + Send + 'static) -> Result<T, EngineError> {
+        self.preempt();
         let mut guard = Arc::clone(&self.model).lock_owned().await;
         tokio::task::spawn_blocking(move || work(&mut guard))
             .await
@@ -67,6 +93,7 @@ impl LocalEngine {
             stop_reason: atelier_engine::StopReason::Cancelled,
             timings: Default::default(),
         };
+        self.preempt();
         let guard = tokio::select! {
             guard = Arc::clone(&self.model).lock_owned() => guard,
             _ = cancel.cancelled() => return Ok(cancelled()),
