@@ -176,8 +176,9 @@ pub struct Prepared {
     pub cancelled: bool,
 }
 
-/// About how long one step of a preparation runs: the most a request waits for one to finish.
-pub const PREPARE_STEP: Duration = Duration::from_millis(150);
+/// About how long one step of a preparation runs: the most work a stop throws away. A request waits
+/// at most one layer of it (Atelier's CPU kernels check between layers; other backends finish the step).
+pub const PREPARE_STEP: Duration = Duration::from_millis(1000);
 
 pub struct Model {
     info: ModelInfo,
@@ -586,8 +587,8 @@ impl Model {
 
     /// Computes `prompt` into the cache ahead of its request, all but its last token (which the request
     /// computes for its logits), so that pressing the button costs only what changed since. Works in
-    /// steps of about [`PREPARE_STEP`], keeping each finished step: a cancel stops it within one, and
-    /// what it computed stays.
+    /// steps of about [`PREPARE_STEP`], keeping each finished step: a cancel stops it before the next
+    /// layer (Atelier's CPU kernels) or step (other backends), and what the finished steps computed stays.
     pub fn prepare(&mut self, prompt: &Prompt, cancel: &CancelToken) -> Result<Prepared> {
         let _span = tracing::info_span!("prepare", backend = self.backend_name()).entered();
         let prompt = self.prompt_ids(prompt, false)?;
@@ -613,15 +614,31 @@ impl Model {
             }
             let end = (done + step).min(target);
             let step_started = Instant::now();
-            let result = forward_in(&mut self.transformer, &self.pool, &prompt[done..end], done, false);
-            if let Err(e) = result {
-                self.cached_tokens.clear();
-                return Err(e);
+            let stop = || cancel.is_cancelled();
+            let (transformer, tokens) = (&mut self.transformer, &prompt[done..end]);
+            let result = match &self.pool {
+                Threads::Compute(pool) => pool.run(|| transformer.forward_unless(tokens, done, false, &stop)),
+                Threads::Rayon(pool) => pool.install(|| transformer.forward_unless(tokens, done, false, &stop)),
+                Threads::Global => transformer.forward_unless(tokens, done, false, &stop),
+            };
+            match result {
+                Ok(Some(_)) => {}
+                // Stopped between two layers: this step's positions are half written and not kept.
+                Ok(None) => {
+                    cancelled = true;
+                    break;
+                }
+                Err(e) => {
+                    self.cached_tokens.clear();
+                    return Err(e);
+                }
             }
-            self.cached_tokens.extend_from_slice(&prompt[done..end]);
+            self.cached_tokens.extend_from_slice(tokens);
             self.cached_high_water = self.cached_high_water.max(self.cached_tokens.len());
             let per_token = step_started.elapsed().as_secs_f64() / (end - done) as f64;
-            step = ((PREPARE_STEP.as_secs_f64() / per_token.max(1e-6)) as usize).clamp(4, 256);
+            // Steps long enough that reading the weights once per step costs little; what a stop throws
+            // away is at most one step's work.
+            step = ((PREPARE_STEP.as_secs_f64() / per_token.max(1e-6)) as usize).clamp(16, 256);
             done = end;
         }
         let prepared = Prepared { prompt_tokens: prompt.len(), cached_tokens: cached, computed_tokens: done - cached, ms: ms(started.elapsed()), cancelled };

@@ -22,7 +22,7 @@ pub struct LocalEngine {
     /// Prompt and decode tokens per second of the last generation that measured both.
     speed: std::sync::Mutex<Option<(f64, f64)>>,
     /// The latest preparation's stop: any request (or a newer preparation) fires it, so a guess made
-    /// in the background never keeps a request waiting longer than one of its steps.
+    /// in the background never keeps a request waiting longer than one layer of it.
     preparing: std::sync::Mutex<Option<CancelToken>>,
 }
 
@@ -46,7 +46,7 @@ impl LocalEngine {
         &self.model
     }
 
-    /// Stops a preparation at its next step: a request is coming.
+    /// Stops a preparation before its next layer: a request is coming.
     fn preempt(&self) {
         if let Some(preparing) = self.preparing.lock().unwrap_or_else(|p| p.into_inner()).take() {
             preparing.cancel();
@@ -54,8 +54,8 @@ impl LocalEngine {
     }
 
     /// Computes `prompt` into the model's cache ahead of its request (see [`Model::prepare`]), after the
-    /// requests ahead of it. Any request that arrives meanwhile, or a newer preparation, stops it within
-    /// one step; what it computed by then stays.
+    /// requests ahead of it. Any request that arrives meanwhile, or a newer preparation, stops it before
+    /// its next layer; the steps it finished by then stay computed.
     pub async fn prepare(&self, prompt: Prompt) -> Result<Prepared, EngineError> {
         let stop = CancelToken::new();
         if let Some(older) = self.preparing.lock().unwrap_or_else(|p| p.into_inner()).replace(stop.clone()) {

@@ -110,4 +110,13 @@ impl Transformer {
             Self::OpenVino(t) => t.forward(tokens, start, all_logits),
         }
     }
+
+    /// As [`Self::forward`], but Atelier's CPU kernels ask `stop` before each layer and give up (`None`)
+    /// once it says yes; the other backends run the call whole.
+    pub fn forward_unless(&mut self, tokens: &[u32], start: usize, all_logits: bool, stop: &dyn Fn() -> bool) -> Result<Option<Vec<f32>>> {
+        match self {
+            Self::Cpu(t) => t.forward_unless(tokens, start, all_logits, stop),
+            _ => self.forward(tokens, start, all_logits).map(Some),
+        }
+    }
 }

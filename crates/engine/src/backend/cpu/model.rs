@@ -274,6 +274,12 @@ impl CpuTransformer {
     /// Runs `tokens` at positions `start..` and returns the logits of every position (`all_logits`) or the last.
     /// Long prompts run in micro-batches of [`MICRO_BATCH`] tokens, which bounds the activation memory.
     pub fn forward(&mut self, tokens: &[u32], start: usize, all_logits: bool) -> Result<Vec<f32>> {
+        Ok(self.forward_unless(tokens, start, all_logits, &|| false)?.expect("a run that is never stopped finishes"))
+    }
+
+    /// As [`Self::forward`], asking `stop` before each layer: `None` once it says yes. The positions'
+    /// cache entries are then written for some layers only, so they must not count as cached.
+    pub fn forward_unless(&mut self, tokens: &[u32], start: usize, all_logits: bool, stop: &dyn Fn() -> bool) -> Result<Option<Vec<f32>>> {
         if tokens.is_empty() {
             return Err(EngineError::EmptyPrompt);
         }
@@ -283,17 +289,17 @@ impl CpuTransformer {
         let mut logits = Vec::new();
         let chunks = tokens.len().div_ceil(MICRO_BATCH);
         for (i, chunk) in tokens.chunks(MICRO_BATCH).enumerate() {
-            let out = self.forward_batch(chunk, start + i * MICRO_BATCH, all_logits)?;
+            let Some(out) = self.forward_batch(chunk, start + i * MICRO_BATCH, all_logits, stop)? else { return Ok(None) };
             if all_logits {
                 logits.extend_from_slice(&out);
             } else if i + 1 == chunks {
                 logits = out;
             }
         }
-        Ok(logits)
+        Ok(Some(logits))
     }
 
-    fn forward_batch(&mut self, tokens: &[u32], start: usize, all_logits: bool) -> Result<Vec<f32>> {
+    fn forward_batch(&mut self, tokens: &[u32], start: usize, all_logits: bool, stop: &dyn Fn() -> bool) -> Result<Option<Vec<f32>>> {
         let seq = tokens.len();
         let c = &self.config;
         let (d, hd, n_head, n_kv) = (c.n_embd, c.head_dim, c.n_head, c.n_kv_head);
@@ -319,6 +325,9 @@ impl CpuTransformer {
         let mut up = vec![0f32; seq * n_ff];
 
         for layer in &mut self.layers {
+            if stop() {
+                return Ok(None);
+            }
             rms_norm(&x, &layer.attn_norm, eps, &mut h);
             matmul_many(&[&layer.wq, &layer.wk, &layer.wv], &h, &mut [&mut q, &mut k, &mut v]);
             for t in 0..seq {
@@ -362,7 +371,7 @@ impl CpuTransformer {
         rms_norm(last, &self.norm, eps, &mut normed);
         let mut logits = vec![0f32; rows * self.output.rows];
         matmul(&self.output, &normed, &mut logits);
-        Ok(logits)
+        Ok(Some(logits))
     }
 
 }
