@@ -109,8 +109,9 @@ export function createContextMock(deps: ContextMockDeps) {
       instruction = action === 'custom' ? String(target.instruction ?? '') : action === 'rewrite' ? `${ACTION_ASKS.rewrite}, ${target.tone ?? 'plainer'}.` : (ACTION_ASKS[action] ?? action);
     }
     // The request itself: always read, by every member.
-    if (instruction.trim()) items.push({ ...item('instruction', 'instruction', instructionLabel, 'your request', instruction), optional: false, state: 'included', cloud: true });
+    // As the backend orders them: the selection, then the instruction last.
     if (selection) items.push({ ...item('selection', 'selection', 'Selection', 'your request', selection), optional: false, state: 'included', cloud: true });
+    if (instruction.trim()) items.push({ ...item('instruction', 'instruction', instructionLabel, 'your request', instruction), optional: false, state: 'included', cloud: true });
 
     const budget = CONTEXT_LENGTH - ANSWER_TOKENS;
     let used = 0;
@@ -126,6 +127,11 @@ export function createContextMock(deps: ContextMockDeps) {
     switch (cmd) {
       case 'preview_context':
         return view(args.target as Record<string, unknown>);
+      case 'prepare_context': {
+        // What the engine reports: the prompt, all of it but its last token computed ahead.
+        const prompt_tokens = view(args.target as Record<string, unknown>).tokens + 40;
+        return { prompt_tokens, cached_tokens: 0, computed_tokens: prompt_tokens - 1, ms: 12, cancelled: false };
+      }
       case 'preview_fusion_context': {
         const params = args.params as Record<string, unknown>;
         return params.document_id != null ? view({ ...params, for: 'fusion' }) : null;

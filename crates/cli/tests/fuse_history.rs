@@ -147,7 +147,7 @@ fn write_rewrites_a_library_document_in_a_tone_and_history_rerun_reproduces_it()
     let runs: serde_json::Value = serde_json::from_str(&list).unwrap();
     assert_eq!(runs[0]["action"], "rewrite:vivid");
     assert!(runs[0]["seed"].as_i64().is_some(), "the drawn seed is recorded");
-    assert!(runs[0]["prompt"].as_str().unwrap().starts_with("Rewrite this passage to be more vivid"));
+    assert!(runs[0]["prompt"].as_str().unwrap().ends_with("Rewrite the passage above to be more vivid, keeping its meaning. Reply with the rewritten passage only."));
 
     let (ok, stdout, stderr) = cli.run(&["history", "rerun", &run_id.to_string(), "--json"]);
     assert!(ok, "{stderr}");

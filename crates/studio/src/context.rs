@@ -327,7 +327,7 @@ impl Planned {
 }
 
 /// Plans `request`: the stable items that fit, the end of the text within what is left, the
-/// instruction and the selection last. A selection too long for the context is refused, never cut.
+/// selection, and the instruction last. A selection too long for the context is refused, never cut.
 pub fn plan(request: &Request, sources: &Sources, context_length: usize, count: &dyn Fn(&str) -> usize) -> Result<Planned> {
     let selection = request.selection.trim();
     let instruction = request.instruction.trim();
@@ -348,19 +348,20 @@ pub fn plan(request: &Request, sources: &Sources, context_length: usize, count: 
     if !text.is_empty() || truncated {
         items.push(text_item("Text so far", &text, truncated, text_dropped, sources, count));
     }
-    let mut instruction_item = ContextItem::request(INSTRUCTION_KEY, ItemKind::Instruction, "Instruction", instruction.to_string());
-    instruction_item.tokens = count(instruction) as u32;
-    items.push(instruction_item);
     if !selection.is_empty() {
         let mut item = ContextItem::request(SELECTION_KEY, ItemKind::Selection, "Selection", selection.to_string());
         item.tokens = count(selection) as u32;
         items.push(item);
     }
+    let mut instruction_item = ContextItem::request(INSTRUCTION_KEY, ItemKind::Instruction, "Instruction", instruction.to_string());
+    instruction_item.tokens = count(instruction) as u32;
+    items.push(instruction_item);
+    // The instruction comes last, so everything before it is computed while the writer types it.
     let with_selection = |mut parts: Vec<String>| {
-        parts.push(instruction.to_string());
         if !selection.is_empty() {
             parts.push(format!("{}\n\n{selection}", request.selection_heading));
         }
+        parts.push(instruction.to_string());
         parts.join("\n\n")
     };
     let text_part = items.iter().find(|i| i.kind == ItemKind::Text && i.included()).map(|i| format!("The text so far:\n\n{}", i.text));
@@ -390,15 +391,15 @@ pub fn plan_action(input: &ActionInput, sources: &Sources, context_length: usize
         };
         items.push(text_item("Text so far", shown, truncated, text_dropped, sources, count));
     }
-    let instruction = resolved.instruction_text();
-    let mut instruction_item = ContextItem::request(INSTRUCTION_KEY, ItemKind::Instruction, &format!("Instruction ({})", resolved.label()), instruction.clone());
-    instruction_item.tokens = count(&instruction) as u32;
-    items.push(instruction_item);
     if !resolved.selection.is_empty() {
         let mut item = ContextItem::request(SELECTION_KEY, ItemKind::Selection, "Selection", resolved.selection.clone());
         item.tokens = count(&resolved.selection) as u32;
         items.push(item);
     }
+    let instruction = resolved.instruction_text();
+    let mut instruction_item = ContextItem::request(INSTRUCTION_KEY, ItemKind::Instruction, &format!("Instruction ({})", resolved.label()), instruction.clone());
+    instruction_item.tokens = count(&instruction) as u32;
+    items.push(instruction_item);
     Ok((resolved, stable.system(crate::writing::SYSTEM_PROMPT), items))
 }
 

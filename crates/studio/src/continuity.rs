@@ -18,7 +18,7 @@ use crate::generation::{self, EventSink, GenerationSpec};
 use crate::model_host::ModelHost;
 
 /// What the model is asked.
-pub const INSTRUCTION: &str = "Check the scene below against the story bible and the earlier scenes above. List every \
+pub const INSTRUCTION: &str = "Check the scene above against the story bible and the earlier scenes before it. List every \
 contradiction: a fact, trait, name, state or date in the scene that disagrees with them (an eye colour, a dead character \
 speaking, a timeline slip). Reply with a JSON array only, one object per contradiction: {\"quote\": \"<the scene's own words>\", \
 \"problem\": \"<what is wrong>\", \"source\": \"<the name of the bible entry or the title of the earlier scene it contradicts>\"}. \

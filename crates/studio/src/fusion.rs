@@ -159,7 +159,7 @@ fn plan(params: &FusionParams, text: &str, sources: &Sources, context_length: us
     let request = Request {
         system: crate::writing::SYSTEM_PROMPT,
         instruction: &params.prompt,
-        selection_heading: "The passage:",
+        selection_heading: crate::writing::SELECTION_HEADING,
         selection: &params.selection,
         text: text_before,
         text_budget: FUSION_TEXT_BUDGET,

@@ -16,6 +16,8 @@ Work from the story bible and the text you are given, and never contradict them.
 
 /// How a writing action's reply is framed, at the end of its instruction.
 const TEXT_ONLY: &str = "Reply with the requested text only: no preamble, no explanations unless asked.";
+/// How a selection is introduced to the model, before the instruction that refers to "the passage above".
+pub const SELECTION_HEADING: &str = "The passage:";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[derive(specta::Type)]
@@ -96,7 +98,7 @@ impl Tone {
         Self::ALL.into_iter().find(|t| t.name() == name || t.phrase() == name)
     }
 
-    /// How the prompt asks for it: "Rewrite this passage to be …".
+    /// How the prompt asks for it: "Rewrite the passage above to be …".
     pub fn phrase(self) -> &'static str {
         match self {
             Self::Plainer => "plainer",
@@ -163,33 +165,35 @@ impl ResolvedAction {
 
     /// What the model is asked, about the passage after it or the text before it.
     pub fn instruction_text(&self) -> String {
-        let what = if self.selection.is_empty() { "the text above" } else { "this passage" };
+        let what = if self.selection.is_empty() { "the text above" } else { "the passage above" };
         match self.action {
             WritingAction::Continue => format!("Continue {what} in the same voice, tense and style. Write only the next paragraph, with no preamble."),
             WritingAction::Rewrite => format!(
-                "Rewrite this passage to be {}, keeping its meaning. Reply with the rewritten passage only.",
+                "Rewrite the passage above to be {}, keeping its meaning. Reply with the rewritten passage only.",
                 self.tone.unwrap_or_default().phrase()
             ),
             WritingAction::Shorten => {
-                "Shorten this passage to about half its length without losing what matters. Reply with the shorter passage only.".into()
+                "Shorten the passage above to about half its length without losing what matters. Reply with the shorter passage only.".into()
             }
-            WritingAction::Expand => "Expand this passage with concrete sensory detail, keeping its voice. Reply with the expanded passage only.".into(),
+            WritingAction::Expand => "Expand the passage above with concrete sensory detail, keeping its voice. Reply with the expanded passage only.".into(),
             WritingAction::Brainstorm => format!("Brainstorm five distinct ideas for what could happen next after {what}, one line each."),
             WritingAction::Critique => format!("Give a candid editorial critique of {what}: what works, what drags, and three concrete suggestions."),
             WritingAction::Custom => format!("{} {TEXT_ONLY}", self.instruction.as_deref().unwrap_or("").trim()),
         }
     }
 
-    /// The user message the model receives: the text so far, the instruction, the selection.
+    /// The user message the model receives: the text so far, the selection, the instruction. The
+    /// instruction comes last, so that the text and the passage are computed while the writer chooses
+    /// what to do with them, and every action on one selection shares them.
     pub fn prompt(&self) -> String {
         let mut parts = Vec::with_capacity(3);
         if !self.text.is_empty() {
             parts.push(format!("The text so far:\n\n{}{}", if self.truncated { "…" } else { "" }, self.text));
         }
-        parts.push(self.instruction_text());
         if !self.selection.is_empty() {
-            parts.push(self.selection.clone());
+            parts.push(format!("{SELECTION_HEADING}\n\n{}", self.selection));
         }
+        parts.push(self.instruction_text());
         parts.join("\n\n")
     }
 }
@@ -355,8 +359,8 @@ mod tests {
         let resolved = resolve(&rewrite, 4096, &words, 0).unwrap();
         assert_eq!(resolved.selection, "The rain fell.");
         assert_eq!(resolved.label(), "rewrite:vivid");
-        assert!(resolved.prompt().starts_with("Rewrite this passage to be more vivid, keeping its meaning."), "{}", resolved.prompt());
-        assert!(resolved.prompt().ends_with("\n\nThe rain fell."));
+        assert!(resolved.prompt().starts_with("The passage:\n\nThe rain fell.\n\n"), "{}", resolved.prompt());
+        assert!(resolved.prompt().ends_with("\n\nRewrite the passage above to be more vivid, keeping its meaning. Reply with the rewritten passage only."));
     }
 
     #[test]
@@ -409,14 +413,14 @@ mod tests {
     }
 
     #[test]
-    fn a_free_instruction_needs_words_and_comes_first() {
+    fn a_free_instruction_needs_words_and_comes_last() {
         assert_eq!(resolve(&input(WritingAction::Custom), 4096, &words, 0).unwrap_err().to_string(), "Write an instruction first.");
         let mut custom = input(WritingAction::Custom);
         custom.instruction = Some(" Make it rhyme. ".into());
         custom.document = "Roses are red.".into();
         assert_eq!(resolve(&custom, 4096, &words, 0).unwrap().prompt(), format!("The text so far:\n\nRoses are red.\n\nMake it rhyme. {TEXT_ONLY}"));
         custom.selection = "Violets are blue.".into();
-        assert_eq!(resolve(&custom, 4096, &words, 0).unwrap().prompt(), format!("Make it rhyme. {TEXT_ONLY}\n\nViolets are blue."));
+        assert_eq!(resolve(&custom, 4096, &words, 0).unwrap().prompt(), format!("The passage:\n\nViolets are blue.\n\nMake it rhyme. {TEXT_ONLY}"));
     }
 
     #[test]
@@ -445,7 +449,7 @@ mod tests {
         rewrite.selection = "The rain fell.".into();
         let resolved = resolve(&rewrite, 4096, &words, 0).unwrap();
         assert_eq!((resolved.text.as_str(), resolved.selection.as_str()), ("It was late.", "The rain fell."));
-        assert_eq!(resolved.prompt(), "The text so far:\n\nIt was late.\n\nRewrite this passage to be plainer, keeping its meaning. Reply with the rewritten passage only.\n\nThe rain fell.");
+        assert_eq!(resolved.prompt(), "The text so far:\n\nIt was late.\n\nThe passage:\n\nThe rain fell.\n\nRewrite the passage above to be plainer, keeping its meaning. Reply with the rewritten passage only.");
         // Runs recorded before the story bible named the selection `passage`.
         let old: ResolvedAction = serde_json::from_str(r#"{"action":"shorten","passage":"Old text.","truncated":false,"max_tokens":48}"#).unwrap();
         assert_eq!((old.selection.as_str(), old.text.as_str()), ("Old text.", ""));

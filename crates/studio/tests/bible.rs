@@ -263,7 +263,7 @@ async fn a_cloud_member_gets_only_the_selection_and_instruction_unless_the_proje
     assert!(bodies[0].contains("Polish this line of dialogue.") && bodies[0].contains("his green eyes on the lens"), "{}", bodies[0]);
     let ledger = wait_for_ledger(&f.store, result.run_id.unwrap(), 2).await;
     for entry in &ledger {
-        assert_eq!(entry.items, ["Instruction", "Selection"], "{entry:?}");
+        assert_eq!(entry.items, ["Selection", "Instruction"], "{entry:?}");
     }
 
     // The project allows its context to go: the cloud member reads what the on-device one does.
