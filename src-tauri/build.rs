@@ -1,6 +1,6 @@
 const COMMANDS: &[&str] = &[
     "list_bible", "create_bible_entry", "update_bible_entry", "delete_bible_entry", "restore_bible_entry",
-    "draft_bible_entry", "find_mentions", "entry_scenes", "preview_context", "preview_fusion_context", "chat", "check_continuity",
+    "draft_bible_entry", "find_mentions", "entry_scenes", "preview_context", "prepare_context", "preview_fusion_context", "chat", "check_continuity",
     "watch_model_status", "write", "generate", "rerun", "cancel", "list_models", "import_model", "set_default_model", "load_model",
     "delete_model", "device_options", "download_model", "model_catalog", "start_catalog_download", "pause_catalog_download", "watch_downloads", "list_documents", "create_document", "get_document",
     "save_document", "delete_document", "restore_document", "list_revisions", "restore_revision",

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use atelier_engine::Generation;
+use atelier_engine::{Generation, Prepared};
 use atelier_fusion::events::FusionEvent;
 use atelier_store::{BibleEntry, EntryKind, EntryPatch, NewEntry};
 use atelier_studio::bible::mentions::Mention;
@@ -73,6 +73,14 @@ pub async fn entry_scenes(state: State<'_, AppState>, project_id: i64, entry_id:
 #[specta::specta]
 pub async fn preview_context(state: State<'_, AppState>, target: ContextFor) -> CmdResult<ContextView> {
     Ok(state.preview_context(&target).await?)
+}
+
+/// Computes the run the writer is setting up into the model's cache in the background, so pressing
+/// its button computes only what changed; `null` where nothing was done.
+#[tauri::command]
+#[specta::specta]
+pub async fn prepare_context(state: State<'_, AppState>, target: ContextFor) -> CmdResult<Option<Prepared>> {
+    Ok(state.prepare_context(&target).await?)
 }
 
 /// What a fusion's members will read; `null` for a run that is not about a scene.

@@ -62,6 +62,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             bible::find_mentions,
             bible::entry_scenes,
             bible::preview_context,
+            bible::prepare_context,
             bible::preview_fusion_context,
             bible::chat,
             bible::check_continuity,

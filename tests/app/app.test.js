@@ -151,6 +151,23 @@ describe('after a restart', () => {
     assert.match(await (await byTestId(browser, 'run-prompt')).getText(), /first boats went out/);
     await browser.saveScreenshot(path.join(artifacts, 'app-history.png'));
   });
+
+  test('a selected passage is read ahead, so Rewrite computes one token of its prompt', async () => {
+    const { browser } = app;
+    await (await byTestId(browser, 'nav-write')).click();
+    const editor = await byTestId(browser, 'editor');
+    await browser.waitUntil(async () => (await visibleText(browser, editor)).includes('first boats went out.'), { timeout: 10_000, timeoutMsg: 'the scene did not open' });
+    await (await byTestId(browser, 'tab-assist')).click();
+    await editor.click();
+    await browser.keys(['Control', 'a']);
+    // The real engine computes the Rewrite's prompt in the background, then the panel says so.
+    await byTestId(browser, 'read-ahead', 60_000);
+    await (await byTestId(browser, 'action-rewrite')).click();
+    await browser.waitUntil(async () => (await browser.$('[data-testid="done"]').isExisting()), { timeout: 120_000, timeoutMsg: 'Rewrite did not finish' });
+    const hit = (await (await byTestId(browser, 'cache-hit')).getText()).match(/reused (\d+) of (\d+)/);
+    assert.ok(hit, 'the cache hit is shown');
+    assert.equal(Number(hit[1]), Number(hit[2]) - 1, `only the last prompt token was computed at the click: ${hit[0]}`);
+  });
 });
 
 describe('fusion against a loopback OpenAI-compatible server', () => {

@@ -80,7 +80,7 @@ pub struct PrivacyStatus {
 }
 
 /// Settings a front end may change, each checked by [`crate::limits::setting`].
-pub const SETTINGS: &[&str] = &["theme", "font_size", "device", "threads", "context_length", "kv_cache", "fusion_panel", "autosave_ms", "first_run_done"];
+pub const SETTINGS: &[&str] = &["theme", "font_size", "device", "threads", "context_length", "kv_cache", "prepare_ahead", "fusion_panel", "autosave_ms", "first_run_done"];
 
 pub struct Studio {
     /// The library; an error (shown to the user) if it could not be opened.
@@ -167,6 +167,19 @@ impl Studio {
     /// What the model will read for a writing action or chat turn, item by item.
     pub async fn preview_context(&self, target: &generation::ContextFor) -> Result<crate::context::ContextView> {
         generation::preview(&self.model, self.library.as_ref().ok(), target).await
+    }
+
+    /// Computes the run the writer is setting up (a selection's action, a chat question as typed) into
+    /// the model's cache in the background, unless the writer turned that off (`prepare_ahead`); what
+    /// it did, or `None` where it did nothing.
+    pub async fn prepare_context(&self, target: &generation::ContextFor) -> Result<Option<atelier_engine::Prepared>> {
+        let store = self.library.as_ref().ok();
+        if let Some(store) = store {
+            if store.settings().get::<bool>("prepare_ahead").await? == Some(false) {
+                return Ok(None);
+            }
+        }
+        crate::prepare::prepare(&self.model, store, target).await
     }
 
     /// What a fusion's members will read (the on-device ones everything, cloud ones what may leave).

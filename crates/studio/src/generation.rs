@@ -198,9 +198,14 @@ pub async fn write(
     cancel: CancellationToken,
     on_event: EventSink,
 ) -> Result<Generation> {
-    let (resolved, system, items, _) = plan_write(host, store, input, document_id).await?;
-    let spec = GenerationSpec::action(resolved, sampling).with_context(system, items);
+    let spec = write_spec(host, store, input, sampling, document_id).await?;
     generate(host, store, spec, document_id, cancel, on_event).await
+}
+
+/// A writing action as it will run: its context assembled, under the studio's system prompt.
+pub(crate) async fn write_spec(host: &ModelHost, store: Option<&Store>, input: &ActionInput, sampling: SamplingParams, document_id: Option<i64>) -> Result<GenerationSpec> {
+    let (resolved, system, items, _) = plan_write(host, store, input, document_id).await?;
+    Ok(GenerationSpec::action(resolved, sampling).with_context(system, items))
 }
 
 /// A writing action's context as the model will read it.
@@ -280,15 +285,20 @@ async fn plan_chat(host: &ModelHost, store: Option<&Store>, params: &ChatParams)
 
 /// A chat turn on the loaded model, in context, recorded in History.
 pub async fn chat(host: &ModelHost, store: Option<&Store>, params: &ChatParams, cancel: CancellationToken, on_event: EventSink) -> Result<Generation> {
+    let spec = chat_spec(host, store, params).await?;
+    generate(host, store, spec, params.document_id, cancel, on_event).await
+}
+
+/// A chat turn as it will run: the scene's context, the earlier turns, the question.
+pub(crate) async fn chat_spec(host: &ModelHost, store: Option<&Store>, params: &ChatParams) -> Result<GenerationSpec> {
     let (planned, _, _) = plan_chat(host, store, params).await?;
     let turns = params.history[params.history.len().saturating_sub(CHAT_TURNS)..].to_vec();
-    let spec = GenerationSpec {
+    Ok(GenerationSpec {
         kind: Some("chat".into()),
         history: turns,
         ..GenerationSpec::prompt(planned.prompt, CHAT_ANSWER_TOKENS, sampling(None, params.seed)?)
     }
-    .with_context(planned.system, planned.items);
-    generate(host, store, spec, params.document_id, cancel, on_event).await
+    .with_context(planned.system, planned.items))
 }
 
 /// The project of the scene whose text is `document_id`, and its cloud switch.

@@ -19,6 +19,7 @@ pub mod model_host;
 pub mod models;
 pub mod panel_choice;
 pub mod picked;
+pub mod prepare;
 pub mod privacy;
 pub mod providers;
 pub mod recorder;

@@ -64,6 +64,7 @@ pub fn setting(key: &str, value: &serde_json::Value) -> Result<()> {
             .parse::<atelier_engine::KvCacheType>()
             .map(drop)
             .map_err(|e| StudioError::Invalid(e.to_string())),
+        "prepare_ahead" => value.as_bool().map(drop).ok_or_else(|| StudioError::Invalid("`prepare_ahead` must be true or false".into())),
         "font_size" => within("the font size", number(value)?, 8, 48).map(drop),
         "autosave_ms" => within("the autosave interval", number(value)?, 100, 1_000).map(drop),
         crate::panel_choice::SETTING => serde_json::from_value::<crate::panel_choice::PanelChoice>(value.clone())
@@ -93,6 +94,8 @@ mod tests {
         assert!(setting("kv_cache", &json!("f16")).is_ok());
         assert!(setting("kv_cache", &json!("q2")).is_err());
         assert!(setting("kv_cache", &json!(16)).is_err());
+        assert!(setting("prepare_ahead", &json!(false)).is_ok());
+        assert!(setting("prepare_ahead", &json!("no")).is_err());
         assert!(setting("autosave_ms", &json!(60_000)).is_err());
         assert!(setting("theme", &json!("dark")).is_ok());
         assert!(setting("fusion_panel", &json!({"members": ["local"]})).is_err(), "a partial panel is refused");

@@ -51,7 +51,7 @@ async fn a_rewrite_is_recorded_with_its_inputs_and_seed_and_a_rerun_writes_the_s
     assert_eq!(run.run.action.as_deref(), Some("rewrite:vivid"));
     assert_eq!(run.run.seed, Some(1234));
     assert_eq!(run.run.final_text.as_deref(), Some(first.text.as_str()));
-    assert!(run.run.prompt.starts_with("Rewrite this passage to be more vivid"), "{}", run.run.prompt);
+    assert!(run.run.prompt.starts_with("The passage:\n\nThe boat left the harbour in the morning.\n\nRewrite the passage above to be more vivid"), "{}", run.run.prompt);
     let spec = generation::recorded_spec(&run.run).unwrap();
     let action = spec.action.as_ref().expect("the action is recorded");
     assert_eq!((action.action, action.tone), (WritingAction::Rewrite, Some(Tone::Vivid)));
@@ -109,4 +109,34 @@ async fn actions_that_cannot_run_say_why_before_anything_is_recorded() {
     let (sink, _) = recording();
     let err = generation::rerun(&host, &store, fusion_run, CancellationToken::new(), sink).await.unwrap_err();
     assert!(err.to_string().contains("open a fusion run in Fusion"), "{err}");
+}
+
+/// Reading ahead through the app's own service: the Rewrite the panel would run is computed while the
+/// writer pauses, so the click computes one token and writes what a cold run writes; a writer who
+/// turned reading ahead off gets nothing computed, and with no model loaded nothing waits for one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rewrite_read_ahead_costs_its_click_one_token_unless_the_writer_turned_it_off() {
+    use atelier_studio::generation::{ContextFor, WriteParams};
+    use atelier_studio::privacy::OfflineSetting;
+    use atelier_studio::Studio;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("library.sqlite3")).await.unwrap();
+    let keys = Arc::new(atelier_keys::MemoryStore::default());
+    let studio = Studio::new(Ok(store), keys.clone(), OfflineSetting::beside(&dir.path().join("library.sqlite3")));
+    let target = ContextFor::Write(WriteParams { input: rewrite(), document_id: None, seed: None });
+    assert_eq!(studio.prepare_context(&target).await.unwrap(), None, "no model is loaded: nothing is prepared, nothing waits");
+
+    let path = atelier_engine::find_default_model().unwrap();
+    studio.model.load(Ok(path), &LoadOptions { threads: Some(2), ..Default::default() }).unwrap();
+    let prepared = studio.prepare_context(&target).await.unwrap().expect("prepared");
+    assert!(!prepared.cancelled && prepared.computed_tokens + 1 == prepared.prompt_tokens, "{prepared:?}");
+    let (sink, _) = recording();
+    let clicked = studio.write("w1", &rewrite(), None, Some(7), sink).await.unwrap();
+    assert_eq!((clicked.prompt_tokens, clicked.timings.prompt_tokens_processed), (prepared.prompt_tokens, 1));
+    let cold = generation::write(&host(), None, &rewrite(), generation::sampling(None, Some(7)).unwrap(), None, CancellationToken::new(), recording().0).await.unwrap();
+    assert_eq!(clicked.text, cold.text);
+
+    studio.set_setting("prepare_ahead", &serde_json::json!(false)).await.unwrap();
+    let shorten = ContextFor::Write(WriteParams { input: ActionInput { action: Some(WritingAction::Shorten), ..rewrite() }, document_id: None, seed: None });
+    assert_eq!(studio.prepare_context(&shorten).await.unwrap(), None);
 }

@@ -285,6 +285,8 @@ export const findMentions = (projectId: number, text: string) => call(commands.f
 export const entryScenes = (projectId: number, entryId: number) => call(commands.entryScenes(projectId, entryId));
 /** What the model will read for a writing action or chat turn, item by item with token counts. */
 export const previewContext = (target: ContextFor) => call(commands.previewContext(target));
+/** Computes that run into the model's cache ahead of the click; `null` where nothing was done. */
+export const prepareContext = (target: ContextFor) => call(commands.prepareContext(target));
 export const previewFusionContext = (params: FusionParams) => call(commands.previewFusionContext(params));
 
 /** A chat turn about the open scene; the backend assembles its context (bible, scene text, selection). */

@@ -71,6 +71,11 @@ export const commands = {
 	entryScenes: (projectId: number, entryId: number) => __TAURI_INVOKE<SceneMention[]>("entry_scenes", { projectId, entryId }),
 	/**  What the model will read for a writing action or a chat turn, item by item. */
 	previewContext: (target: ContextFor) => __TAURI_INVOKE<ContextView>("preview_context", { target }),
+	/**
+	 *  Computes the run the writer is setting up into the model's cache in the background, so pressing
+	 *  its button computes only what changed; `null` where nothing was done.
+	 */
+	prepareContext: (target: ContextFor) => __TAURI_INVOKE<Prepared | null>("prepare_context", { target }),
 	/**  What a fusion's members will read; `null` for a run that is not about a scene. */
 	previewFusionContext: (params: FusionParams) => __TAURI_INVOKE<ContextView | null>("preview_fusion_context", { params }),
 	/**  A chat turn about the open scene, in context. */
@@ -949,6 +954,18 @@ export type Pick = {
 };
 
 export type PickOutcome = "left" | "right" | "tie";
+
+/**
+ *  What [`Model::prepare`] did: of the prompt's tokens, how many it found cached and how many it
+ *  computed, in how long, and whether a cancel stopped it first.
+ */
+export type Prepared = {
+	prompt_tokens: number,
+	cached_tokens: number,
+	computed_tokens: number,
+	ms: number | null,
+	cancelled: boolean,
+};
 
 export type PreviewChapter = {
 	part: string | null,

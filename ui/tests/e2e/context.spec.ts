@@ -169,3 +169,34 @@ test('Fusion shows what the cloud members read beside the on-device model and se
   await expect(page.getByTestId('run-context').locator('[data-testid="run-context-item"][data-key="selection"]')).toHaveAttribute('data-state', 'included');
   await expect(page.getByTestId('run-context').locator(`[data-testid="run-context-item"][data-key="${key}"]`)).toHaveAttribute('data-state', 'dropped');
 });
+
+test('a selection and a half-typed question are read ahead once the writer pauses, never while a run is in progress', async ({ page }) => {
+  // Each streamed token takes 300 ms: the run outlasts the pause after which the panel reads ahead.
+  await openApp(page, { seed: 'novel', delayMs: 300, reply: ['Fog', ' rolled', ' in', '.'] });
+  const editor = page.getByTestId('editor').first();
+  await expect(editor).toContainText('Mara counted the bollards');
+  await page.getByTestId('tab-assist').click();
+  await editor.click();
+  await page.keyboard.press('Control+Home');
+  for (let i = 0; i < 8; i++) await page.keyboard.press('Shift+ArrowRight');
+  // The run the buttons would start (a selection suggests Rewrite) is asked for, once, and shown read.
+  await expect(page.getByTestId('read-ahead')).toBeVisible();
+  const targets = async () => (await calls(page, 'prepare_context')).map((c) => ({ at: c.at, ...(c.args.target as { for: string; action?: string; selection?: string; tone?: string; question?: string }) }));
+  expect((await targets()).at(-1)).toMatchObject({ for: 'write', action: 'rewrite', selection: 'Fog came', tone: 'vivid' });
+  expect((await targets()).filter((t) => t.selection === 'Fog came' && t.tone === 'vivid')).toHaveLength(1);
+
+  // A run in progress is never joined by a preparation, and the indicator is hidden meanwhile.
+  await page.getByTestId('action-rewrite').click();
+  await expect(page.getByTestId('read-ahead')).toHaveCount(0);
+  await expect(page.getByTestId('done')).toBeVisible();
+  const started = (await calls(page, 'write')).at(-1)!.at;
+  const finished = await page.evaluate(() => Date.now());
+  expect((await targets()).filter((t) => t.at > started && t.at < finished - 600)).toEqual([]);
+  // Afterwards the next run is read ahead again.
+  await expect(page.getByTestId('read-ahead')).toBeVisible();
+
+  // The chat reads the question as it is typed, after a pause, with the scene.
+  await page.getByTestId('tab-chat').click();
+  await page.getByTestId('chat-input').pressSequentially('Why does Mara count', { delay: 20 });
+  await expect.poll(async () => (await targets()).filter((t) => t.for === 'chat').map((t) => t.question)).toEqual(['Why does Mara count']);
+});

@@ -23,8 +23,8 @@ export async function fuseOnce(page: Page, prompt = 'Describe the harbour.') {
 }
 
 /** Every command the mock backend received, in order. */
-export function backendCalls(page: Page): Promise<{ cmd: string; args: Record<string, unknown> }[]> {
-  return page.evaluate(() => (window as unknown as { __ATELIER_MOCK__: { calls: { cmd: string; args: Record<string, unknown> }[] } }).__ATELIER_MOCK__.calls);
+export function backendCalls(page: Page): Promise<{ cmd: string; args: Record<string, unknown>; at: number }[]> {
+  return page.evaluate(() => (window as unknown as { __ATELIER_MOCK__: { calls: { cmd: string; args: Record<string, unknown>; at: number }[] } }).__ATELIER_MOCK__.calls);
 }
 
 export const test = base;

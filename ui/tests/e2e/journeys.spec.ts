@@ -216,6 +216,19 @@ test('the compact context memory is saved with the other load settings and the m
   await expect(page.getByTestId('kv-cache')).toHaveValue('f16');
 });
 
+test('reading ahead is on by default and turning it off is saved at once, without a reload', async ({ page }) => {
+  await openApp(page);
+  await page.getByTestId('nav-models').click();
+  const setting = page.getByTestId('read-ahead-setting');
+  await expect(setting).toBeChecked();
+  await setting.uncheck();
+  await expect.poll(async () => (await backendCalls(page)).find((c) => c.cmd === 'set_setting' && c.args.key === 'prepare_ahead')?.args.value).toBe(false);
+  expect((await backendCalls(page)).filter((c) => c.cmd === 'load_model')).toHaveLength(0);
+  await page.getByTestId('nav-write').click();
+  await page.getByTestId('nav-models').click();
+  await expect(page.getByTestId('read-ahead-setting')).not.toBeChecked();
+});
+
 test('an OpenVINO folder imports through its openvino_model.xml and is listed as format OpenVINO', async ({ page }) => {
   await openApp(page, { dialogPath: '/home/writer/models/mistral-7b-instruct-v0.3-int4-ov/openvino_model.xml' });
   await page.getByTestId('nav-models').click();
