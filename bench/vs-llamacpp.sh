@@ -8,9 +8,10 @@
 # --depth). Each side keeps its own default key/value cache (Atelier f32, llama.cpp f16); KV_CACHE=f16
 # stores Atelier's in f16 too, like for like (llama-bench has no f32 cache type).
 #
-# Without a model it runs two files: the embedded SmolLM2 (Q4_1), and the same model re-quantised to
-# Q4_K_M by llama.cpp's own quantiser, the mix a real Q4_K_M download has (SmolLM2's 576-wide rows are
-# no multiple of 256, so most of its tensors become Q5_0, then Q8_0, Q6_K and Q4_K).
+# Without a model it runs three files: the embedded SmolLM2 (Q4_1), and the same model re-quantised by
+# llama.cpp's own quantiser to Q4_K_M, the mix a real Q4_K_M download has (SmolLM2's 576-wide rows are
+# no multiple of 256, so most of its tensors become Q5_0, then Q8_0, Q6_K and Q4_K), and to Q8_0
+# (REQUANTISE="Q4_K_M" picks which).
 #
 # llama.cpp comes from a registry: the llama-cpp-python sdist on PyPI vendors it; we build its llama-bench
 # with cmake from PyPI (once, ~6 min on 2 cores) under target/llamacpp. GGML_NATIVE builds it for this very
@@ -101,11 +102,14 @@ rm -rf "$out"
 
 compare "$model"
 if [ $# -eq 0 ]; then
-  requantised=$work/SmolLM2-135M-Instruct.Q4_K_M.gguf
-  if [ ! -f "$requantised" ]; then
-    echo "==> re-quantising the embedded model to Q4_K_M with llama.cpp's quantiser" >&2
-    "$quantize_bin" --allow-requantize "$embedded" "$requantised" Q4_K_M >&2
-  fi
-  echo
-  compare "$requantised"
+  # The file types of the catalog's downloads: Q4_K_M (a mix) and Q8_0.
+  for type in ${REQUANTISE:-Q4_K_M Q8_0}; do
+    requantised=$work/SmolLM2-135M-Instruct.$type.gguf
+    if [ ! -f "$requantised" ]; then
+      echo "==> re-quantising the embedded model to $type with llama.cpp's quantiser" >&2
+      "$quantize_bin" --allow-requantize "$embedded" "$requantised" "$type" >&2
+    fi
+    echo
+    compare "$requantised"
+  done
 fi

@@ -274,6 +274,10 @@ pub struct SynthArgs {
     /// (as its quantiser writes a download of that type).
     #[arg(long)]
     pub mix: Option<String>,
+    /// Another GGUF whose tokenizer and chat template the stand-in takes (e.g. the embedded model), so
+    /// real text makes as many tokens as it does for a real model; default: a small byte-level one.
+    #[arg(long)]
+    pub tokenizer_from: Option<std::path::PathBuf>,
 }
 
 /// `atelier synth`: writes a random-weight GGUF of a real model's shape (for benchmarks).
@@ -298,6 +302,11 @@ pub fn synth(args: SynthArgs) -> Result<()> {
         "tiny" => SyntheticSpec { weight_type, mix, ..SyntheticSpec::tiny_llama() },
         other => anyhow::bail!("unknown shape `{other}` (ministral3-3b, tiny)"),
     };
+    let tokenizer = match &args.tokenizer_from {
+        Some(path) => Some(atelier_engine::synth::borrowed_tokenizer::read(path).with_context(|| format!("cannot read the tokenizer of {}", path.display()))?),
+        None => None,
+    };
+    let spec = SyntheticSpec { tokenizer, ..spec };
     let types = match mix {
         Some(mix) => format!("{mix:?} mix"),
         None => format!("{weight_type:?}"),

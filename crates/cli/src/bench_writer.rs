@@ -1,7 +1,9 @@
 //! `atelier bench --scenario writer`: what a writer waits for on a long scene. Three requests as the app
 //! builds them — Continue at the end of the scene, Rewrite of its last paragraph, then a chat question
-//! about it — each timed to its first token on the warm model (cache slots and shared prefixes), and
-//! again from an empty cache (what a runtime without prefix reuse does for every request).
+//! about it — each timed to its first token on the warm model (cache slots and shared prefixes); again
+//! as the app runs them, read ahead while the writer pauses (the scene before Continue, the selected
+//! paragraph before Rewrite, the question up to its last word while it is typed); and from an empty
+//! cache (what a runtime without prefix reuse does for every request).
 //!
 //! `--tokens-out FILE` writes the three prompts' token ids, so bench/writer-vs-llamacpp.sh can replay
 //! exactly the same tokens through llama.cpp.
@@ -24,6 +26,12 @@ struct Step {
     first_token_ms: f64,
     /// The same request from an empty cache.
     cold_first_token_ms: f64,
+    /// Read ahead in the background before the click (the app's `prepare_context`): tokens computed
+    /// then, how long that took, and what the click then computed and waited for its first token.
+    ahead_computed_tokens: usize,
+    ahead_ms: f64,
+    ready_computed_tokens: usize,
+    ready_first_token_ms: f64,
     decode_tokens_per_second: f64,
 }
 
@@ -54,10 +62,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let options = LoadOptions { device: args.model.device, context_length: Some(context_length), threads: args.model.threads, kv_cache: args.model.kv_cache, ..Default::default() };
     let mut model = Model::load(&path, &options).with_context(|| format!("cannot load {}", path.display()))?;
     let requests = scenario(&model, scene_tokens, args.gen_tokens)?;
-    let tokens: Vec<Vec<u32>> = requests.iter().map(|(_, r)| model.prompt_tokens(&r.prompt)).collect::<Result<_, _>>()?;
+    let tokens: Vec<Vec<u32>> = requests.iter().map(|(_, r, _)| model.prompt_tokens(&r.prompt)).collect::<Result<_, _>>()?;
     if let Some(out) = &args.tokens_out {
         let replay: Vec<ReplayRequest> =
-            requests.iter().zip(&tokens).map(|((action, r), t)| ReplayRequest { action, tokens: t.clone(), max_tokens: r.max_tokens }).collect();
+            requests.iter().zip(&tokens).map(|((action, r, _), t)| ReplayRequest { action, tokens: t.clone(), max_tokens: r.max_tokens }).collect();
         std::fs::write(out, serde_json::to_vec(&replay)?).with_context(|| format!("cannot write {}", out.display()))?;
     }
     // Warm-up: maps the weights' pages, so the first request is not also timing the disk.
@@ -66,12 +74,20 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
     let cancel = CancelToken::new();
     let mut warm = Vec::new();
-    for (_, request) in &requests {
+    for (_, request, _) in &requests {
         warm.push(model.generate(request, &cancel, &mut |_| {})?);
     }
     let (parked_contexts, parked_bytes) = model.parked_contexts();
+    // As the app runs them: each request read ahead (what the writer has set up by the pause before
+    // the click), then clicked.
+    model.reset();
+    let mut ready = Vec::new();
+    for (_, request, ahead) in &requests {
+        let prepared = model.prepare(&ahead.prompt, &cancel)?;
+        ready.push((prepared, model.generate(request, &cancel, &mut |_| {})?));
+    }
     let mut steps = Vec::new();
-    for (((action, request), generation), prompt) in requests.iter().zip(&warm).zip(&tokens) {
+    for ((((action, request, _), generation), (prepared, after)), prompt) in requests.iter().zip(&warm).zip(&ready).zip(&tokens) {
         model.reset();
         let cold = model.generate(request, &cancel, &mut |_| {})?;
         steps.push(Step {
@@ -80,6 +96,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             computed_tokens: generation.timings.prompt_tokens_processed,
             first_token_ms: generation.timings.time_to_first_token_ms,
             cold_first_token_ms: cold.timings.time_to_first_token_ms,
+            ahead_computed_tokens: prepared.computed_tokens,
+            ahead_ms: prepared.ms,
+            ready_computed_tokens: after.timings.prompt_tokens_processed,
+            ready_first_token_ms: after.timings.time_to_first_token_ms,
             decode_tokens_per_second: generation.timings.decode_tokens_per_second,
         });
     }
@@ -99,25 +119,35 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         return Ok(());
     }
     println!("writer scenario: {} ({}) on {}, {}-token context", report.model, report.quantization, report.device, context_length);
-    println!("  {:<9} {:>7} {:>9} {:>13} {:>13} {:>9}", "action", "prompt", "computed", "first token", "cold start", "speed-up");
+    println!(
+        "  {:<9} {:>7} | {:>9} {:>11} | {:>17} {:>9} {:>11} | {:>11} {:>9}",
+        "action", "prompt", "computed", "first token", "read ahead", "computed", "first token", "cold start", "speed-up"
+    );
     for s in &report.steps {
         println!(
-            "  {:<9} {:>7} {:>9} {:>11.2} s {:>11.2} s {:>8.1}×",
+            "  {:<9} {:>7} | {:>9} {:>9.2} s | {:>6} in {:>7.2} s {:>9} {:>9.2} s | {:>9.2} s {:>8.1}×",
             s.action,
             s.prompt_tokens,
             s.computed_tokens,
             s.first_token_ms / 1000.0,
+            s.ahead_computed_tokens,
+            s.ahead_ms / 1000.0,
+            s.ready_computed_tokens,
+            s.ready_first_token_ms / 1000.0,
             s.cold_first_token_ms / 1000.0,
-            s.cold_first_token_ms / s.first_token_ms.max(1e-3)
+            s.cold_first_token_ms / s.ready_first_token_ms.max(1e-3)
         );
     }
+    println!("  (cache only | read ahead while the writer pauses, then the click | from an empty cache)");
     println!("  parked beside the active context at the end: {} ({:.0} MiB)", report.parked_contexts, report.parked_mib);
     Ok(())
 }
 
 /// Continue, Rewrite of the last paragraph, then a chat question, on a scene of about `scene_tokens`
-/// tokens under a story bible: built by the studio's own prompt code.
-fn scenario(model: &Model, scene_tokens: usize, answer_tokens: usize) -> Result<Vec<(&'static str, GenerateRequest)>> {
+/// tokens under a story bible: built by the studio's own prompt code. Each comes with what the app
+/// reads ahead of it: the request itself, but for the chat the question without its last word (it is
+/// still being typed at the last pause).
+fn scenario(model: &Model, scene_tokens: usize, answer_tokens: usize) -> Result<Vec<(&'static str, GenerateRequest, GenerateRequest)>> {
     let count = |text: &str| model.tokenizer().encode_plain(text).map(|ids| ids.len()).unwrap_or(text.len());
     let system = format!("{}\n\n## Story bible — facts of this book; never contradict them\n\n{}", writing::SYSTEM_PROMPT, BIBLE);
     let budget = scene_tokens.saturating_sub(count(&system) + context::PROMPT_OVERHEAD_TOKENS);
@@ -145,25 +175,34 @@ fn scenario(model: &Model, scene_tokens: usize, answer_tokens: usize) -> Result<
     let continue_it = GenerationSpec::action(action(WritingAction::Continue, None, &scene, ""), sampling.clone()).with_context(system.clone(), Vec::new());
     let rewrite = GenerationSpec::action(action(WritingAction::Rewrite, Some(Tone::Vivid), &before_last, &last), sampling.clone())
         .with_context(system.clone(), Vec::new());
-    let question = format!("{CHAT_GUIDANCE}\n\nWhy does Mara refuse to light the lamp in this scene?");
-    let chat = context::plan(
-        &context::Request {
-            system: &system,
-            instruction: &question,
-            selection_heading: "",
-            selection: "",
-            text: &scene,
-            text_budget: scene_tokens,
-            answer_tokens,
-            reserved: 0,
-            dropped: &[],
-        },
-        &Sources::default(),
-        model.context_length(),
-        &count,
-    )?;
-    let chat = GenerationSpec { kind: Some("chat".into()), ..GenerationSpec::prompt(chat.prompt, answer_tokens, sampling) }.with_context(chat.system, Vec::new());
-    Ok(vec![("continue", continue_it.request()), ("rewrite", rewrite.request()), ("chat", chat.request())])
+    let chat = |question: &str| -> Result<GenerateRequest> {
+        let instruction = format!("{CHAT_GUIDANCE}\n\n{question}");
+        let planned = context::plan(
+            &context::Request {
+                system: &system,
+                instruction: &instruction,
+                selection_heading: "",
+                selection: "",
+                text: &scene,
+                text_budget: scene_tokens,
+                answer_tokens,
+                reserved: 0,
+                dropped: &[],
+            },
+            &Sources::default(),
+            model.context_length(),
+            &count,
+        )?;
+        let spec = GenerationSpec { kind: Some("chat".into()), ..GenerationSpec::prompt(planned.prompt, answer_tokens, sampling.clone()) };
+        Ok(spec.with_context(planned.system, Vec::new()).request())
+    };
+    let question = "Why does Mara refuse to light the lamp in this scene?";
+    let typed = &question[..question.rfind(' ').unwrap_or(0)];
+    Ok(vec![
+        ("continue", continue_it.request(), continue_it.request()),
+        ("rewrite", rewrite.request(), rewrite.request()),
+        ("chat", chat(question)?, chat(typed)?),
+    ])
 }
 
 const BIBLE: &str = "### Mara (character)\nThe lighthouse keeper's daughter, twenty-six. Grey eyes; a burn scar on her left palm from the fire of 1911. \

@@ -154,3 +154,28 @@ fn an_unknown_entry_names_the_ones_there_are() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no model `gpt-5`") && stderr.contains("ministral-3-3b-q4_k_m"), "{stderr}");
 }
+
+/// The writer scenario on the embedded model: the cache alone leaves Rewrite its instruction and passage
+/// and the chat its question to compute; read ahead as the app does, Rewrite's click computes one token
+/// and the chat's only the word typed after the last pause.
+#[test]
+fn the_writer_scenario_reads_ahead_so_a_click_computes_almost_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let args = ["bench", "--scenario", "writer", "--scene-tokens", "700", "--gen-tokens", "4", "--threads", "2", "--json"];
+    let report: Value = serde_json::from_str(&ok(run(home.path(), &[], &args))).unwrap();
+    let step = |action: &str| report["steps"].as_array().unwrap().iter().find(|s| s["action"] == action).unwrap().clone();
+    let n = |s: &Value, key: &str| s[key].as_u64().unwrap();
+    let (cont, rewrite, chat) = (step("continue"), step("rewrite"), step("chat"));
+    assert!(n(&cont, "prompt_tokens") > 600, "{report}");
+    // Cache only: Continue computes everything, the others their new tail.
+    assert_eq!(n(&cont, "computed_tokens"), n(&cont, "prompt_tokens"), "{report}");
+    assert!(n(&rewrite, "computed_tokens") > 20 && n(&rewrite, "computed_tokens") * 4 < n(&rewrite, "prompt_tokens"), "{report}");
+    // Read ahead: everything but the last token, and for the chat all but the last word.
+    assert_eq!((n(&cont, "ahead_computed_tokens"), n(&cont, "ready_computed_tokens")), (n(&cont, "prompt_tokens") - 1, 1), "{report}");
+    assert_eq!(n(&rewrite, "ready_computed_tokens"), 1, "{report}");
+    assert!(n(&rewrite, "ahead_computed_tokens") + 1 == n(&rewrite, "computed_tokens"), "only the new tail is read ahead: {report}");
+    assert!((2..=12).contains(&n(&chat, "ready_computed_tokens")), "{report}");
+    for s in [&cont, &rewrite, &chat] {
+        assert!(s["ready_first_token_ms"].as_f64().unwrap() > 0.0 && s["cold_first_token_ms"].as_f64().unwrap() > 0.0, "{report}");
+    }
+}

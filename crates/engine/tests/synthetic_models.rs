@@ -1,5 +1,7 @@
 //! Models the tests write themselves: the loader and generation on a random-weight llama GGUF.
 
+mod common;
+
 use atelier_engine::synthetic::SyntheticSpec;
 use atelier_engine::{CancelToken, ChatFormat, GenerateRequest, LoadOptions, Model, Prompt, SamplingParams};
 
@@ -85,4 +87,31 @@ fn a_mixed_stand_in_has_llama_cpps_types_and_runs() {
     };
     let reply = model.generate(&request, &CancelToken::new(), &mut |_| {}).unwrap();
     assert!(reply.completion_tokens > 0);
+}
+
+/// A stand-in with the embedded model's tokenizer turns text into the embedded model's tokens and
+/// renders its chat template, its vocabulary padded to the embedding; one too small for it is refused.
+#[test]
+fn a_stand_in_with_a_borrowed_tokenizer_counts_text_as_the_real_model_does() {
+    use atelier_engine::synth::borrowed_tokenizer;
+    use atelier_engine::{ChatMessage, Prompt};
+    let borrowed = borrowed_tokenizer::read(&common::default_model()).unwrap();
+    assert!(borrowed.iter().any(|(k, _)| k == "tokenizer.chat_template"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stand-in.gguf");
+    let spec = SyntheticSpec { vocab_size: 49_408, context_length: 512, tokenizer: Some(borrowed.clone()), ..SyntheticSpec::tiny_llama() };
+    spec.write(&path).unwrap();
+    let mut stand_in = Model::load(&path, &LoadOptions::default()).unwrap();
+    let real = Model::load(common::default_model(), &LoadOptions { context_length: Some(512), ..Default::default() }).unwrap();
+    let text = "Mara counted the bollards on the quay, twice, before the fog came in.";
+    assert_eq!(stand_in.tokenizer().encode_plain(text).unwrap(), real.tokenizer().encode_plain(text).unwrap());
+    let chat = Prompt::Chat(vec![ChatMessage::system("Be brief."), ChatMessage::user(text)]);
+    assert_eq!(stand_in.prompt_tokens(&chat).unwrap(), real.prompt_tokens(&chat).unwrap());
+    assert_eq!(stand_in.tokenizer().vocab_size(), 49_408);
+    let request = GenerateRequest { prompt: chat, max_tokens: 4, sampling: SamplingParams::greedy(), stop: vec![], response_format: None };
+    assert!(stand_in.generate(&request, &CancelToken::new(), &mut |_| {}).unwrap().completion_tokens > 0);
+
+    let small = SyntheticSpec { tokenizer: Some(borrowed), ..SyntheticSpec::tiny_llama() };
+    let err = small.write(dir.path().join("small.gguf")).unwrap_err();
+    assert!(err.to_string().contains("more than the stand-in's 300 embedding rows"), "{err}");
 }

@@ -34,6 +34,10 @@ pub struct SyntheticSpec {
     pub mix: Option<QuantMix>,
     pub tied_embeddings: bool,
     pub seed: u64,
+    /// Another model's tokenizer and chat template (its `tokenizer.*` metadata, see
+    /// [`super::borrowed_tokenizer`]) instead of the small byte-level one: a stand-in then turns text
+    /// into as many tokens as a real model does.
+    pub tokenizer: Option<Vec<(String, MetaValue)>>,
 }
 
 impl SyntheticSpec {
@@ -56,6 +60,7 @@ impl SyntheticSpec {
             mix: None,
             tied_embeddings: false,
             seed: 1,
+            tokenizer: None,
         }
     }
 
@@ -78,6 +83,7 @@ impl SyntheticSpec {
             mix: None,
             tied_embeddings: true,
             seed: 3,
+            tokenizer: None,
         }
     }
 
@@ -115,7 +121,10 @@ impl SyntheticSpec {
         if let Some(beta) = self.attention_temperature {
             w.meta(key("attention.temperature_scale"), beta);
         }
-        self.write_tokenizer(&mut w);
+        match &self.tokenizer {
+            Some(borrowed) => super::borrowed_tokenizer::write(&mut w, borrowed, self.vocab_size)?,
+            None => self.write_tokenizer(&mut w),
+        }
 
         let (d, ff, hd) = (self.n_embd, self.n_ff, self.head_dim);
         let q_dim = self.n_head * hd;
