@@ -319,6 +319,55 @@ fn q6_k_interleaved_gemm() {
     .check();
 }
 
+/// Q5_K (most of a Q5_K_M file): Q4_K's layout with a fifth bit, one `qh` load per eight `qs` loads.
+#[test]
+fn q5_k_interleaved_gemm() {
+    Interleaved {
+        name: "q5_k",
+        block: QK_K,
+        quantize: quantize_q8_k,
+        seed: 13,
+        fix: |b: &mut BlockQ5K, r| {
+            b.d = scale(r);
+            b.dmin = scale(r);
+        },
+        empty: BlockQ5Kx8 {
+            low: BlockQ4Kx8 { d: [f16::ZERO; 8], dmin: [f16::ZERO; 8], scales: [[0; 8]; 8], mins: [0; 64], qs: [0; QK_K * 4] },
+            qh: [0; QK_K],
+        },
+        repack: repack_q5_k_x8,
+        dequantize: dequantize_q5_k,
+        dequantize_x8_row: dequantize_q5_k_x8_row,
+        reference: gemm_q5_k_x8,
+        row_dot: dot_q5_k,
+        row_tolerance: 1e-4,
+        tile: |k| k.q5_k_x8,
+    }
+    .check();
+}
+
+/// Q8_0 (llama.cpp's Q8_0 downloads, and a Q4_K_M's Q6_K tensors whose rows are no multiple of 256):
+/// random quants include -128, whose magnitude the tile's sign trick must still take exactly.
+#[test]
+fn q8_0_interleaved_gemm() {
+    Interleaved {
+        name: "q8_0",
+        block: QK,
+        quantize: quantize_q8_0,
+        seed: 12,
+        fix: |b: &mut BlockQ8_0, r| b.d = scale(r),
+        empty: BlockQ8_0x8 { d: [f16::ZERO; 8], qs: [0; QK * 8] },
+        repack: repack_q8_0_x8,
+        dequantize: dequantize_q8_0,
+        dequantize_x8_row: dequantize_q8_0_x8_row,
+        reference: gemm_q8_0_x8,
+        row_dot: dot_q8_0,
+        row_tolerance: 1e-5,
+        tile: |k| k.q8_0_x8,
+    }
+    .check();
+}
+
 #[test]
 fn float_dots_at_odd_lengths() {
     let mut rng = StdRng::seed_from_u64(4);

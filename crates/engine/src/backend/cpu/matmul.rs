@@ -37,7 +37,7 @@ impl Storage {
     }
 }
 
-/// A weight matrix `[rows, cols]` in GGUF's storage, used in place — or, for Q4_K, Q6_K, Q4_1, Q4_0 and Q5_0 on
+/// A weight matrix `[rows, cols]` in GGUF's storage, used in place — or, for Q4_K, Q5_K, Q6_K, Q4_1, Q4_0, Q5_0 and Q8_0 on
 /// CPUs with a tiled GEMM for them, repacked once at load into eight-row interleaved blocks (the mapped pages are then
 /// released, so the weights stay resident once).
 #[derive(Clone)]
@@ -59,6 +59,8 @@ enum Interleaved {
     Q4_0(Arc<Vec<BlockQ4_0x8>>),
     Q5_0(Arc<Vec<BlockQ5_0x8>>),
     Q6K(Arc<Vec<BlockQ6Kx8>>),
+    Q8_0(Arc<Vec<BlockQ8_0x8>>),
+    Q5K(Arc<Vec<BlockQ5Kx8>>),
 }
 
 impl QMatrix {
@@ -74,6 +76,8 @@ impl QMatrix {
                 WeightType::Q4_0 if k.q4_0_x8.is_some() => Some(Interleaved::Q4_0(matrix.interleave(repack_q4_0_x8))),
                 WeightType::Q5_0 if k.q5_0_x8.is_some() => Some(Interleaved::Q5_0(matrix.interleave(repack_q5_0_x8))),
                 WeightType::Q6K if k.q6_k_x8.is_some() => Some(Interleaved::Q6K(matrix.interleave(repack_q6_k_x8))),
+                WeightType::Q8_0 if k.q8_0_x8.is_some() => Some(Interleaved::Q8_0(matrix.interleave(repack_q8_0_x8))),
+                WeightType::Q5K if k.q5_k_x8.is_some() => Some(Interleaved::Q5K(matrix.interleave(repack_q5_k_x8))),
                 _ => None,
             };
             matrix.release_mapped_copy();
@@ -178,6 +182,8 @@ impl QMatrix {
             Some(Interleaved::Q4_0(packed)) => dequantize_q4_0_x8_row(&packed[group], r % 8, out),
             Some(Interleaved::Q5_0(packed)) => dequantize_q5_0_x8_row(&packed[group], r % 8, out),
             Some(Interleaved::Q6K(packed)) => dequantize_q6_k_x8_row(&packed[group], r % 8, out),
+            Some(Interleaved::Q8_0(packed)) => dequantize_q8_0_x8_row(&packed[group], r % 8, out),
+            Some(Interleaved::Q5K(packed)) => dequantize_q5_k_x8_row(&packed[group], r % 8, out),
             None => dequantize_row(self.ty, self.row(r), out),
         }
     }
@@ -193,6 +199,8 @@ unsafe impl ZeroValid for BlockQ4_1x8 {}
 unsafe impl ZeroValid for BlockQ4_0x8 {}
 unsafe impl ZeroValid for BlockQ5_0x8 {}
 unsafe impl ZeroValid for BlockQ6Kx8 {}
+unsafe impl ZeroValid for BlockQ8_0x8 {}
+unsafe impl ZeroValid for BlockQ5Kx8 {}
 
 /// `n` all-zero blocks straight from the allocator: the pages are first touched by the (parallel) writes
 /// that fill them, not by a serial memset of gigabytes.
@@ -312,6 +320,12 @@ pub fn matmul_many(mats: &[&QMatrix], x: &[f32], outs: &mut [&mut [f32]]) {
             }
             (Some(Interleaved::Q6K(packed)), Activations::Q8K(y)) => {
                 return run_interleaved(packed, y, k.q6_k_x8.expect(KERNEL), start..end, m, w.rows, out);
+            }
+            (Some(Interleaved::Q8_0(packed)), Activations::Q8_0(y)) => {
+                return run_interleaved(packed, y, k.q8_0_x8.expect(KERNEL), start..end, m, w.rows, out);
+            }
+            (Some(Interleaved::Q5K(packed)), Activations::Q8K(y)) => {
+                return run_interleaved(packed, y, k.q5_k_x8.expect(KERNEL), start..end, m, w.rows, out);
             }
             (Some(_), _) => unreachable!("interleaved matrices get the activations of their tile"),
             _ => {}

@@ -142,6 +142,26 @@ pub struct BlockQ5_0x8 {
     pub qs: [u8; QK * 4],
 }
 
+/// Eight Q5_K rows' super-block: the four low bits, scales and mins exactly as [`BlockQ4Kx8`], and each
+/// row's fifth bits (its 32 `qh` bytes) in groups of four like the quants (byte `32k + 4r + i` is byte
+/// `4k + i` of row `r`'s `qh`, whose bit `2j` is value `64j + 4k + i`'s and bit `2j + 1` value
+/// `64j + 32 + 4k + i`'s), so one load gives the fifth bits of eight loads of `qs`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct BlockQ5Kx8 {
+    pub low: BlockQ4Kx8,
+    pub qh: [u8; QK_K],
+}
+
+/// Eight Q8_0 rows' block: the quants in groups of four, row after row (byte `32k + 4r + i`: value
+/// `4k + i` of row `r`), so each 32-byte load holds four values of every row.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct BlockQ8_0x8 {
+    pub d: [f16; 8],
+    pub qs: [i8; QK * 8],
+}
+
 /// Eight Q6_K rows' super-block for a GEMM tile, as compact as Q6_K itself. Values are unsigned
 /// (q + 32, 0..64), laid out like [`BlockQ4Kx8`]: the low four bits in `ql` exactly as Q4_K x8's `qs`
 /// (byte `256j + 32k + 4r + i`: value `64j + 4k + i` low, `64j + 32 + 4k + i` high nibble), the top two
@@ -191,6 +211,8 @@ const _: () = {
     assert!(std::mem::size_of::<BlockQ4_0x8>() == 8 * 18);
     assert!(std::mem::size_of::<BlockQ5_0x8>() == 8 * 22);
     assert!(std::mem::size_of::<BlockQ6Kx8>() == 8 * 210);
+    assert!(std::mem::size_of::<BlockQ8_0x8>() == 8 * 34);
+    assert!(std::mem::size_of::<BlockQ5Kx8>() == 8 * 176 + 32);
 };
 
 /// The weight formats the CPU path runs, with the activation format each pairs with.

@@ -333,29 +333,62 @@ pub fn dequantize_row(ty: WeightType, row: &[u8], out: &mut [f32]) {
 /// Row `r` (0..8) of interleaved blocks as f32 values (the embedding lookup of a repacked matrix).
 pub fn dequantize_q4_k_x8_row(x: &[BlockQ4Kx8], r: usize, out: &mut [f32]) {
     for (b, o) in x.iter().zip(out.chunks_exact_mut(QK_K)) {
-        let (d, min) = (b.d[r].to_f32(), b.dmin[r].to_f32());
-        for j in 0..4 {
-            let (sc0, m0) = (b.scales[2 * j][r] as f32, b.mins[q4_k_x8_min_index(2 * j, r)] as f32);
-            let (sc1, m1) = (b.scales[2 * j + 1][r] as f32, b.mins[q4_k_x8_min_index(2 * j + 1, r)] as f32);
-            for k in 0..8 {
-                for i in 0..4 {
-                    let q = b.qs[256 * j + 32 * k + 4 * r + i];
-                    o[64 * j + 4 * k + i] = d * sc0 * (q & 0x0F) as f32 - min * m0;
-                    o[64 * j + 32 + 4 * k + i] = d * sc1 * (q >> 4) as f32 - min * m1;
-                }
+        k_quant_x8_row(b, r, |_, _| (0, 0), o);
+    }
+}
+
+/// Row `r` (0..8) of interleaved Q5_K blocks as f32 values.
+pub fn dequantize_q5_k_x8_row(x: &[BlockQ5Kx8], r: usize, out: &mut [f32]) {
+    for (b, o) in x.iter().zip(out.chunks_exact_mut(QK_K)) {
+        k_quant_x8_row(&b.low, r, |j, l| q5_k_x8_fifth_bits(b, r, j, l), o);
+    }
+}
+
+/// One row of a Q4_K-shaped interleaved super-block; `fifth(j, l)` gives the 16s to add to values
+/// `64j + l` and `64j + 32 + l` (Q5_K's fifth bits, none for Q4_K).
+fn k_quant_x8_row(b: &BlockQ4Kx8, r: usize, fifth: impl Fn(usize, usize) -> (u8, u8), o: &mut [f32]) {
+    let (d, min) = (b.d[r].to_f32(), b.dmin[r].to_f32());
+    for j in 0..4 {
+        let (sc0, m0) = (b.scales[2 * j][r] as f32, b.mins[q4_k_x8_min_index(2 * j, r)] as f32);
+        let (sc1, m1) = (b.scales[2 * j + 1][r] as f32, b.mins[q4_k_x8_min_index(2 * j + 1, r)] as f32);
+        for k in 0..8 {
+            for i in 0..4 {
+                let q = b.qs[256 * j + 32 * k + 4 * r + i];
+                let (lo, hi) = fifth(j, 4 * k + i);
+                o[64 * j + 4 * k + i] = d * sc0 * ((q & 0x0F) + lo) as f32 - min * m0;
+                o[64 * j + 32 + 4 * k + i] = d * sc1 * ((q >> 4) + hi) as f32 - min * m1;
             }
         }
     }
 }
 
+/// The 16s Q5_K's fifth bits add to values `64j + l` and `64j + 32 + l` of row `r`.
+fn q5_k_x8_fifth_bits(b: &BlockQ5Kx8, r: usize, j: usize, l: usize) -> (u8, u8) {
+    let h = b.qh[32 * (l / 4) + 4 * r + l % 4];
+    (((h >> (2 * j)) & 1) << 4, ((h >> (2 * j + 1)) & 1) << 4)
+}
+
 /// Scalar reference of the interleaved GEMM: `out[t * 8 + r]` = row `r` · activation row `t`, for the
 /// `ys.len() / x.len()` activation rows in `ys`.
 pub fn gemm_q4_k_x8(x: &[BlockQ4Kx8], ys: &[BlockQ8K], out: &mut [f32]) {
-    let nb = x.len();
+    gemm_k_quant_x8(x.len(), ys, out, |b| &x[b], |_, _, _, _| 0);
+}
+
+/// Scalar reference of the interleaved Q5_K GEMM.
+pub fn gemm_q5_k_x8(x: &[BlockQ5Kx8], ys: &[BlockQ8K], out: &mut [f32]) {
+    gemm_k_quant_x8(x.len(), ys, out, |b| &x[b].low, |b, r, j, l| {
+        let (lo, hi) = q5_k_x8_fifth_bits(&x[b], r, j, l % 32);
+        if l < 32 { lo } else { hi }
+    });
+}
+
+/// Q4_K-shaped GEMM; `fifth(block, row, j, l)` is the 16 added to value `64j + l` (0 for Q4_K).
+fn gemm_k_quant_x8<'a>(nb: usize, ys: &[BlockQ8K], out: &mut [f32], block: impl Fn(usize) -> &'a BlockQ4Kx8, fifth: impl Fn(usize, usize, usize, usize) -> u8) {
     for (t, y) in ys.chunks_exact(nb).enumerate() {
         for r in 0..8 {
             let mut sum = 0f32;
-            for (b, y) in x.iter().zip(y) {
+            for (bi, y) in y.iter().enumerate() {
+                let b = block(bi);
                 let (mut sum_q, mut sum_m) = (0i32, 0i32);
                 for s in 0..8 {
                     let (j, high) = (s / 2, s % 2 == 1);
@@ -363,8 +396,9 @@ pub fn gemm_q4_k_x8(x: &[BlockQ4Kx8], ys: &[BlockQ8K], out: &mut [f32]) {
                     for k in 0..8 {
                         for i in 0..4 {
                             let q = b.qs[256 * j + 32 * k + 4 * r + i];
-                            let q = if high { q >> 4 } else { q & 0x0F };
-                            dot += q as i32 * y.qs[64 * j + 32 * high as usize + 4 * k + i] as i32;
+                            let l = 32 * high as usize + 4 * k + i;
+                            let q = if high { q >> 4 } else { q & 0x0F } + fifth(bi, r, j, l);
+                            dot += q as i32 * y.qs[64 * j + l] as i32;
                         }
                     }
                     sum_q += b.scales[s][r] as i32 * dot;
@@ -453,6 +487,31 @@ fn q5_0_x8_values(b: &BlockQ5_0x8, r: usize, k: usize, i: usize) -> (u8, u8) {
     let (lo, hi) = nibbles_x8(&b.qs, r, k, i);
     let bit = |j: usize| (((b.qh[r] >> j) & 1) << 4) as u8;
     (lo | bit(4 * k + i), hi | bit(16 + 4 * k + i))
+}
+
+/// Row `r` (0..8) of interleaved Q8_0 blocks as f32 values.
+pub fn dequantize_q8_0_x8_row(x: &[BlockQ8_0x8], r: usize, out: &mut [f32]) {
+    for (b, o) in x.iter().zip(out.chunks_exact_mut(QK)) {
+        let d = b.d[r].to_f32();
+        for (v, o) in o.iter_mut().enumerate() {
+            *o = b.qs[32 * (v / 4) + 4 * r + v % 4] as f32 * d;
+        }
+    }
+}
+
+/// Scalar reference of the interleaved Q8_0 GEMM: `out[t * 8 + r]` = row `r` · activation row `t`.
+pub fn gemm_q8_0_x8(x: &[BlockQ8_0x8], ys: &[BlockQ8_0], out: &mut [f32]) {
+    let nb = x.len();
+    for (t, y) in ys.chunks_exact(nb).enumerate() {
+        for r in 0..8 {
+            let mut sum = 0f32;
+            for (b, y) in x.iter().zip(y) {
+                let dot: i32 = (0..QK).map(|v| b.qs[32 * (v / 4) + 4 * r + v % 4] as i32 * y.qs[v] as i32).sum();
+                sum += dot as f32 * (b.d[r].to_f32() * y.d.to_f32());
+            }
+            out[t * 8 + r] = sum;
+        }
+    }
 }
 
 /// Scalar reference of the interleaved Q4_0 GEMM (activations as Q8_1, whose sum term takes the offset).

@@ -1,4 +1,4 @@
-//! GEMM tiles over eight interleaved weight rows (the repacked Q4_K, Q6_K, Q4_1, Q4_0 and Q5_0 blocks) × up to
+//! GEMM tiles over eight interleaved weight rows (the repacked Q4_K, Q5_K, Q6_K, Q4_1, Q4_0, Q5_0 and Q8_0 blocks) × up to
 //! four activation rows, for AVX2 and AVX-512 VNNI: the prompt path, where each weight load feeds many tokens.
 
 use std::arch::x86_64::*;
@@ -6,13 +6,13 @@ use std::arch::x86_64::*;
 use half::f16;
 
 use super::f16_pair;
-use crate::backend::cpu::quant::{BlockQ4Kx8, BlockQ4_0x8, BlockQ4_1x8, BlockQ5_0x8, BlockQ6Kx8, BlockQ8K, BlockQ8_1};
+use crate::backend::cpu::quant::{BlockQ4Kx8, BlockQ4_0x8, BlockQ4_1x8, BlockQ5Kx8, BlockQ5_0x8, BlockQ6Kx8, BlockQ8K, BlockQ8_0, BlockQ8_0x8, BlockQ8_1};
 
 /// u8 × i8 products summed into eight 32-bit lanes (one per interleaved weight row), accumulated over a
 /// few steps and then widened: the one operation that differs between the VNNI and AVX2 GEMM tiles.
 trait Int8Dot {
     unsafe fn zero() -> __m256i;
-    /// `acc` plus, per 32-bit lane, Σ of four unsigned (weights, 0..16) × signed (activations) bytes.
+    /// `acc` plus, per 32-bit lane, Σ of four unsigned (weights) × signed (activations) bytes.
     unsafe fn add(acc: __m256i, weights: __m256i, activations: __m256i) -> __m256i;
     /// The accumulator as eight i32.
     unsafe fn finish(acc: __m256i) -> __m256i;
@@ -55,7 +55,8 @@ impl Int8Dot for Avx2 {
 }
 
 /// `vpmaddubsw` then `vpmaddwd` every step, accumulating in i32: for 6-bit weights, whose products
-/// (2 × 63 × 127 = 16,002 per lane and step) fit an i16 lane only once.
+/// (2 × 63 × 127 = 16,002 per lane and step) fit an i16 lane only once, and Q8_0's magnitudes
+/// (2 × 128 × 127 = 32,512).
 struct Avx2Wide;
 impl Int8Dot for Avx2Wide {
     #[inline(always)]
@@ -100,6 +101,9 @@ macro_rules! interleaved_gemm {
 // 6-bit scales are applied once per 32-value sub-block.
 interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q4_k_x8_vnni, tile_q4_k_x8, BlockQ4Kx8, BlockQ8K);
 interleaved_gemm!("avx2,fma,f16c", Avx2, gemm_q4_k_x8_avx2, tile_q4_k_x8, BlockQ4Kx8, BlockQ8K);
+// Q5_K's fifth bit doubles the products: in i16 they would overflow over a sub-block, so AVX2 widens each step.
+interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q5_k_x8_vnni, tile_q4_k_x8, BlockQ5Kx8, BlockQ8K);
+interleaved_gemm!("avx2,fma,f16c", Avx2Wide, gemm_q5_k_x8_avx2, tile_q4_k_x8, BlockQ5Kx8, BlockQ8K);
 interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q6_k_x8_vnni, tile_q6_k_x8, BlockQ6Kx8, BlockQ8K);
 interleaved_gemm!("avx2,fma,f16c", Avx2Wide, gemm_q6_k_x8_avx2, tile_q6_k_x8, BlockQ6Kx8, BlockQ8K);
 interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q4_1_x8_vnni, tile_32x8, BlockQ4_1x8, BlockQ8_1);
@@ -236,12 +240,55 @@ unsafe fn u8x8_to_ps(p: &[u8; 8]) -> __m256 {
     _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(p.as_ptr() as *const __m128i)))
 }
 
+/// Q4_K and Q5_K, interleaved alike: Q5_K adds a fifth bit to each quant.
+trait KQuantX8 {
+    const FIFTH_BIT: bool;
+    fn low(&self) -> &BlockQ4Kx8;
+    /// The 16s of load `k` of chunk `j`: for the low nibbles' values and the high nibbles'.
+    #[inline(always)]
+    unsafe fn fifth_bits(&self, _j: usize, _k: usize) -> (__m256i, __m256i) {
+        (_mm256_setzero_si256(), _mm256_setzero_si256())
+    }
+}
+
+impl KQuantX8 for BlockQ4Kx8 {
+    const FIFTH_BIT: bool = false;
+    #[inline(always)]
+    fn low(&self) -> &BlockQ4Kx8 {
+        self
+    }
+}
+
+impl KQuantX8 for BlockQ5Kx8 {
+    const FIFTH_BIT: bool = true;
+    #[inline(always)]
+    fn low(&self) -> &BlockQ4Kx8 {
+        &self.low
+    }
+    #[inline(always)]
+    unsafe fn fifth_bits(&self, j: usize, k: usize) -> (__m256i, __m256i) {
+        let qh = _mm256_loadu_si256(self.qh.as_ptr().add(32 * k) as *const __m256i);
+        let bit = |b: usize| {
+            let mask = _mm256_set1_epi8(1 << b);
+            _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, mask), mask), _mm256_set1_epi8(0x10))
+        };
+        (bit(2 * j), bit(2 * j + 1))
+    }
+}
+
+/// Whether `x`'s format has a fifth bit: known when the tile is compiled, so the test folds away.
 #[inline(always)]
-unsafe fn tile_q4_k_x8<D: Int8Dot, const N: usize>(x: &[BlockQ4Kx8], ys: &[BlockQ8K], t0: usize, out: &mut [f32]) {
+fn has_fifth_bit<X: KQuantX8>(_: &[X]) -> bool {
+    X::FIFTH_BIT
+}
+
+#[inline(always)]
+unsafe fn tile_q4_k_x8<D: Int8Dot, const N: usize>(x: &[impl KQuantX8], ys: &[BlockQ8K], t0: usize, out: &mut [f32]) {
     let nb = x.len();
     let m4 = _mm256_set1_epi8(0x0F);
     let mut acc = [_mm256_setzero_ps(); N];
-    for (b, xb) in x.iter().enumerate() {
+    for (b, packed) in x.iter().enumerate() {
+        let xb = packed.low();
         let y: [&BlockQ8K; N] = std::array::from_fn(|i| ys.get_unchecked((t0 + i) * nb + b));
         // Σ over sub-blocks of scale × (quants · activations), per weight row (lane) and activation row.
         let mut scaled = [_mm256_setzero_ps(); N];
@@ -251,8 +298,13 @@ unsafe fn tile_q4_k_x8<D: Int8Dot, const N: usize>(x: &[BlockQ4Kx8], ys: &[Block
             let q = xb.qs.as_ptr().add(256 * j);
             for k in 0..8 {
                 let bits = _mm256_loadu_si256(q.add(32 * k) as *const __m256i);
-                let lo = _mm256_and_si256(bits, m4);
-                let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(bits), m4);
+                let mut lo = _mm256_and_si256(bits, m4);
+                let mut hi = _mm256_and_si256(_mm256_srli_epi16::<4>(bits), m4);
+                if has_fifth_bit(x) {
+                    let (lo16, hi16) = packed.fifth_bits(j, k);
+                    lo = _mm256_or_si256(lo, lo16);
+                    hi = _mm256_or_si256(hi, hi16);
+                }
                 for i in 0..N {
                     let a = y[i].qs.as_ptr().add(64 * j + 4 * k);
                     let a_lo = _mm256_set1_epi32(std::ptr::read_unaligned(a as *const i32));
@@ -361,6 +413,38 @@ unsafe fn tile_q6_k_x8<D: Int8Dot, const N: usize>(x: &[BlockQ6Kx8], ys: &[Block
             }
             let block = _mm256_sub_epi32(total[i], _mm256_slli_epi32::<5>(offset));
             acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(block), _mm256_mul_ps(d, _mm256_set1_ps(y[i].d)), acc[i]);
+        }
+    }
+    for (i, acc) in acc.iter().enumerate() {
+        _mm256_storeu_ps(out.as_mut_ptr().add((t0 + i) * 8), *acc);
+    }
+}
+
+interleaved_gemm!("avx2,fma,f16c,avx512f,avx512vl,avx512vnni", Vnni, gemm_q8_0_x8_vnni, tile_q8_0_x8, BlockQ8_0x8, BlockQ8_0);
+interleaved_gemm!("avx2,fma,f16c", Avx2Wide, gemm_q8_0_x8_avx2, tile_q8_0_x8, BlockQ8_0x8, BlockQ8_0);
+
+// As `quant::gemm_q8_0_x8`: both sides are signed, so each product is taken as |w| × (a with w's sign)
+// (`vpsignb`), unsigned × signed as the dot instructions want, exact for every i8 value.
+#[inline(always)]
+unsafe fn tile_q8_0_x8<D: Int8Dot, const N: usize>(x: &[BlockQ8_0x8], ys: &[BlockQ8_0], t0: usize, out: &mut [f32]) {
+    let nb = x.len();
+    let mut acc = [_mm256_setzero_ps(); N];
+    for (b, xb) in x.iter().enumerate() {
+        let y: [&BlockQ8_0; N] = std::array::from_fn(|i| ys.get_unchecked((t0 + i) * nb + b));
+        // Even and odd loads in separate chains: twice the dot products in flight.
+        let mut dot = [[D::zero(); N]; 2];
+        for k in 0..8 {
+            let w = _mm256_loadu_si256(xb.qs.as_ptr().add(32 * k) as *const __m256i);
+            let magnitude = _mm256_sign_epi8(w, w);
+            for i in 0..N {
+                let a = _mm256_set1_epi32(std::ptr::read_unaligned(y[i].qs.as_ptr().add(4 * k) as *const i32));
+                dot[k % 2][i] = D::add(dot[k % 2][i], magnitude, _mm256_sign_epi8(a, w));
+            }
+        }
+        let d = _mm256_cvtph_ps(_mm_loadu_si128(xb.d.as_ptr() as *const __m128i));
+        for i in 0..N {
+            let sum = _mm256_cvtepi32_ps(_mm256_add_epi32(D::finish(dot[0][i]), D::finish(dot[1][i])));
+            acc[i] = _mm256_fmadd_ps(sum, _mm256_mul_ps(d, _mm256_broadcastss_ps(f16_pair(&y[i].d))), acc[i]);
         }
     }
     for (i, acc) in acc.iter().enumerate() {
