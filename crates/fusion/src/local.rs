@@ -71,6 +71,12 @@ impl LocalEngine {
     /// in progress stops for it).
     pub async fn with_model<T: Send + 'static>(&self, work: impl FnOnce(&mut Model) -> T + Send + 'static) -> Result<T, EngineError> {
         self.preempt();
+        self.in_turn(work).await
+    }
+
+    /// As [`Self::with_model`], but background work of its own (saving the context): it waits for a
+    /// preparation to finish instead of stopping it.
+    pub async fn in_turn<T: Send + 'static>(&self, work: impl FnOnce(&mut Model) -> T + Send + 'static) -> Result<T, EngineError> {
         let mut guard = Arc::clone(&self.model).lock_owned().await;
         tokio::task::spawn_blocking(move || work(&mut guard))
             .await

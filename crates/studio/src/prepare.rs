@@ -20,9 +20,7 @@ pub async fn prepare(host: &ModelHost, store: Option<&Store>, target: &ContextFo
         ContextFor::Write(params) => write_spec(host, store, &params.input, SamplingParams::default(), params.document_id).await?,
         ContextFor::Chat(params) => chat_spec(host, store, params).await?,
     };
-    crate::saved_contexts::run_started();
-    let prepared = engine.prepare(spec.request().prompt).await;
-    // What was prepared is worth keeping for the next session too, once the writer pauses.
-    crate::saved_contexts::save_when_idle(engine);
-    Ok(Some(prepared?))
+    // Not saved to disk for next time: that is for what runs compute (a preparation at every pause
+    // would write the context again and again).
+    Ok(Some(engine.prepare(spec.request().prompt).await?))
 }

@@ -38,7 +38,7 @@ pub fn save_when_idle(engine: Arc<LocalEngine>) {
         let still_idle = move |model: &mut atelier_engine::Model| {
             if ACTIVITY.load(Ordering::SeqCst) == ticket { model.save_context() } else { Ok(false) }
         };
-        match engine.with_model(still_idle).await {
+        match engine.in_turn(still_idle).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) | Err(e) => tracing::warn!(error = %e, "the context could not be saved for next time"),
         }
