@@ -25,17 +25,16 @@ export const PREPARE_DELAY_MS = 500;
 export function createPreparer({ prepare, delayMs = PREPARE_DELAY_MS, onprepared }: PreparerOptions): Preparer {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let lastAsked = '';
-  // Only the newest ask reports; an older reply arriving late is dropped.
+  // Bumped whenever the target changes: a reply reports only if nothing newer was set up since it was
+  // asked (an older target's preparation finishing late says nothing about the current one).
   let asks = 0;
   return {
     schedule(target) {
+      const key = target ? JSON.stringify(target) : '';
+      if (target && key === lastAsked) return;
       clearTimeout(timer);
-      if (!target) {
-        asks++;
-        return;
-      }
-      const key = JSON.stringify(target);
-      if (key === lastAsked) return;
+      asks++;
+      if (!target) return;
       timer = setTimeout(async () => {
         lastAsked = key;
         const ask = ++asks;

@@ -37,7 +37,7 @@ describe('reading ahead', () => {
     const preparer = createPreparer({
       delayMs: 100,
       prepare: (t) => (asked.push(t), new Promise<Prepared>((resolve) => (release = resolve))),
-      onprepared: (_, t) => reported.push(t.for === 'write' ? t.selection : ''),
+      onprepared: (_, t) => reported.push(t.for === 'write' ? (t.selection ?? '') : ''),
     });
     preparer.schedule(write('A'));
     preparer.schedule(null);
@@ -56,6 +56,19 @@ describe('reading ahead', () => {
     first(done(10));
     await vi.advanceTimersByTimeAsync(0);
     expect(reported).toEqual(['D']);
+
+    // E is in flight when the writer sets up F: E's reply, arriving before F is even asked, is dropped.
+    preparer.schedule(write('E'));
+    await vi.advanceTimersByTimeAsync(100);
+    const e = release;
+    preparer.schedule(write('F'));
+    e(done(10));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reported).toEqual(['D']);
+    await vi.advanceTimersByTimeAsync(100);
+    release(done(10));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(reported).toEqual(['D', 'F']);
   });
 
   it('asks again for a target whose preparation a run stopped or that failed', async () => {
