@@ -616,12 +616,7 @@ impl Model {
             let step_started = Instant::now();
             let stop = || cancel.is_cancelled();
             let (transformer, tokens) = (&mut self.transformer, &prompt[done..end]);
-            let result = match &self.pool {
-                Threads::Compute(pool) => pool.run(|| transformer.forward_unless(tokens, done, false, &stop)),
-                Threads::Rayon(pool) => pool.install(|| transformer.forward_unless(tokens, done, false, &stop)),
-                Threads::Global => transformer.forward_unless(tokens, done, false, &stop),
-            };
-            match result {
+            match on_threads(&self.pool, || transformer.forward_unless(tokens, done, false, &stop)) {
                 Ok(Some(_)) => {}
                 // Stopped between two layers: this step's positions are half written and not kept.
                 Ok(None) => {
@@ -834,10 +829,15 @@ impl Model {
 
 /// Runs the decoder with its threads.
 fn forward_in(transformer: &mut Transformer, pool: &Threads, tokens: &[u32], start: usize, all_logits: bool) -> Result<Vec<f32>> {
+    on_threads(pool, || transformer.forward(tokens, start, all_logits))
+}
+
+/// Runs `work` on the model's threads.
+fn on_threads<R: Send>(pool: &Threads, work: impl FnOnce() -> R + Send) -> R {
     match pool {
-        Threads::Compute(pool) => pool.run(|| transformer.forward(tokens, start, all_logits)),
-        Threads::Rayon(pool) => pool.install(|| transformer.forward(tokens, start, all_logits)),
-        Threads::Global => transformer.forward(tokens, start, all_logits),
+        Threads::Compute(pool) => pool.run(work),
+        Threads::Rayon(pool) => pool.install(work),
+        Threads::Global => work(),
     }
 }
 

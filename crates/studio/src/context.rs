@@ -348,14 +348,7 @@ pub fn plan(request: &Request, sources: &Sources, context_length: usize, count: 
     if !text.is_empty() || truncated {
         items.push(text_item("Text so far", &text, truncated, text_dropped, sources, count));
     }
-    if !selection.is_empty() {
-        let mut item = ContextItem::request(SELECTION_KEY, ItemKind::Selection, "Selection", selection.to_string());
-        item.tokens = count(selection) as u32;
-        items.push(item);
-    }
-    let mut instruction_item = ContextItem::request(INSTRUCTION_KEY, ItemKind::Instruction, "Instruction", instruction.to_string());
-    instruction_item.tokens = count(instruction) as u32;
-    items.push(instruction_item);
+    items.extend(request_items(selection, "Instruction", instruction, count));
     // The instruction comes last, so everything before it is computed while the writer types it.
     let with_selection = |mut parts: Vec<String>| {
         if !selection.is_empty() {
@@ -391,16 +384,23 @@ pub fn plan_action(input: &ActionInput, sources: &Sources, context_length: usize
         };
         items.push(text_item("Text so far", shown, truncated, text_dropped, sources, count));
     }
-    if !resolved.selection.is_empty() {
-        let mut item = ContextItem::request(SELECTION_KEY, ItemKind::Selection, "Selection", resolved.selection.clone());
-        item.tokens = count(&resolved.selection) as u32;
+    items.extend(request_items(&resolved.selection, &format!("Instruction ({})", resolved.label()), &resolved.instruction_text(), count));
+    Ok((resolved, stable.system(crate::writing::SYSTEM_PROMPT), items))
+}
+
+/// The request itself, as the panel lists it: the selection (if any), then the instruction, in the
+/// order the prompt reads them.
+fn request_items(selection: &str, instruction_label: &str, instruction: &str, count: &dyn Fn(&str) -> usize) -> Vec<ContextItem> {
+    let mut items = Vec::with_capacity(2);
+    if !selection.is_empty() {
+        let mut item = ContextItem::request(SELECTION_KEY, ItemKind::Selection, "Selection", selection.to_string());
+        item.tokens = count(selection) as u32;
         items.push(item);
     }
-    let instruction = resolved.instruction_text();
-    let mut instruction_item = ContextItem::request(INSTRUCTION_KEY, ItemKind::Instruction, &format!("Instruction ({})", resolved.label()), instruction.clone());
-    instruction_item.tokens = count(&instruction) as u32;
-    items.push(instruction_item);
-    Ok((resolved, stable.system(crate::writing::SYSTEM_PROMPT), items))
+    let mut item = ContextItem::request(INSTRUCTION_KEY, ItemKind::Instruction, instruction_label, instruction.to_string());
+    item.tokens = count(instruction) as u32;
+    items.push(item);
+    items
 }
 
 /// Runs `plan` in the model's queue with the model's context length and its tokenizer as the counter.

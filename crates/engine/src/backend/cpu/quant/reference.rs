@@ -489,12 +489,18 @@ fn q5_0_x8_values(b: &BlockQ5_0x8, r: usize, k: usize, i: usize) -> (u8, u8) {
     (lo | bit(4 * k + i), hi | bit(16 + 4 * k + i))
 }
 
+/// Value `v` (0..32) of row `r` of an interleaved Q8_0 block.
+#[inline]
+fn q8_0_x8_value(b: &BlockQ8_0x8, r: usize, v: usize) -> i8 {
+    b.qs[32 * (v / 4) + 4 * r + v % 4]
+}
+
 /// Row `r` (0..8) of interleaved Q8_0 blocks as f32 values.
 pub fn dequantize_q8_0_x8_row(x: &[BlockQ8_0x8], r: usize, out: &mut [f32]) {
     for (b, o) in x.iter().zip(out.chunks_exact_mut(QK)) {
         let d = b.d[r].to_f32();
         for (v, o) in o.iter_mut().enumerate() {
-            *o = b.qs[32 * (v / 4) + 4 * r + v % 4] as f32 * d;
+            *o = q8_0_x8_value(b, r, v) as f32 * d;
         }
     }
 }
@@ -506,7 +512,7 @@ pub fn gemm_q8_0_x8(x: &[BlockQ8_0x8], ys: &[BlockQ8_0], out: &mut [f32]) {
         for r in 0..8 {
             let mut sum = 0f32;
             for (b, y) in x.iter().zip(y) {
-                let dot: i32 = (0..QK).map(|v| b.qs[32 * (v / 4) + 4 * r + v % 4] as i32 * y.qs[v] as i32).sum();
+                let dot: i32 = (0..QK).map(|v| q8_0_x8_value(b, r, v) as i32 * y.qs[v] as i32).sum();
                 sum += dot as f32 * (b.d[r].to_f32() * y.d.to_f32());
             }
             out[t * 8 + r] = sum;
